@@ -1,0 +1,82 @@
+"""``flask`` commands: demo data, the worker, the audit check, the workflow check."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(workflows_group)
+
+
+@click.command("demo")
+@click.option("--password", default="demo1234", show_default=True, help="Password of every demo account.")
+def demo_command(password: str) -> None:
+    """Create the demo city with one account per role (safe to run again)."""
+    from .demo import seed
+
+    created = seed(password)
+    db.session.commit()
+    from .services import jobs
+
+    jobs.dispatch_committed()
+    click.echo(f"Demo data ready ({created}). Accounts use the password '{password}'.")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker_command(burst: bool) -> None:
+    """Run an RQ worker with the app context and the scheduler (embedded Redis when REDIS_URL is unset)."""
+    from rq import Worker
+
+    from . import queue
+    from .services import jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sent = jobs.dispatch_pending()
+    if sent:
+        click.echo(f"Enqueued {sent} job(s) left in the outbox.")
+    db.session.remove()
+    db.engine.dispose()
+    worker = Worker(queue.all_queues(), connection=queue.connection())
+    worker.work(burst=burst, with_scheduler=not burst)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain and name the first broken entry."""
+    from .audit import verify_chain
+
+    report = verify_chain()
+    if report.first_broken_id is None:
+        click.echo(f"Audit trail intact: {report.checked} entries checked.")
+        return
+    click.echo(f"Audit trail BROKEN at entry {report.first_broken_id}: {report.problem} "
+               f"({report.checked} entries before it are intact).", err=True)
+    sys.exit(1)
+
+
+@click.group("workflows")
+def workflows_group() -> None:
+    """The procedure files in workflows/."""
+
+
+@workflows_group.command("check")
+def workflows_check() -> None:
+    """Load and validate every procedure file (start-up already refuses a broken one)."""
+    for procedure in current_app.extensions["procedures"].values():
+        click.echo(f"{procedure.source.name}: {procedure.id}: {len(procedure.stages)} stages, "
+                   f"{len(procedure.transitions)} transitions: OK")

@@ -1,0 +1,73 @@
+"""Configuration defaults; ``instance/config.py`` and the environment override them."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class DefaultConfig:
+    """Settings that hold for every installation unless overridden."""
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REDIS_URL: str | None = None
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+    DISPLAY_TIMEZONE = "Asia/Shanghai"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    SITE_NAME = "华城市规范性文件公开征求意见平台"
+    # Issuing organs and the prefix of their document numbers (发文字号), e.g. 华政办发〔2026〕7号.
+    ISSUING_ORGANS: dict[str, str] = {
+        "华政发": "华城市人民政府",
+        "华政办发": "华城市人民政府办公室",
+    }
+    WORKFLOWS_DIR: str | None = None
+    PDF_DIR: str | None = None
+    COMMENT_MAX_LENGTH = 5000
+    RQ_JOB_TIMEOUT = 600
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the installation's secret key, generating it into instance/ on first run."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def finalize(config: dict[str, Any], instance_path: str) -> None:
+    """Fill settings that depend on the instance folder and the environment."""
+    instance = Path(instance_path)
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+        if os.environ.get(name):
+            config[name] = os.environ[name]
+    if config.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(config["DATABASE_URL"])
+    config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'consultation.sqlite3'}"
+    )
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _secret_key(instance)
+    config["WORKFLOWS_DIR"] = config.get("WORKFLOWS_DIR") or str(
+        Path(__file__).resolve().parent.parent / "workflows"
+    )
+    config["PDF_DIR"] = config.get("PDF_DIR") or str(instance / "pdf")
+    config.setdefault("EMBEDDED_REDIS_FILE", str(instance / "redis.rdb"))
+
+
+def _normalise_db_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgres://`` URLs as hosting platforms hand them out."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

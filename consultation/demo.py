@@ -1,0 +1,114 @@
+"""The demo city (华城市): departments, one account per role, and documents at several stages."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Department, DepartmentKind, Document, Role, User, utcnow
+from .services import consultations, drafting
+from .workflow import engine
+
+DEPARTMENTS = [
+    ("华城市人民政府办公室", DepartmentKind.GOVERNMENT_OFFICE),
+    ("华城市司法局", DepartmentKind.JUSTICE),
+    ("华城市政务公开办公室", DepartmentKind.OPENNESS),
+    ("华城市住房和城乡建设局", DepartmentKind.DRAFTING),
+    ("华城市市场监督管理局", DepartmentKind.DRAFTING),
+]
+
+# username, display name, department, roles
+ACCOUNTS = [
+    ("drafter", "王起草（住建局）", "华城市住房和城乡建设局", [Role.DRAFTER]),
+    ("head", "李局长（住建局）", "华城市住房和城乡建设局", [Role.DEPARTMENT_HEAD]),
+    ("drafter2", "赵起草（市场监管局）", "华城市市场监督管理局", [Role.DRAFTER]),
+    ("head2", "钱局长（市场监管局）", "华城市市场监督管理局", [Role.DEPARTMENT_HEAD]),
+    ("govoffice", "陈审核（市政府办）", "华城市人民政府办公室", [Role.GOV_OFFICE_REVIEWER]),
+    ("justice", "周审核（司法局）", "华城市司法局", [Role.JUSTICE_REVIEWER]),
+    ("openness", "吴公开（政务公开办）", "华城市政务公开办公室", [Role.OPENNESS_OFFICER]),
+    ("admin", "系统管理员", "华城市人民政府办公室", [Role.ADMIN]),
+]
+
+PROPERTY_DRAFT = """华城市住宅小区物业管理办法（征求意见稿）
+第一章 总则
+第一条 为了规范本市住宅小区物业管理活动，维护业主和物业服务人的合法权益，根据《中华人民共和国民法典》《物业管理条例》等规定，结合本市实际，制定本办法。
+第二条 本办法适用于本市行政区域内住宅小区的物业管理及其监督管理活动。
+第三条 市住房和城乡建设主管部门负责全市物业管理活动的监督管理工作。
+第二章 业主大会
+第四条 一个物业管理区域成立一个业主大会。业主大会由物业管理区域内全体业主组成。
+第五条 业主大会会议可以采用集体讨论的形式，也可以采用书面征求意见或者电子投票的形式。
+第三章 物业服务
+第六条 物业服务人应当按照物业服务合同的约定提供服务，并在物业管理区域内显著位置公示服务内容、收费标准和投诉电话。
+第七条 物业服务收费应当遵循合理、公开以及费用与服务水平相适应的原则。
+第四章 附则
+第八条 本办法自2027年3月1日起施行，有效期5年。
+"""
+
+MARKET_DRAFT = """华城市小微企业首次轻微违法行为免予处罚清单（试行）（征求意见稿）
+第一条 为了优化营商环境，推行包容审慎监管，根据《中华人民共和国行政处罚法》，制定本清单。
+第二条 当事人首次违法且危害后果轻微并及时改正的，可以不予行政处罚。
+第三条 市场监督管理部门应当对当事人进行教育。
+第四条 本清单自发布之日起施行，有效期2年。
+"""
+
+EXPLANATION = "一、起草背景\n为落实上级工作部署，回应群众关切。\n二、主要内容\n共若干条，明确适用范围、职责分工和主要制度。\n三、征求意见情况\n拟通过预公开向社会公开征求意见。"
+
+
+def _user(username: str) -> User:
+    return db.session.scalars(select(User).where(User.username == username)).one()
+
+
+def seed(password: str) -> str:
+    """Create what is missing; return a short description of what was made."""
+    if db.session.scalars(select(Department).limit(1)).first() is not None:
+        return "already present"
+    departments = {name: Department(name=name, kind=kind.value) for name, kind in DEPARTMENTS}
+    db.session.add_all(departments.values())
+    for username, display, dept, roles in ACCOUNTS:
+        user = User(username=username, display_name=display, department=departments[dept])
+        user.set_password(password)
+        user.set_roles(roles)
+        db.session.add(user)
+    db.session.flush()
+
+    drafter, head, openness = _user("drafter"), _user("head"), _user("openness")
+    # 1. A draft still in the drafting department, ready to go through every step.
+    drafting.create_document(drafter, title="华城市住宅小区物业管理办法", body=PROPERTY_DRAFT,
+                             explanation=EXPLANATION, affects_public_rights=True)
+    # 2. A draft open for comments now, with a few comments.
+    doc = drafting.create_document(drafter, title="华城市住宅小区电动自行车停放充电管理规定",
+                                   body=PROPERTY_DRAFT.replace("物业管理办法", "电动自行车停放充电管理规定"),
+                                   explanation=EXPLANATION, affects_public_rights=True)
+    _open(doc, drafter, head, openness, opens_at=utcnow() - timedelta(days=1), days=21)
+    article = doc.current_version.articles[5]
+    consultations.submit_comment(doc_consultation(doc), body="建议明确充电设施的安装费用由谁承担。",
+                                 article_id=article.id, name="张小祥", phone="13800000001",
+                                 show_masked_name=True)
+    consultations.submit_comment(doc_consultation(doc), body="建议增加夜间充电安全巡查的要求。")
+    # 3. A market-entities draft whose consultation has closed: comments wait for answers.
+    drafter2, head2 = _user("drafter2"), _user("head2")
+    doc3 = drafting.create_document(drafter2, title="华城市小微企业首次轻微违法行为免予处罚清单（试行）",
+                                    body=MARKET_DRAFT, explanation=EXPLANATION, affects_public_rights=True,
+                                    concerns_market_entities=True)
+    opened = utcnow() - timedelta(days=40)
+    _open(doc3, drafter2, head2, openness, opens_at=opened, days=31)
+    consultation = doc_consultation(doc3)
+    for body, article_no in (("建议将“首次”界定为两年内首次。", 1), ("建议明确“及时改正”的期限。", 1),
+                             ("清单应当定期评估调整。", None)):
+        art = doc3.current_version.articles[article_no].id if article_no is not None else None
+        consultations.submit_comment(consultation, body=body, article_id=art, now=opened + timedelta(days=3))
+    engine.settle(doc3)
+    return "departments, 8 accounts, 3 documents"
+
+
+def doc_consultation(document: Document):
+    return consultations.consultation_of(document)
+
+
+def _open(doc: Document, drafter: User, head: User, openness: User, *, opens_at: datetime, days: int) -> None:
+    engine.perform(doc, "request_predisclosure", drafter, now=opens_at)
+    engine.perform(doc, "head_approve_predisclosure", head, now=opens_at)
+    consultations.open_consultation(doc, openness, opens_at=opens_at, closes_at=opens_at + timedelta(days=days),
+                                    notice="欢迎社会各界提出意见建议。来信请寄华城市人民路1号，邮编000000。",
+                                    now=opens_at)

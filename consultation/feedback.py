@@ -1,0 +1,118 @@
+"""The public adoption feedback (意见采纳情况反馈): one builder for the page, the PDF and exports.
+
+Only what may be public leaves this module: no name, phone, email, organisation or address of a
+commenter; a masked name where the commenter agreed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from .models import AnswerDecision, Comment, Document
+from .privacy import mask_name
+from .services.answers import AnswerCounts, comments_of, count_answers
+from .services.publication import final_version
+
+DECISION_LABELS = {
+    AnswerDecision.ADOPTED.value: _l("Adopted"),
+    AnswerDecision.PARTLY_ADOPTED.value: _l("Partly adopted"),
+    AnswerDecision.NOT_ADOPTED.value: _l("Not adopted"),
+    AnswerDecision.EXPLAINED.value: _l("Answered without change"),
+}
+
+
+@dataclass(frozen=True)
+class PublicComment:
+    number: int
+    body: str
+    decision: str | None
+    decision_label: str
+    reason: str
+    masked_name: str | None
+
+
+@dataclass(frozen=True)
+class ArticleGroup:
+    label: str  # 第三条, or the whole draft
+    anchor: str
+    text: str
+    comments: list[PublicComment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FinalArticle:
+    label: str
+    chapter: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    document_id: int
+    title: str
+    document_number: str | None
+    department: str
+    published_at: datetime | None
+    counts: AnswerCounts
+    groups: list[ArticleGroup]
+    final_articles: list[FinalArticle]
+    policy_interpretation: str | None
+
+
+def summary_line(counts: AnswerCounts) -> str:
+    """共收到意见N条，采纳a条，部分采纳p条，未采纳n条 (the official wording, kept in Chinese)."""
+    line = (f"共收到意见{counts.total}条，采纳{counts.adopted}条，"
+            f"部分采纳{counts.partly_adopted}条，未采纳{counts.not_adopted}条")
+    if counts.explained:
+        line += f"，作出说明{counts.explained}条"
+    return line
+
+
+def _public(comment: Comment, number: int) -> PublicComment:
+    answer = comment.answer
+    return PublicComment(
+        number=number,
+        body=comment.body,
+        decision=answer.decision if answer else None,
+        decision_label=str(DECISION_LABELS[answer.decision]) if answer else str(_l("Not yet answered")),
+        reason=answer.reason if answer else "",
+        masked_name=mask_name(comment.name) if comment.show_masked_name else None,
+    )
+
+
+def build_feedback(document: Document) -> Feedback:
+    comments = comments_of(document)
+    general = [c for c in comments if c.article_id is None]
+    by_article: dict[int, list[Comment]] = {}
+    for c in comments:
+        if c.article_id is not None:
+            by_article.setdefault(c.article_id, []).append(c)
+    number = 0
+    groups: list[ArticleGroup] = []
+    if general:
+        items = []
+        for c in general:
+            number += 1
+            items.append(_public(c, number))
+        groups.append(ArticleGroup(str(_l("The draft as a whole")), "general", "", items))
+    articles = sorted({c.article for c in comments if c.article is not None}, key=lambda a: a.seq)
+    for article in articles:
+        items = []
+        for c in by_article[article.id]:
+            number += 1
+            items.append(_public(c, number))
+        groups.append(ArticleGroup(article.label, article.anchor, article.text, items))
+    final = final_version(document)
+    return Feedback(
+        document_id=document.id,
+        title=document.title,
+        document_number=document.document_number,
+        department=document.department.name,
+        published_at=document.published_at,
+        counts=count_answers(comments),
+        groups=groups,
+        final_articles=[FinalArticle(a.label, a.chapter, a.text) for a in (final.articles if final else [])],
+        policy_interpretation=document.policy_interpretation,
+    )

@@ -1,0 +1,116 @@
+"""WTForms for every page; CSRF comes with FlaskForm."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (
+    BooleanField, DateField, DateTimeLocalField, IntegerField, PasswordField, RadioField, SelectField,
+    StringField, SubmitField, TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def beijing(value: datetime) -> datetime:
+    """A datetime-local field gives Beijing wall-clock time; make it timezone-aware."""
+    return value.replace(tzinfo=SHANGHAI)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Sign in"))
+
+
+class _DraftFields(FlaskForm):
+    body = TextAreaField(_l("Text of the draft"), validators=[Optional(), Length(max=500_000)],
+                         description=_l("Paste the text, or upload a .docx file below. Each article starts on its own line: 第一条 …"))
+    docx = FileField(_l("Or upload a Word file (.docx)"), validators=[FileAllowed(["docx"], _l("Only .docx files."))])
+    explanation = TextAreaField(_l("Drafting explanation (起草说明)"), validators=[DataRequired(), Length(max=100_000)])
+
+
+class DocumentForm(_DraftFields):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    affects_public_rights = BooleanField(_l("Affects the rights and obligations of the public (涉及公众权益)"), default=True)
+    concerns_market_entities = BooleanField(_l("Mainly concerns market entities (涉及市场主体)"))
+    submit = SubmitField(_l("Save"))
+
+
+class RevisionForm(_DraftFields):
+    submit = SubmitField(_l("Save the review draft"))
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Note or opinion"), validators=[Optional(), Length(max=20_000)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class ScheduleForm(FlaskForm):
+    opens_at = DateTimeLocalField(_l("Opens at (Beijing time)"), validators=[InputRequired()], format="%Y-%m-%dT%H:%M")
+    closes_at = DateTimeLocalField(_l("Closes at (Beijing time)"), validators=[InputRequired()], format="%Y-%m-%dT%H:%M")
+    notice = TextAreaField(_l("Consultation notice (征求意见公告)"), validators=[DataRequired(), Length(max=20_000)])
+    submit = SubmitField(_l("Pass the review and publish the consultation"))
+
+
+class CommentForm(FlaskForm):
+    article_id = SelectField(_l("Which part does your comment concern?"), coerce=int, default=0)
+    body = TextAreaField(_l("Your comment"), validators=[DataRequired(_l("Please write your comment.")), Length(max=5000)])
+    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=100)])
+    organisation = StringField(_l("Organisation (optional)"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Telephone (optional)"), validators=[
+        Optional(), Length(max=40), Regexp(r"^[0-9+\-() ]+$", message=_l("Use digits only for the telephone number."))])
+    email = StringField(_l("Email (optional)"), validators=[Optional(), Length(max=200), Email(_l("This email address is not valid."))])
+    show_masked_name = BooleanField(_l("Show my name in masked form (for example 张*祥) next to my comment in the published feedback"))
+    submit = SubmitField(_l("Submit comment"))
+
+
+class ReceiptForm(FlaskForm):
+    receipt = StringField(_l("Receipt number"), validators=[DataRequired(), Length(max=40)])
+    submit = SubmitField(_l("Look up"))
+
+
+class AnswerForm(FlaskForm):
+    decision = RadioField(_l("Decision"), validators=[InputRequired()], choices=[
+        ("adopted", _l("Adopted")), ("partly_adopted", _l("Partly adopted")),
+        ("not_adopted", _l("Not adopted")), ("explained", _l("Answered without change")),
+    ])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=10_000)])
+    submit = SubmitField(_l("Save answer"))
+
+
+class SignoffForm(FlaskForm):
+    organ = SelectField(_l("Signing for"), choices=[])
+    outcome = RadioField(_l("Outcome"), validators=[InputRequired()], choices=[
+        ("approve", _l("Approve (同意 / 合法)")), ("return", _l("Return for revision (退回修改 / 应当予以修改)")),
+    ])
+    opinion = TextAreaField(_l("Written opinion (审核意见)"), validators=[Optional(), Length(max=20_000)])
+    submit = SubmitField(_l("Sign"))
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(_l("Decision of the executive meeting"), validators=[InputRequired()], choices=[
+        ("adopted", _l("Adopted")), ("adopted_with_changes", _l("Adopted with changes")),
+    ])
+    decision_date = DateField(_l("Meeting date"), validators=[InputRequired()])
+    prefix = SelectField(_l("Issuing organ"), choices=[])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=20_000)])
+    submit = SubmitField(_l("Record the decision and assign the number"))
+
+
+class RejectionForm(FlaskForm):
+    decision_date = DateField(_l("Meeting date"), validators=[InputRequired()])
+    note = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=20_000)])
+    submit = SubmitField(_l("Record non-adoption"))
+
+
+class PublishForm(FlaskForm):
+    final_text = TextAreaField(_l("Final text (正式文本)"), validators=[DataRequired(), Length(max=500_000)])
+    policy_interpretation = TextAreaField(_l("Policy interpretation (政策解读)"), validators=[Optional(), Length(max=100_000)])
+    effective_date = DateField(_l("Effective date (施行日期)"), validators=[InputRequired()])
+    validity_years = IntegerField(_l("Validity in years (有效期)"), default=5, validators=[InputRequired(), NumberRange(1, 5)])
+    submit = SubmitField(_l("Publish"))

@@ -1,0 +1,44 @@
+"""Languages: Simplified Chinese first, English second; times shown in Asia/Shanghai."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+
+from .extensions import babel
+
+
+def select_locale() -> str:
+    languages = ("zh_Hans_CN", "en")
+    chosen = session.get("lang") if request else None
+    if chosen in languages:
+        return chosen
+    return "zh_Hans_CN"
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime(fmt)
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    if str(get_locale()).startswith("zh"):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return value.isoformat()
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_date"] = local_date
+
+    @app.context_processor
+    def _language() -> dict:
+        return {"current_locale": str(get_locale())}

@@ -1,0 +1,28 @@
+"""The append-only audit trail, chained by SHA-256."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import User
+from .types import UTCDateTime, utcnow
+
+
+class AuditEvent(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_label: Mapped[str] = mapped_column(String(120))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    from_stage: Mapped[str | None] = mapped_column(String(60))
+    to_stage: Mapped[str | None] = mapped_column(String(60))
+    note: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    actor: Mapped[User | None] = relationship()

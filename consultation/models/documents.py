@@ -1,0 +1,116 @@
+"""Document projects, their versions and the articles parsed from them."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import Department, User
+from .types import UTCDateTime, utcnow
+
+
+class VersionKind(str, enum.Enum):
+    CONSULTATION_DRAFT = "consultation_draft"  # 征求意见稿
+    REVIEW_DRAFT = "review_draft"              # 送审稿
+    FINAL_TEXT = "final_text"                  # 正式文本
+
+
+class MeetingDecision(str, enum.Enum):
+    ADOPTED = "adopted"                        # 审议通过
+    ADOPTED_WITH_CHANGES = "adopted_with_changes"  # 修改后通过
+    NOT_ADOPTED = "not_adopted"                # 未通过
+
+
+class Document(db.Model):
+    """A normative-document project (行政规范性文件) as it moves through its procedure."""
+
+    __table_args__ = (UniqueConstraint("number_prefix", "number_year", "number_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    procedure: Mapped[str] = mapped_column(String(60))
+    stage: Mapped[str] = mapped_column(String(60))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    affects_public_rights: Mapped[bool] = mapped_column(default=True)
+    concerns_market_entities: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # 常务会议审议
+    decision: Mapped[str | None] = mapped_column(String(30))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    # 发文字号: prefix〔year〕seq号
+    number_prefix: Mapped[str | None] = mapped_column(String(20))
+    number_year: Mapped[int | None]
+    number_seq: Mapped[int | None]
+
+    # 公布
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    effective_date: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    policy_interpretation: Mapped[str | None] = mapped_column(Text)
+
+    department: Mapped[Department] = relationship()
+    created_by: Mapped[User] = relationship()
+    versions: Mapped[list[DocumentVersion]] = relationship(
+        back_populates="document", order_by="DocumentVersion.seq", cascade="all, delete-orphan"
+    )
+
+    @property
+    def document_number(self) -> str | None:
+        if self.number_seq is None:
+            return None
+        return f"{self.number_prefix}〔{self.number_year}〕{self.number_seq}号"
+
+    @property
+    def current_version(self) -> DocumentVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    def latest_version(self, kind: VersionKind) -> DocumentVersion | None:
+        matching = [v for v in self.versions if v.kind == kind.value]
+        return matching[-1] if matching else None
+
+
+class DocumentVersion(db.Model):
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(30))
+    body: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    source_filename: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="versions")
+    articles: Mapped[list[Article]] = relationship(
+        back_populates="version", order_by="Article.seq", cascade="all, delete-orphan"
+    )
+
+
+class Article(db.Model):
+    """One article (条) of a version, with the chapter (章) it sits in."""
+
+    __table_args__ = (UniqueConstraint("version_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    label: Mapped[str] = mapped_column(String(30))
+    chapter: Mapped[str | None] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[DocumentVersion] = relationship(back_populates="articles")
+
+    @property
+    def anchor(self) -> str:
+        return f"article-{self.seq}"

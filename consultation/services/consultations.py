@@ -1,0 +1,163 @@
+"""Pre-disclosure (预公开): the consultation window and the comments it receives."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, working_days
+from ..errors import InvalidInput, NotFound
+from ..extensions import db
+from ..models import Article, Comment, CommentChannel, Consultation, Document, User, utcnow
+from ..receipts import new_receipt_number, normalise
+from ..workflow import engine
+from ..workflow.conditions import latest_consultation
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The officer fills the form for a while: an opening time a few minutes old still means "now".
+OPENING_GRACE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class MinimumWindow:
+    earliest_close_day: date  # the closing time must fall on this day (Beijing time) or later
+    rule: str
+    estimated: bool
+
+
+def minimum_window(document: Document, opens_at: datetime) -> MinimumWindow:
+    """Compute the earliest closing day from the procedure file's periods."""
+    procedure = engine.procedure_of(document)
+    key = "consultation_min_market" if document.concerns_market_entities else "consultation_min"
+    period = procedure.periods.get(key) or procedure.periods["consultation_min"]
+    first_day = opens_at.astimezone(SHANGHAI).date()
+    if period.working_days:
+        deadline = working_days.add_working_days(first_day, period.working_days)
+        rule = _("at least %(n)d working days", n=period.working_days)
+    else:
+        deadline = working_days.add_calendar_days(first_day, period.calendar_days)
+        rule = _("at least %(n)d days", n=period.calendar_days)
+    return MinimumWindow(deadline.day, rule, deadline.estimated)
+
+
+def open_consultation(
+    document: Document, user: User, *, opens_at: datetime, closes_at: datetime, notice: str,
+    now: datetime | None = None,
+) -> Consultation:
+    """Pass the confidentiality review and publish the draft for comment in the given window."""
+    now = now or utcnow()
+    if opens_at.tzinfo is None or closes_at.tzinfo is None:
+        raise ValueError("opening and closing times must be timezone-aware")
+    if closes_at <= opens_at:
+        raise InvalidInput(_("The closing time must be after the opening time."))
+    if opens_at < now - OPENING_GRACE:
+        raise InvalidInput(_("The opening time cannot be in the past."))
+    window = minimum_window(document, opens_at)
+    if closes_at.astimezone(SHANGHAI).date() < window.earliest_close_day:
+        raise InvalidInput(
+            _(
+                "The consultation period is too short: the rule is %(rule)s, the first day not counted, "
+                "so it cannot close before %(day)s.",
+                rule=window.rule, day=window.earliest_close_day.isoformat(),
+            )
+        )
+    consultation = Consultation(
+        document_id=document.id, version_id=document.current_version.id, opens_at=opens_at,
+        closes_at=closes_at, notice=notice.strip(), approved_by_id=user.id, approved_at=now,
+    )
+    db.session.add(consultation)
+    db.session.flush()
+    engine.perform(document, "open_consultation", user, now=now)
+    audit.record(
+        "schedule_consultation", actor=user, document=document,
+        payload={"opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat(),
+                 "earliest_close_day": window.earliest_close_day.isoformat(), "estimated": window.estimated},
+    )
+    return consultation
+
+
+def public_consultation(consultation_id: int, now: datetime | None = None) -> Consultation:
+    """Return a consultation the public may see: never before its opening time."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or not consultation.has_opened(now):
+        raise NotFound(_("No such consultation."))
+    return consultation
+
+
+def open_consultations(now: datetime | None = None) -> list[Consultation]:
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(Consultation).where(Consultation.opens_at <= now, Consultation.closes_at > now)
+        .order_by(Consultation.closes_at)
+    ))
+
+
+def client_hash(address: str | None) -> str | None:
+    """Keep a keyed hash of the client address, never the address itself."""
+    if not address:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+
+def submit_comment(
+    consultation: Consultation, *, body: str, article_id: int | None = None, name: str = "",
+    organisation: str = "", phone: str = "", email: str = "", show_masked_name: bool = False,
+    client_address: str | None = None, now: datetime | None = None,
+) -> Comment:
+    """Accept a public comment and commit it: once a receipt number exists, so does the comment."""
+    now = now or utcnow()
+    if not consultation.is_open(now):
+        if consultation.has_closed(now):
+            raise InvalidInput(_("The consultation closed on %(when)s; comments are no longer accepted.",
+                                 when=consultation.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")))
+        raise InvalidInput(_("The consultation has not opened yet."))
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Please write your comment."))
+    limit = current_app.config["COMMENT_MAX_LENGTH"]
+    if len(body) > limit:
+        raise InvalidInput(_("The comment is too long: at most %(n)d characters.", n=limit))
+    if article_id is not None:
+        article = db.session.get(Article, article_id)
+        if article is None or article.version_id != consultation.version_id:
+            raise InvalidInput(_("The article you chose is not part of this draft."))
+    for _attempt in range(5):
+        comment = Comment(
+            consultation_id=consultation.id, article_id=article_id, receipt_number=new_receipt_number(),
+            body=body, channel=CommentChannel.WEB.value, name=name.strip() or None,
+            organisation=organisation.strip() or None, phone=phone.strip() or None,
+            email=email.strip() or None, show_masked_name=bool(show_masked_name and name.strip()),
+            client_hash=client_hash(client_address), created_at=now,
+        )
+        db.session.add(comment)
+        try:
+            db.session.flush()
+        except IntegrityError:  # a receipt-number collision: astronomically rare, but draw again
+            db.session.rollback()
+            continue
+        audit.record(
+            "comment_received", actor=None, actor_label="public", document=consultation.document,
+            payload={"comment_id": comment.id, "article_id": article_id, "channel": comment.channel},
+        )
+        db.session.commit()
+        return comment
+    raise RuntimeError("could not draw a unique receipt number")
+
+
+def find_by_receipt(receipt: str) -> Comment | None:
+    number = normalise(receipt)
+    if not number:
+        return None
+    return db.session.scalars(select(Comment).where(Comment.receipt_number == number)).first()
+
+
+def consultation_of(document: Document) -> Consultation | None:
+    return latest_consultation(document)

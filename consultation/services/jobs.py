@@ -1,0 +1,129 @@
+"""Background jobs through an outbox: the request is a row saved with the change that caused it.
+
+After the transaction commits, the rows are put on the RQ queue. When Redis cannot be reached
+the request stays in the database and ``dispatch_pending`` enqueues it later, so no work is lost.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Retry
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import BackgroundJob, Document, JobKind, JobState, utcnow
+from .. import queue as queues
+
+log = logging.getLogger(__name__)
+
+# Which RQ queue and function serve each kind of job.
+ROUTES: dict[str, tuple[str, str]] = {
+    JobKind.FEEDBACK_PDF.value: ("pdf", "consultation.tasks.run_background_job"),
+}
+_PENDING_KEY = "consultation_jobs_to_enqueue"
+
+
+def request(kind: JobKind, document: Document | None) -> BackgroundJob:
+    """Ask for a job in the current transaction; it is enqueued once the transaction commits."""
+    job = BackgroundJob(kind=kind.value, document_id=document.id if document else None, state=JobState.QUEUED.value)
+    db.session.add(job)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, []).append(job.id)
+    return job
+
+
+def rq_job_id(job_id: int, attempt: int) -> str:
+    return f"consultation-job-{job_id}-{attempt}"
+
+
+def enqueue(job_id: int, attempt: int) -> bool:
+    """Put one job on its queue; return False (and keep it in the outbox) when Redis is away."""
+    job = db.session.get(BackgroundJob, job_id)
+    queue_name, func = ROUTES[job.kind]
+    rq_id = rq_job_id(job_id, attempt)
+    try:
+        queues.queue(queue_name).enqueue(
+            func, job_id, job_id=rq_id, retry=Retry(max=3, interval=[10, 60, 300]),
+            job_timeout=current_app.config["RQ_JOB_TIMEOUT"], result_ttl=86400, failure_ttl=30 * 86400,
+        )
+    except RedisError as exc:
+        log.warning("Redis unavailable, job %s stays in the outbox: %s", job_id, exc)
+        return False
+    return True
+
+
+def _mark_enqueued(job_id: int, rq_id: str) -> None:
+    # A fresh connection: the session that committed cannot run SQL inside after_commit.
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(BackgroundJob).where(BackgroundJob.id == job_id)
+            .values(enqueued_at=utcnow(), rq_job_id=rq_id)
+        )
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    ids = session.info.pop(_PENDING_KEY, [])
+    if ids:
+        session.info.setdefault("consultation_jobs_committed", []).extend(ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING_KEY, None)
+
+
+def _dispatch(ids: list[int]) -> int:
+    db.session.rollback()  # end any read transaction; the updates use their own connection
+    sent = 0
+    for job_id in ids:
+        job = db.session.get(BackgroundJob, job_id)
+        if job is None or job.enqueued_at is not None:
+            continue
+        attempt = job.attempts
+        if enqueue(job_id, attempt):
+            _mark_enqueued(job_id, rq_job_id(job_id, attempt))
+            sent += 1
+        db.session.rollback()
+    return sent
+
+
+def dispatch_committed() -> int:
+    """Enqueue what the last commit asked for; called at the end of each request and command."""
+    ids = db.session.info.pop("consultation_jobs_committed", [])
+    return _dispatch(ids) if ids else 0
+
+
+def dispatch_pending() -> int:
+    """Enqueue every job request still in the outbox (Redis was away when it was made)."""
+    ids = list(db.session.scalars(
+        select(BackgroundJob.id).where(BackgroundJob.enqueued_at.is_(None), BackgroundJob.state == JobState.QUEUED.value)
+    ))
+    return _dispatch(ids)
+
+
+def rerun(job_id: int) -> BackgroundJob:
+    """Queue a failed job again, under a new RQ id."""
+    job = db.session.get(BackgroundJob, job_id)
+    job.state, job.error, job.enqueued_at = JobState.QUEUED.value, None, None
+    db.session.info.setdefault(_PENDING_KEY, []).append(job.id)
+    return job
+
+
+def jobs_of(document: Document) -> list[BackgroundJob]:
+    return list(db.session.scalars(
+        select(BackgroundJob).where(BackgroundJob.document_id == document.id).order_by(BackgroundJob.id.desc())
+    ))
+
+
+def latest_done(document: Document, kind: JobKind) -> BackgroundJob | None:
+    return db.session.scalars(
+        select(BackgroundJob).where(
+            BackgroundJob.document_id == document.id, BackgroundJob.kind == kind.value,
+            BackgroundJob.state == JobState.DONE.value,
+        ).order_by(BackgroundJob.id.desc())
+    ).first()

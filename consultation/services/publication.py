@@ -1,0 +1,103 @@
+"""Deliberation (审议), the document number (发文字号) and publication (公布)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..errors import InvalidInput
+from ..extensions import db
+from ..models import Document, JobKind, MeetingDecision, User, VersionKind, utcnow
+from ..workflow import engine
+from . import drafting, jobs
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_VALIDITY_YEARS = 5  # 有效期最长不超过5年; 试行 2, 暂行 1
+
+
+def assign_number(document: Document, prefix: str, year: int) -> str:
+    """Give the next number for the issuing organ and year: 华政办发〔2026〕7号, no leading zeros."""
+    if prefix not in current_app.config["ISSUING_ORGANS"]:
+        raise InvalidInput(_("Unknown issuing organ."))
+    for _attempt in range(5):
+        seq = (db.session.scalar(
+            select(func.max(Document.number_seq)).where(Document.number_prefix == prefix, Document.number_year == year)
+        ) or 0) + 1
+        try:
+            with db.session.begin_nested():
+                document.number_prefix, document.number_year, document.number_seq = prefix, year, seq
+        except IntegrityError:  # another office took the number at the same moment
+            continue
+        return document.document_number
+    raise InvalidInput(_("The document number could not be assigned; please try again."))
+
+
+def record_adoption(
+    document: Document, user: User, *, decision: str, decision_date: date, prefix: str, note: str = "",
+) -> str:
+    """Record the executive meeting's adoption and assign the document number."""
+    if decision not in (MeetingDecision.ADOPTED.value, MeetingDecision.ADOPTED_WITH_CHANGES.value):
+        raise InvalidInput(_("Choose adopted or adopted with changes."))
+    engine.perform(document, "record_adoption", user, note=note)
+    document.decision, document.decision_date, document.decision_note = decision, decision_date, note.strip()
+    number = assign_number(document, prefix, utcnow().astimezone(SHANGHAI).year)
+    audit.record("assign_number", actor=user, document=document,
+                 payload={"decision": decision, "decision_date": decision_date.isoformat(), "number": number})
+    return number
+
+
+def record_rejection(document: Document, user: User, *, decision_date: date, note: str) -> None:
+    engine.perform(document, "record_rejection", user, note=note)
+    document.decision, document.decision_date, document.decision_note = (
+        MeetingDecision.NOT_ADOPTED.value, decision_date, note.strip())
+
+
+def max_validity_years(title: str) -> int:
+    if "暂行" in title:
+        return 1
+    if "试行" in title:
+        return 2
+    return MAX_VALIDITY_YEARS
+
+
+def publish(
+    document: Document, user: User, *, final_text: str, policy_interpretation: str,
+    effective_date: date, validity_years: int, now: datetime | None = None,
+) -> None:
+    """Publish the final text with its interpretation and the adoption feedback; request the PDF."""
+    now = now or utcnow()
+    limit = max_validity_years(document.title)
+    if not 1 <= validity_years <= limit:
+        raise InvalidInput(_("The validity period must be between 1 and %(n)d years.", n=limit))
+    if effective_date < now.astimezone(SHANGHAI).date():
+        raise InvalidInput(_("The effective date cannot be before the publication date."))
+    version = drafting.add_final_text(document, user, final_text)
+    document.policy_interpretation = policy_interpretation.strip() or None
+    document.effective_date = effective_date
+    document.valid_until = _add_years(effective_date, validity_years) - timedelta(days=1)
+    document.published_at = now
+    engine.perform(document, "publish", user, now=now)
+    audit.record("publish", actor=user, document=document,
+                 payload={"final_version": version.seq, "sha256": version.sha256,
+                          "effective_date": effective_date.isoformat(), "valid_until": document.valid_until.isoformat()})
+    jobs.request(JobKind.FEEDBACK_PDF, document)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def is_published(document: Document, now: datetime | None = None) -> bool:
+    return document.published_at is not None and document.published_at <= (now or utcnow())
+
+
+def final_version(document: Document):
+    return document.latest_version(VersionKind.FINAL_TEXT)

@@ -1,0 +1,25 @@
+"""Which service takes each transition that needs more than a note."""
+from __future__ import annotations
+
+from ..models import Document, User
+from ..workflow import engine
+from . import review
+
+# Transitions taken on their own page with their own form (endpoint names in the workspace).
+FORM_PAGES = {
+    "open_consultation": "workspace.schedule",
+    "return_for_revision": "workspace.signoff",
+    "record_adoption": "workspace.decision",
+    "record_rejection": "workspace.decision",
+    "publish": "workspace.publish",
+}
+
+
+def take(document: Document, name: str, user: User, note: str = "") -> None:
+    """Take a transition that needs only a note."""
+    if name in FORM_PAGES:
+        raise KeyError(name)
+    if name == "head_approve_submission":
+        review.send_to_joint_review(document, user)
+    else:
+        engine.perform(document, name, user, note=note)

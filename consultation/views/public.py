@@ -1,0 +1,117 @@
+"""The public site: open consultations, commenting, receipts and published feedback. No sign-in."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..errors import DomainError
+from ..extensions import db
+from ..feedback import build_feedback, summary_line
+from ..forms import CommentForm, ReceiptForm
+from ..models import Document, JobKind, utcnow
+from ..services import consultations, jobs
+from ..services.publication import is_published
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def index():
+    now = utcnow()
+    published = db.session.scalars(
+        select(Document).where(Document.published_at.is_not(None), Document.published_at <= now)
+        .order_by(Document.published_at.desc()).limit(20)
+    ).all()
+    return render_template("public/index.html", open_consultations=consultations.open_consultations(now),
+                           published=published, now=now)
+
+
+def _comment_form(consultation) -> CommentForm:
+    form = CommentForm()
+    form.article_id.choices = [(0, _("The draft as a whole"))] + [
+        (a.id, f"{a.label} {a.text[:30]}…" if len(a.text) > 30 else f"{a.label} {a.text}")
+        for a in consultation.version.articles
+    ]
+    return form
+
+
+@bp.route("/consultations/<int:consultation_id>", methods=["GET", "POST"])
+def consultation(consultation_id: int):
+    now = utcnow()
+    try:
+        item = consultations.public_consultation(consultation_id, now)
+    except DomainError:
+        abort(404)
+    form = _comment_form(item)
+    if request.method == "GET" and request.args.get("article", type=int):
+        form.article_id.data = request.args.get("article", type=int)
+    if form.validate_on_submit():
+        try:
+            comment = consultations.submit_comment(
+                item, body=form.body.data, article_id=form.article_id.data or None,
+                name=form.name.data or "", organisation=form.organisation.data or "",
+                phone=form.phone.data or "", email=form.email.data or "",
+                show_masked_name=form.show_masked_name.data, client_address=request.remote_addr,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            session["last_receipt"] = comment.receipt_number
+            return redirect(url_for("public.thanks", consultation_id=item.id))
+    counts: dict[int, int] = {}
+    for c in item.comments:
+        if c.article_id:
+            counts[c.article_id] = counts.get(c.article_id, 0) + 1
+    return render_template("public/consultation.html", consultation=item, form=form, now=now,
+                           is_open=item.is_open(now), article_counts=counts), (400 if form.errors else 200)
+
+
+@bp.get("/consultations/<int:consultation_id>/thanks")
+def thanks(consultation_id: int):
+    receipt = session.pop("last_receipt", None)
+    if receipt is None:
+        return redirect(url_for("public.consultation", consultation_id=consultation_id))
+    return render_template("public/thanks.html", receipt=receipt, consultation_id=consultation_id)
+
+
+@bp.route("/receipt", methods=["GET", "POST"])
+def receipt_lookup():
+    form = ReceiptForm()
+    comment = None
+    searched = False
+    if form.validate_on_submit():
+        searched = True
+        comment = consultations.find_by_receipt(form.receipt.data)
+        # The answer is public only once the feedback is; until then, the status alone.
+    published = bool(comment and is_published(comment.consultation.document))
+    return render_template("public/receipt.html", form=form, comment=comment, searched=searched,
+                           answer_visible=published)
+
+
+def _published_document(document_id: int) -> Document:
+    document = db.session.get(Document, document_id)
+    if document is None or not is_published(document):
+        abort(404)
+    return document
+
+
+@bp.get("/feedback/<int:document_id>")
+def feedback(document_id: int):
+    document = _published_document(document_id)
+    data = build_feedback(document)
+    return render_template("public/feedback.html", feedback=data, summary=summary_line(data.counts),
+                           pdf_job=jobs.latest_done(document, JobKind.FEEDBACK_PDF))
+
+
+@bp.get("/feedback/<int:document_id>/feedback.pdf")
+def feedback_pdf(document_id: int):
+    document = _published_document(document_id)
+    job = jobs.latest_done(document, JobKind.FEEDBACK_PDF)
+    if job is None or not job.file_path or not Path(job.file_path).exists():
+        abort(404)
+    return send_file(job.file_path, mimetype="application/pdf",
+                     download_name=f"意见采纳情况反馈-{document.id}.pdf")

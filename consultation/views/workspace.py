@@ -1,0 +1,275 @@
+"""The staff workspace: drafting departments, reviewers and the openness office."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import audit
+from ..articles import docx_to_text
+from ..errors import InvalidInput
+from ..extensions import db
+from ..forms import (
+    AnswerForm, DecisionForm, DocumentForm, NoteForm, PublishForm, RejectionForm, RevisionForm,
+    ScheduleForm, SignoffForm, beijing,
+)
+from ..models import BackgroundJob, Comment, Document, ReviewOrgan, utcnow
+from ..services import answers, consultations, drafting, jobs, publication, review, steps
+from ..workflow import engine
+
+bp = Blueprint("workspace", __name__, url_prefix="/staff")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    """Every page here needs a signed-in staff member."""
+
+
+def _document(document_id: int) -> Document:
+    document = db.session.get(Document, document_id)
+    if document is None or not engine.can_see(current_user, document):
+        abort(404)
+    before = document.stage
+    engine.settle(document)  # the clock may have closed the consultation since the last visit
+    if document.stage != before:
+        db.session.commit()
+    return document
+
+
+def _draft_text(form) -> tuple[str, str | None]:
+    if form.docx.data:
+        return docx_to_text(form.docx.data.read()), form.docx.data.filename
+    if form.body.data and form.body.data.strip():
+        return form.body.data, None
+    raise InvalidInput(_("Paste the text of the draft or upload a .docx file."))
+
+
+@bp.get("/")
+def dashboard():
+    documents = [d for d in db.session.scalars(select(Document).order_by(Document.updated_at.desc()))
+                 if engine.can_see(current_user, d)]
+    for d in documents:
+        engine.settle(d)
+    db.session.commit()
+    mine = [d for d in documents if any(o for o in engine.options(d, current_user))
+            or any(engine.may_act(current_user, d, a) for a in ("answer_comment", "sign_off"))]
+    return render_template("workspace/dashboard.html", documents=documents, mine=mine)
+
+
+@bp.route("/documents/new", methods=["GET", "POST"])
+def new_document():
+    form = DocumentForm()
+    if form.validate_on_submit():
+        body, filename = _draft_text(form)
+        document = drafting.create_document(
+            current_user, title=form.title.data, body=body, explanation=form.explanation.data,
+            affects_public_rights=form.affects_public_rights.data,
+            concerns_market_entities=form.concerns_market_entities.data, source_filename=filename,
+        )
+        db.session.commit()
+        flash(_("The document was created with %(n)d articles.", n=len(document.current_version.articles)), "success")
+        return redirect(url_for("workspace.document", document_id=document.id))
+    return render_template("workspace/document_form.html", form=form), (400 if form.errors else 200)
+
+
+@bp.get("/documents/<int:document_id>")
+def document(document_id: int):
+    doc = _document(document_id)
+    consultation = consultations.consultation_of(doc)
+    comments = answers.comments_of(doc)
+    organs = review.organs_of(current_user)
+    return render_template(
+        "workspace/document.html", document=doc, stage=engine.stage_of(doc),
+        procedure=engine.procedure_of(doc), options=engine.options(doc, current_user),
+        form_pages=steps.FORM_PAGES, consultation=consultation, comments=comments,
+        counts=answers.count_answers(comments), rounds=review.rounds_of(doc),
+        can_answer=engine.may_act(current_user, doc, "answer_comment"),
+        can_revise=engine.may_act(current_user, doc, "revise_draft"),
+        can_sign=engine.may_act(current_user, doc, "sign_off") and bool(organs),
+        timeline=audit.timeline(doc), jobs=jobs.jobs_of(doc), note_form=NoteForm(), now=utcnow(),
+    )
+
+
+@bp.post("/documents/<int:document_id>/steps/<name>")
+def take_step(document_id: int, name: str):
+    doc = _document(document_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if name in steps.FORM_PAGES:
+        return redirect(url_for(steps.FORM_PAGES[name], document_id=doc.id))
+    steps.take(doc, name, current_user, note=form.note.data or "")
+    db.session.commit()
+    flash(_("Done: %(step)s.", step=engine.procedure_of(doc).transitions[name].title), "success")
+    return redirect(url_for("workspace.document", document_id=doc.id))
+
+
+@bp.route("/documents/<int:document_id>/edit", methods=["GET", "POST"])
+def edit_document(document_id: int):
+    doc = _document(document_id)
+    engine.require_action(current_user, doc, "edit_draft")
+    version = doc.current_version
+    form = DocumentForm(obj=doc) if request.method == "GET" else DocumentForm()
+    if request.method == "GET":
+        form.body.data, form.explanation.data = version.body, version.explanation
+    if form.validate_on_submit():
+        body, filename = _draft_text(form)
+        drafting.edit_draft(doc, current_user, title=form.title.data, body=body, explanation=form.explanation.data,
+                            affects_public_rights=form.affects_public_rights.data,
+                            concerns_market_entities=form.concerns_market_entities.data, source_filename=filename)
+        db.session.commit()
+        flash(_("The draft was saved."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
+    return render_template("workspace/document_form.html", form=form, document=doc)
+
+
+@bp.route("/documents/<int:document_id>/consultation", methods=["GET", "POST"])
+def schedule(document_id: int):
+    doc = _document(document_id)
+    form = ScheduleForm()
+    if request.method == "GET":
+        start = (utcnow() + timedelta(hours=1)).astimezone(consultations.SHANGHAI).replace(minute=0, second=0, microsecond=0)
+        window = consultations.minimum_window(doc, start)
+        form.opens_at.data = start.replace(tzinfo=None)
+        form.closes_at.data = datetime.combine(window.earliest_close_day, datetime.min.time()).replace(hour=17)
+    window = None
+    if form.opens_at.data:
+        window = consultations.minimum_window(doc, beijing(form.opens_at.data))
+    if form.validate_on_submit():
+        consultations.open_consultation(doc, current_user, opens_at=beijing(form.opens_at.data),
+                                        closes_at=beijing(form.closes_at.data), notice=form.notice.data)
+        db.session.commit()
+        flash(_("The consultation is scheduled."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
+    return render_template("workspace/schedule.html", document=doc, form=form, window=window)
+
+
+@bp.route("/documents/<int:document_id>/comments/<int:comment_id>", methods=["GET", "POST"])
+def answer(document_id: int, comment_id: int):
+    doc = _document(document_id)
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.consultation.document_id != doc.id:
+        abort(404)
+    form = AnswerForm(obj=comment.answer) if request.method == "GET" else AnswerForm()
+    if form.validate_on_submit():
+        answers.answer_comment(doc, current_user, comment.id, decision=form.decision.data, reason=form.reason.data)
+        db.session.commit()
+        flash(_("The answer was saved."), "success")
+        following = next((c for c in answers.comments_of(doc) if c.answer is None), None)
+        if following is not None:
+            return redirect(url_for("workspace.answer", document_id=doc.id, comment_id=following.id))
+        return redirect(url_for("workspace.document", document_id=doc.id) + "#comments")
+    return render_template("workspace/answer.html", document=doc, comment=comment, form=form,
+                           can_answer=engine.may_act(current_user, doc, "answer_comment"))
+
+
+@bp.route("/documents/<int:document_id>/revise", methods=["GET", "POST"])
+def revise(document_id: int):
+    doc = _document(document_id)
+    engine.require_action(current_user, doc, "revise_draft")
+    form = RevisionForm()
+    if request.method == "GET":
+        form.body.data, form.explanation.data = doc.current_version.body, doc.current_version.explanation
+    if form.validate_on_submit():
+        body, filename = _draft_text(form)
+        drafting.revise_draft(doc, current_user, body=body, explanation=form.explanation.data, source_filename=filename)
+        db.session.commit()
+        flash(_("The review draft was saved."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
+    return render_template("workspace/revise.html", document=doc, form=form)
+
+
+@bp.route("/documents/<int:document_id>/signoff", methods=["GET", "POST"])
+def signoff(document_id: int):
+    doc = _document(document_id)
+    engine.require_action(current_user, doc, "sign_off")
+    form = SignoffForm()
+    labels = {ReviewOrgan.GOVERNMENT_OFFICE: _("Government office (市政府办公室)"), ReviewOrgan.JUSTICE: _("Justice bureau (市司法局)")}
+    form.organ.choices = [(o.value, labels[o]) for o in review.organs_of(current_user)]
+    if form.validate_on_submit():
+        organ = ReviewOrgan(form.organ.data)
+        if form.outcome.data == "approve":
+            review.approve(doc, current_user, organ, form.opinion.data or "")
+        else:
+            review.return_for_revision(doc, current_user, organ, form.opinion.data or "")
+        db.session.commit()
+        flash(_("Your signature was recorded."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
+    return render_template("workspace/signoff.html", document=doc, form=form, rounds=review.rounds_of(doc))
+
+
+@bp.route("/documents/<int:document_id>/decision", methods=["GET", "POST"])
+def decision(document_id: int):
+    doc = _document(document_id)
+    form, rejection = DecisionForm(prefix="adopt"), RejectionForm(prefix="reject")
+    form.prefix.choices = list(current_app.config["ISSUING_ORGANS"].items())
+    if "adopt-submit" in request.form and form.validate_on_submit():
+        number = publication.record_adoption(doc, current_user, decision=form.decision.data,
+                                             decision_date=form.decision_date.data, prefix=form.prefix.data,
+                                             note=form.note.data or "")
+        db.session.commit()
+        flash(_("Decision recorded; document number %(number)s.", number=number), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
+    if "reject-submit" in request.form and rejection.validate_on_submit():
+        publication.record_rejection(doc, current_user, decision_date=rejection.decision_date.data,
+                                     note=rejection.note.data)
+        db.session.commit()
+        flash(_("Non-adoption recorded."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
+    return render_template("workspace/decision.html", document=doc, form=form, rejection=rejection)
+
+
+@bp.route("/documents/<int:document_id>/publish", methods=["GET", "POST"])
+def publish(document_id: int):
+    doc = _document(document_id)
+    form = PublishForm()
+    if request.method == "GET":
+        form.final_text.data = doc.current_version.body
+        form.effective_date.data = utcnow().astimezone(consultations.SHANGHAI).date() + timedelta(days=30)
+        form.validity_years.data = publication.max_validity_years(doc.title)
+    if form.validate_on_submit():
+        publication.publish(doc, current_user, final_text=form.final_text.data,
+                            policy_interpretation=form.policy_interpretation.data or "",
+                            effective_date=form.effective_date.data, validity_years=form.validity_years.data)
+        db.session.commit()
+        flash(_("Published. The feedback PDF is being generated."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
+    return render_template("workspace/publish.html", document=doc, form=form)
+
+
+@bp.get("/documents/<int:document_id>/jobs")
+def document_jobs(document_id: int):
+    doc = _document(document_id)
+    jobs.dispatch_pending()  # anything Redis missed goes out now
+    return render_template("workspace/jobs.html", document=doc, jobs=jobs.jobs_of(doc), note_form=NoteForm())
+
+
+@bp.post("/jobs/<int:job_id>/rerun")
+def rerun_job(job_id: int):
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None or job.document is None:
+        abort(404)
+    doc = _document(job.document_id)
+    if not NoteForm().validate_on_submit():
+        abort(400)
+    jobs.rerun(job.id)
+    audit.record("rerun_job", actor=current_user, document=doc, payload={"job_id": job.id})
+    db.session.commit()
+    flash(_("The job was queued again."), "success")
+    return redirect(url_for("workspace.document_jobs", document_id=doc.id))
+
+
+@bp.get("/jobs/<int:job_id>/file")
+def job_file(job_id: int):
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None or job.document is None or not job.file_path:
+        abort(404)
+    _document(job.document_id)
+    if not Path(job.file_path).exists():
+        abort(404)
+    return send_file(job.file_path, mimetype="application/pdf", download_name=Path(job.file_path).name)

@@ -1,0 +1,128 @@
+"""The checks that procedure files may name in ``conditions``.
+
+Each returns ``None`` when it holds, or the reason (for the user) why it does not.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Comment, CommentAnswer, Consultation, Document, ReviewOrgan, ReviewRound, RoundStatus,
+    SignoffOutcome, VersionKind,
+)
+
+Check = Callable[[Document, datetime], str | None]
+CONDITIONS: dict[str, Check] = {}
+
+
+def condition(fn: Check) -> Check:
+    CONDITIONS[fn.__name__] = fn
+    return fn
+
+
+def latest_consultation(document: Document) -> Consultation | None:
+    return db.session.scalars(
+        select(Consultation).where(Consultation.document_id == document.id).order_by(Consultation.id.desc())
+    ).first()
+
+
+def latest_round(document: Document) -> ReviewRound | None:
+    return db.session.scalars(
+        select(ReviewRound).where(ReviewRound.document_id == document.id).order_by(ReviewRound.seq.desc())
+    ).first()
+
+
+def unanswered_count(document: Document) -> int:
+    return db.session.scalar(
+        select(func.count(Comment.id))
+        .join(Consultation, Comment.consultation_id == Consultation.id)
+        .outerjoin(CommentAnswer, CommentAnswer.comment_id == Comment.id)
+        .where(Consultation.document_id == document.id, CommentAnswer.id.is_(None))
+    ) or 0
+
+
+@condition
+def has_articles(document: Document, now: datetime) -> str | None:
+    version = document.current_version
+    if version is None or not version.articles:
+        return _("The draft has no articles (第一条, 第二条 …). Check the text of the draft.")
+    return None
+
+
+@condition
+def has_explanation(document: Document, now: datetime) -> str | None:
+    version = document.current_version
+    if version is None or not version.explanation.strip():
+        return _("The drafting explanation (起草说明) is missing.")
+    return None
+
+
+@condition
+def consultation_scheduled(document: Document, now: datetime) -> str | None:
+    consultation = latest_consultation(document)
+    if consultation is None or consultation.version_id != document.current_version.id:
+        return _("Set the opening and closing times of the consultation first.")
+    return None
+
+
+@condition
+def consultation_closed(document: Document, now: datetime) -> str | None:
+    consultation = latest_consultation(document)
+    if consultation is None or not consultation.has_closed(now):
+        return _("The consultation period has not ended yet.")
+    return None
+
+
+@condition
+def all_comments_answered(document: Document, now: datetime) -> str | None:
+    left = unanswered_count(document)
+    if left:
+        return _("%(count)d comment(s) still have no answer.", count=left)
+    return None
+
+
+@condition
+def review_draft_prepared(document: Document, now: datetime) -> str | None:
+    version = document.current_version
+    if version is None or version.kind != VersionKind.REVIEW_DRAFT.value:
+        return _("Prepare the revised review draft (送审稿) first.")
+    returned = db.session.scalar(
+        select(func.count(ReviewRound.id)).where(
+            ReviewRound.version_id == version.id, ReviewRound.status == RoundStatus.RETURNED.value
+        )
+    )
+    if returned:
+        return _("This version was returned in joint review; submit a revised version.")
+    return None
+
+
+@condition
+def both_organs_approved(document: Document, now: datetime) -> str | None:
+    rnd = latest_round(document)
+    version = document.current_version
+    if rnd is None or version is None or rnd.version_id != version.id:
+        return _("Joint review has not approved the current version.")
+    for organ in ReviewOrgan:
+        signoff = rnd.signoff_of(organ)
+        if (
+            signoff is None
+            or signoff.outcome != SignoffOutcome.APPROVE.value
+            or signoff.version_id != version.id
+        ):
+            return _("Both the government office and the justice bureau must approve the same version.")
+    return None
+
+
+@condition
+def document_number_assigned(document: Document, now: datetime) -> str | None:
+    if document.number_seq is None:
+        return _("No document number (发文字号) has been assigned.")
+    return None
+
+
+KNOWN_CONDITIONS = frozenset(CONDITIONS)

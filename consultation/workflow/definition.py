@@ -1,0 +1,222 @@
+"""Load and validate the declarative procedure files in ``workflows/``."""
+from __future__ import annotations
+
+import tomllib
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..models import Role
+
+
+class WorkflowFileError(Exception):
+    """A procedure file is broken; the message names the file, the entry and the fault."""
+
+    def __init__(self, path: Path, entry: str, problem: str) -> None:
+        super().__init__(f"{path.name}: {entry}: {problem}")
+        self.path, self.entry, self.problem = path, entry, problem
+
+
+@dataclass(frozen=True)
+class Period:
+    working_days: int | None = None
+    calendar_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    title: str
+    title_en: str
+    actors: tuple[str, ...] = ()
+    internal: bool = False
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    stages: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    title: str
+    title_en: str
+    from_stages: tuple[str, ...]
+    to: str
+    roles: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    automatic: bool = False
+    note_required: bool = False
+
+
+@dataclass(frozen=True)
+class Procedure:
+    id: str
+    title: str
+    title_en: str
+    initial: str
+    source: Path
+    stages: dict[str, Stage]
+    transitions: dict[str, Transition]
+    actions: dict[str, Action]
+    periods: dict[str, Period] = field(default_factory=dict)
+    department_roles: frozenset[str] = frozenset()
+
+    def transitions_from(self, stage: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if stage in t.from_stages]
+
+
+def _require(data: dict[str, Any], key: str, kind: type, path: Path, entry: str) -> Any:
+    if key not in data:
+        raise WorkflowFileError(path, entry, f"missing '{key}'")
+    if not isinstance(data[key], kind):
+        raise WorkflowFileError(path, entry, f"'{key}' must be a {kind.__name__}")
+    return data[key]
+
+
+def _names(value: Any, path: Path, entry: str, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise WorkflowFileError(path, entry, f"'{key}' must be a list of names")
+    return tuple(value)
+
+
+def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
+    """Parse one procedure file and check that it is complete and consistent."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkflowFileError(path, "file", f"not valid TOML: {exc}") from None
+    known_roles = {r.value for r in Role}
+    head = _require(data, "procedure", dict, path, "[procedure]")
+    stages_raw = _require(data, "stages", dict, path, "[stages]")
+
+    stages = {}
+    for sid, raw in stages_raw.items():
+        entry = f"[stages.{sid}]"
+        actors = _names(raw.get("actors", []), path, entry, "actors")
+        for role in actors:
+            if role not in known_roles:
+                raise WorkflowFileError(path, entry, f"unknown role '{role}'")
+        stages[sid] = Stage(
+            id=sid,
+            title=_require(raw, "title", str, path, entry),
+            title_en=raw.get("title_en", sid),
+            actors=actors,
+            internal=bool(raw.get("internal", False)),
+            final=bool(raw.get("final", False)),
+        )
+
+    def check_stage(name: str, entry: str) -> str:
+        if name not in stages:
+            raise WorkflowFileError(path, entry, f"unknown stage '{name}'")
+        return name
+
+    def check_roles(roles: tuple[str, ...], entry: str) -> tuple[str, ...]:
+        for role in roles:
+            if role not in known_roles:
+                raise WorkflowFileError(path, entry, f"unknown role '{role}'")
+        return roles
+
+    transitions: dict[str, Transition] = {}
+    for i, raw in enumerate(data.get("transitions", [])):
+        entry = f"[[transitions]] #{i + 1} ({raw.get('name', '?')})"
+        name = _require(raw, "name", str, path, entry)
+        if name in transitions:
+            raise WorkflowFileError(path, entry, f"duplicate transition '{name}'")
+        automatic = bool(raw.get("automatic", False))
+        roles = check_roles(_names(raw.get("roles", []), path, entry, "roles"), entry)
+        if not automatic and not roles:
+            raise WorkflowFileError(path, entry, "a manual transition needs 'roles'")
+        conditions = _names(raw.get("conditions", []), path, entry, "conditions")
+        for cond in conditions:
+            if cond not in known_conditions:
+                raise WorkflowFileError(path, entry, f"unknown condition '{cond}'")
+        if automatic and not conditions:
+            raise WorkflowFileError(path, entry, "an automatic transition needs 'conditions'")
+        from_stages = tuple(
+            check_stage(s, entry) for s in _names(_require(raw, "from", (list, str), path, entry), path, entry, "from")
+        )
+        transitions[name] = Transition(
+            name=name,
+            title=_require(raw, "title", str, path, entry),
+            title_en=raw.get("title_en", name),
+            from_stages=from_stages,
+            to=check_stage(_require(raw, "to", str, path, entry), entry),
+            roles=roles,
+            conditions=conditions,
+            automatic=automatic,
+            note_required=bool(raw.get("note_required", False)),
+        )
+
+    actions = {}
+    for name, raw in data.get("actions", {}).items():
+        entry = f"[actions.{name}]"
+        actions[name] = Action(
+            name=name,
+            stages=tuple(check_stage(s, entry) for s in _names(raw.get("stages", []), path, entry, "stages")),
+            roles=check_roles(_names(raw.get("roles", []), path, entry, "roles"), entry),
+        )
+
+    periods = {}
+    for name, raw in data.get("periods", {}).items():
+        entry = f"[periods.{name}]"
+        wd, cd = raw.get("working_days"), raw.get("calendar_days")
+        if (wd is None) == (cd is None) or not isinstance(wd or cd, int) or (wd or cd) <= 0:
+            raise WorkflowFileError(
+                path, entry, "give exactly one of 'working_days' or 'calendar_days' as a positive number"
+            )
+        periods[name] = Period(working_days=wd, calendar_days=cd)
+
+    initial = check_stage(_require(head, "initial", str, path, "[procedure]"), "[procedure] initial")
+    for sid, stage in stages.items():
+        outgoing = [t for t in transitions.values() if sid in t.from_stages]
+        if stage.final and outgoing:
+            raise WorkflowFileError(path, f"[stages.{sid}]", "a final stage cannot have transitions out")
+        if not stage.final and not outgoing:
+            raise WorkflowFileError(path, f"[stages.{sid}]", "dead end: no transition leaves this stage and it is not final")
+    reached, todo = {initial}, deque([initial])
+    while todo:
+        here = todo.popleft()
+        for t in transitions.values():
+            if here in t.from_stages and t.to not in reached:
+                reached.add(t.to)
+                todo.append(t.to)
+    for sid in stages:
+        if sid not in reached:
+            raise WorkflowFileError(path, f"[stages.{sid}]", f"unreachable from the initial stage '{initial}'")
+
+    return Procedure(
+        id=_require(head, "id", str, path, "[procedure]"),
+        title=_require(head, "title", str, path, "[procedure]"),
+        title_en=head.get("title_en", head["id"]),
+        initial=initial,
+        source=path,
+        stages=stages,
+        transitions=transitions,
+        actions=actions,
+        periods=periods,
+        department_roles=frozenset(
+            check_roles(_names(head.get("department_roles", []), path, "[procedure]", "department_roles"), "[procedure]")
+        ),
+    )
+
+
+def load_directory(directory: Path, known_conditions: frozenset[str]) -> dict[str, Procedure]:
+    """Load every ``*.toml`` procedure in the directory; refuse duplicates and an empty folder."""
+    procedures: dict[str, Procedure] = {}
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise WorkflowFileError(directory, "directory", "no procedure files (*.toml) found")
+    for path in files:
+        procedure = load_procedure(path, known_conditions)
+        if procedure.id in procedures:
+            raise WorkflowFileError(path, "[procedure] id", f"duplicate procedure id '{procedure.id}'")
+        procedures[procedure.id] = procedure
+    return procedures

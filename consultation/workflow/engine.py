@@ -1,0 +1,144 @@
+"""The workflow engine: asks the procedure file whether a step is allowed, and takes it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+
+from .. import audit
+from ..errors import InvalidInput, NotAllowed
+from ..models import Document, User, utcnow
+from .conditions import CONDITIONS, KNOWN_CONDITIONS
+from .definition import Procedure, Stage, Transition, load_directory
+
+
+@dataclass(frozen=True)
+class TransitionOption:
+    transition: Transition
+    blocked_by: tuple[str, ...]  # reasons; empty when the user may take it now
+
+    @property
+    def allowed(self) -> bool:
+        return not self.blocked_by
+
+
+def init_app(app: Flask) -> None:
+    """Load and validate every procedure file; a broken one stops start-up."""
+    app.extensions["procedures"] = load_directory(Path(app.config["WORKFLOWS_DIR"]), KNOWN_CONDITIONS)
+
+
+def procedures() -> dict[str, Procedure]:
+    return current_app.extensions["procedures"]
+
+
+def procedure_of(document: Document) -> Procedure:
+    return procedures()[document.procedure]
+
+
+def stage_of(document: Document) -> Stage:
+    return procedure_of(document).stages[document.stage]
+
+
+def _in_scope(user: User, document: Document, roles: tuple[str, ...], procedure: Procedure) -> bool:
+    """Tell whether the user holds one of the roles, in the document's department where that matters."""
+    for role in roles:
+        if not user.has_role(role):
+            continue
+        if role in procedure.department_roles and user.department_id != document.department_id:
+            continue
+        return True
+    return False
+
+
+def can_see(user: User, document: Document) -> bool:
+    """Department staff see their own documents; others see them once they leave the department."""
+    procedure = procedure_of(document)
+    if user.has_role("admin"):
+        return True
+    if user.department_id == document.department_id and user.has_role(*procedure.department_roles):
+        return True
+    other_roles = {r for r in user.roles if r not in procedure.department_roles}
+    return bool(other_roles) and not procedure.stages[document.stage].internal
+
+
+def may_act(user: User, document: Document, action: str) -> bool:
+    """Tell whether the user may do an in-stage action (answer, sign) on the document now."""
+    procedure = procedure_of(document)
+    spec = procedure.actions.get(action)
+    if spec is None:
+        raise KeyError(f"{procedure.source.name}: no action '{action}'")
+    return document.stage in spec.stages and _in_scope(user, document, spec.roles, procedure)
+
+
+def require_action(user: User, document: Document, action: str) -> None:
+    if not may_act(user, document, action):
+        raise NotAllowed(_("You cannot do this at the current stage of the document."))
+
+
+def _blockers(document: Document, transition: Transition, now: datetime) -> list[str]:
+    return [msg for cond in transition.conditions if (msg := CONDITIONS[cond](document, now))]
+
+
+def options(document: Document, user: User, now: datetime | None = None) -> list[TransitionOption]:
+    """List the manual transitions the user holds a role for, with what still blocks each."""
+    now = now or utcnow()
+    procedure = procedure_of(document)
+    return [
+        TransitionOption(t, tuple(_blockers(document, t, now)))
+        for t in procedure.transitions_from(document.stage)
+        if not t.automatic and _in_scope(user, document, t.roles, procedure)
+    ]
+
+
+def perform(
+    document: Document, name: str, user: User, note: str = "", now: datetime | None = None
+) -> Transition:
+    """Take a manual transition after checking stage, role, department, note and conditions."""
+    now = now or utcnow()
+    settle(document, now)
+    procedure = procedure_of(document)
+    transition = procedure.transitions.get(name)
+    if transition is None or transition.automatic:
+        raise NotAllowed(_("Unknown step."))
+    if document.stage not in transition.from_stages:
+        raise NotAllowed(
+            _("This step is not possible at the stage “%(stage)s”.", stage=procedure.stages[document.stage].title)
+        )
+    if not _in_scope(user, document, transition.roles, procedure):
+        raise NotAllowed(_("Your role does not allow this step on this document."))
+    if transition.note_required and not note.strip():
+        raise InvalidInput(_("Please give the reason or opinion in writing."))
+    blockers = _blockers(document, transition, now)
+    if blockers:
+        raise InvalidInput(" ".join(blockers))
+    _move(document, transition, user, note)
+    settle(document, now)
+    return transition
+
+
+def settle(document: Document, now: datetime | None = None) -> None:
+    """Apply the automatic transitions whose conditions now hold (the clock, both signatures)."""
+    now = now or utcnow()
+    procedure = procedure_of(document)
+    for _guard in range(len(procedure.stages)):
+        due = next(
+            (
+                t for t in procedure.transitions_from(document.stage)
+                if t.automatic and not _blockers(document, t, now)
+            ),
+            None,
+        )
+        if due is None:
+            return
+        _move(document, due, None, "")
+
+
+def _move(document: Document, transition: Transition, user: User | None, note: str) -> None:
+    before = document.stage
+    document.stage = transition.to
+    audit.record(
+        transition.name, actor=user, document=document, from_stage=before, to_stage=transition.to, note=note
+    )
