@@ -59,10 +59,8 @@ def _user(username: str) -> User:
     return db.session.scalars(select(User).where(User.username == username)).one()
 
 
-def seed(password: str) -> str:
-    """Create what is missing; return a short description of what was made."""
-    if db.session.scalars(select(Department).limit(1)).first() is not None:
-        return "already present"
+def seed_accounts(password: str) -> None:
+    """Create the demo departments and one account per role."""
     departments = {name: Department(name=name, kind=kind.value) for name, kind in DEPARTMENTS}
     db.session.add_all(departments.values())
     for username, display, dept, roles in ACCOUNTS:
@@ -71,6 +69,13 @@ def seed(password: str) -> str:
         user.set_roles(roles)
         db.session.add(user)
     db.session.flush()
+
+
+def seed(password: str) -> str:
+    """Create the demo city unless it exists; return a short description of what was made."""
+    if db.session.scalars(select(Department).limit(1)).first() is not None:
+        return "already present"
+    seed_accounts(password)
 
     drafter, head, openness = _user("drafter"), _user("head"), _user("openness")
     # 1. A draft still in the drafting department, ready to go through every step.

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField, DateField, DateTimeLocalField, IntegerField, PasswordField, RadioField, SelectField,
-    StringField, SubmitField, TextAreaField,
+    SelectChoice, StringField, SubmitField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -76,8 +76,8 @@ class ReceiptForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     decision = RadioField(_l("Decision"), validators=[InputRequired()], choices=[
-        ("adopted", _l("Adopted")), ("partly_adopted", _l("Partly adopted")),
-        ("not_adopted", _l("Not adopted")), ("explained", _l("Answered without change")),
+        SelectChoice("adopted", _l("Adopted")), SelectChoice("partly_adopted", _l("Partly adopted")),
+        SelectChoice("not_adopted", _l("Not adopted")), SelectChoice("explained", _l("Answered without change")),
     ])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=10_000)])
     submit = SubmitField(_l("Save answer"))
@@ -86,7 +86,7 @@ class AnswerForm(FlaskForm):
 class SignoffForm(FlaskForm):
     organ = SelectField(_l("Signing for"), choices=[])
     outcome = RadioField(_l("Outcome"), validators=[InputRequired()], choices=[
-        ("approve", _l("Approve (同意 / 合法)")), ("return", _l("Return for revision (退回修改 / 应当予以修改)")),
+        SelectChoice("approve", _l("Approve (同意 / 合法)")), SelectChoice("return", _l("Return for revision (退回修改 / 应当予以修改)")),
     ])
     opinion = TextAreaField(_l("Written opinion (审核意见)"), validators=[Optional(), Length(max=20_000)])
     submit = SubmitField(_l("Sign"))
@@ -94,7 +94,7 @@ class SignoffForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     decision = RadioField(_l("Decision of the executive meeting"), validators=[InputRequired()], choices=[
-        ("adopted", _l("Adopted")), ("adopted_with_changes", _l("Adopted with changes")),
+        SelectChoice("adopted", _l("Adopted")), SelectChoice("adopted_with_changes", _l("Adopted with changes")),
     ])
     decision_date = DateField(_l("Meeting date"), validators=[InputRequired()])
     prefix = SelectField(_l("Issuing organ"), choices=[])

@@ -42,3 +42,23 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _language() -> dict:
         return {"current_locale": str(get_locale())}
+
+
+def compile_catalogs(directory: str) -> int:
+    """Compile every messages.po under ``directory`` to .mo when it is newer; return how many."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = 0
+    for po_path in Path(directory).glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as fh:
+            write_mo(fh, catalog)
+        compiled += 1
+    return compiled

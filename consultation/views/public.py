@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from ..errors import DomainError
 from ..extensions import db
@@ -31,8 +32,8 @@ def index():
 
 def _comment_form(consultation) -> CommentForm:
     form = CommentForm()
-    form.article_id.choices = [(0, _("The draft as a whole"))] + [
-        (a.id, f"{a.label} {a.text[:30]}…" if len(a.text) > 30 else f"{a.label} {a.text}")
+    form.article_id.choices = [SelectChoice(0, _("The draft as a whole"))] + [
+        SelectChoice(a.id, f"{a.label} {a.text[:30]}…" if len(a.text) > 30 else f"{a.label} {a.text}")
         for a in consultation.version.articles
     ]
     return form

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from .. import audit
 from ..articles import docx_to_text
@@ -190,7 +191,7 @@ def signoff(document_id: int):
     engine.require_action(current_user, doc, "sign_off")
     form = SignoffForm()
     labels = {ReviewOrgan.GOVERNMENT_OFFICE: _("Government office (市政府办公室)"), ReviewOrgan.JUSTICE: _("Justice bureau (市司法局)")}
-    form.organ.choices = [(o.value, labels[o]) for o in review.organs_of(current_user)]
+    form.organ.choices = [SelectChoice(o.value, labels[o]) for o in review.organs_of(current_user)]
     if form.validate_on_submit():
         organ = ReviewOrgan(form.organ.data)
         if form.outcome.data == "approve":
@@ -207,7 +208,7 @@ def signoff(document_id: int):
 def decision(document_id: int):
     doc = _document(document_id)
     form, rejection = DecisionForm(prefix="adopt"), RejectionForm(prefix="reject")
-    form.prefix.choices = list(current_app.config["ISSUING_ORGANS"].items())
+    form.prefix.choices = [SelectChoice(k, v) for k, v in current_app.config["ISSUING_ORGANS"].items()]
     if "adopt-submit" in request.form and form.validate_on_submit():
         number = publication.record_adoption(doc, current_user, decision=form.decision.data,
                                              decision_date=form.decision_date.data, prefix=form.prefix.data,

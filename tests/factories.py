@@ -1,0 +1,107 @@
+"""Build documents at any stage through the same services the web pages call."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from consultation.extensions import db
+from consultation.models import Comment, Document, ReviewOrgan, User, utcnow
+from consultation.services import answers, consultations, drafting, publication, review
+from consultation.workflow import engine
+
+DRAFT = """华城市测试管理办法（征求意见稿）
+第一章 总则
+第一条 为了规范测试活动，制定本办法。
+第二条 本办法适用于本市行政区域内的测试活动。
+第二章 附则
+第三条 本办法自发布之日起施行。
+"""
+REVISED = DRAFT.replace("第三条 本办法自发布之日起施行。", "第三条 本办法自2027年1月1日起施行。")
+EXPLANATION = "一、起草背景。二、主要内容。"
+
+
+def document(city: dict[str, User], *, title: str = "华城市测试管理办法", body: str = DRAFT,
+             market: bool = False) -> Document:
+    doc = drafting.create_document(city["drafter"], title=title, body=body, explanation=EXPLANATION,
+                                   affects_public_rights=True, concerns_market_entities=market)
+    db.session.commit()
+    return doc
+
+
+def in_confidentiality_review(city, **kw) -> Document:
+    doc = document(city, **kw)
+    engine.perform(doc, "request_predisclosure", city["drafter"])
+    engine.perform(doc, "head_approve_predisclosure", city["head"])
+    db.session.commit()
+    return doc
+
+
+def in_consultation(city, *, opens_at: datetime | None = None, days: int = 30, **kw) -> Document:
+    """A document whose consultation opened at ``opens_at`` (default: now) for ``days`` days."""
+    doc = in_confidentiality_review(city, **kw)
+    opens_at = opens_at or utcnow()
+    consultations.open_consultation(doc, city["openness"], opens_at=opens_at,
+                                    closes_at=opens_at + timedelta(days=days), notice="公告", now=opens_at)
+    db.session.commit()
+    return doc
+
+
+def comment(doc: Document, *, body: str = "建议修改。", article_seq: int | None = None,
+            at: datetime | None = None, **personal) -> Comment:
+    consultation = consultations.consultation_of(doc)
+    article_id = None
+    if article_seq is not None:
+        article_id = next(a.id for a in consultation.version.articles if a.seq == article_seq)
+    return consultations.submit_comment(consultation, body=body, article_id=article_id,
+                                        now=at or consultation.opens_at + timedelta(hours=1), **personal)
+
+
+def in_handling(city, *, comments: int = 2, **kw) -> Document:
+    """Consultation held 40 days ago and closed by the clock, with comments waiting for answers."""
+    doc = in_consultation(city, opens_at=utcnow() - timedelta(days=40), **kw)
+    for i in range(comments):
+        comment(doc, body=f"第{i + 1}条意见：建议完善。", article_seq=(i % 3) + 1 if i % 2 == 0 else None)
+    engine.settle(doc)
+    db.session.commit()
+    assert doc.stage == "handling"
+    return doc
+
+
+def answer_all(doc: Document, drafter: User, decision: str = "adopted") -> None:
+    for c in answers.comments_of(doc):
+        if c.answer is None:
+            answers.answer_comment(doc, drafter, c.id, decision=decision, reason="已据此修改。")
+    db.session.commit()
+
+
+def in_joint_review(city, **kw) -> Document:
+    doc = in_handling(city, **kw)
+    answer_all(doc, city["drafter"])
+    drafting.revise_draft(doc, city["drafter"], body=REVISED, explanation=EXPLANATION)
+    review.submit_for_review(doc, city["drafter"])
+    review.send_to_joint_review(doc, city["head"])
+    db.session.commit()
+    return doc
+
+
+def in_deliberation(city, **kw) -> Document:
+    doc = in_joint_review(city, **kw)
+    review.approve(doc, city["govoffice"], ReviewOrgan.GOVERNMENT_OFFICE, "同意。")
+    review.approve(doc, city["justice"], ReviewOrgan.JUSTICE, "合法。")
+    db.session.commit()
+    assert doc.stage == "deliberation"
+    return doc
+
+
+def in_publication(city, prefix: str = "华政办发", **kw) -> Document:
+    doc = in_deliberation(city, **kw)
+    publication.record_adoption(doc, city["govoffice"], decision="adopted", decision_date=date.today(), prefix=prefix)
+    db.session.commit()
+    return doc
+
+
+def published(city, **kw) -> Document:
+    doc = in_publication(city, **kw)
+    publication.publish(doc, city["govoffice"], final_text=REVISED, policy_interpretation="解读。",
+                        effective_date=utcnow().date() + timedelta(days=30), validity_years=5)
+    db.session.commit()
+    return doc

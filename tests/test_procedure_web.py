@@ -1,0 +1,181 @@
+"""The whole procedure through the web pages, one role after another, with CSRF on."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import time_machine
+from docx import Document as DocxFile
+
+from consultation.extensions import db
+from consultation.models import BackgroundJob, Comment, Consultation, Document, ReviewRound
+
+from .factories import EXPLANATION, REVISED
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NAME, PHONE, EMAIL = "欧阳测试人", "13912345678", "ouyang.private@example.org"
+
+
+def beijing(*args) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+def docx_upload() -> tuple[io.BytesIO, str]:
+    docx = DocxFile()
+    for line in ["华城市网络预约出租汽车管理办法（征求意见稿）", "第一章 总则",
+                 "第一条 为了规范网络预约出租汽车经营服务行为，制定本办法。",
+                 "第二条 本办法适用于本市行政区域内的网约车经营服务。",
+                 "第二章 附则", "第三条 本办法自发布之日起施行。"]:
+        docx.add_paragraph(line)
+    data = io.BytesIO()
+    docx.save(data)
+    data.seek(0)
+    return data, "draft.docx"
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def stage(doc_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Document, doc_id).stage
+
+
+def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
+    with time_machine.travel(beijing(2025, 9, 29, 8, 30), tick=False) as clock:
+        # Sessions are signed with the time: sign in on the travelled clock.
+        drafter, head, openness = as_user("drafter"), as_user("head"), as_user("openness")
+        gov, justice = as_user("govoffice"), as_user("justice")
+        # Drafting: upload a .docx; articles are parsed one by one.
+        r = drafter.post("/staff/documents/new", {
+            "title": "华城市网络预约出租汽车管理办法", "docx": docx_upload(), "body": "",
+            "explanation": EXPLANATION, "affects_public_rights": "y",
+        }, content_type="multipart/form-data")
+        assert r.status_code == 302, text_of(r)
+        doc_id = int(re.search(r"/staff/documents/(\d+)", r.headers["Location"]).group(1))
+        doc = db.session.get(Document, doc_id)
+        assert [a.label for a in doc.current_version.articles] == ["第一条", "第二条", "第三条"]
+        assert doc.current_version.articles[0].chapter == "第一章 总则"
+        page = f"/staff/documents/{doc_id}"
+
+        # Confidentiality review: the department head, then the openness office.
+        assert drafter.post(f"{page}/steps/request_predisclosure", {"note": ""}, form_page=page).status_code == 302
+        assert head.post(f"{page}/steps/head_approve_predisclosure", {"note": "同意"}, form_page=page).status_code == 302
+        assert stage(doc_id) == "confidentiality_review"
+
+        # A window of fewer than 7 working days across the National Day holiday is refused.
+        schedule = f"{page}/consultation"
+        r = openness.post(schedule, {"opens_at": "2025-09-29T09:00", "closes_at": "2025-10-14T17:00",
+                                     "notice": "欢迎提出意见。"}, follow_redirects=True)
+        assert "2025-10-15" in text_of(r)
+        assert stage(doc_id) == "confidentiality_review"
+        r = openness.post(schedule, {"opens_at": "2025-09-29T09:00", "closes_at": "2025-10-15T17:00",
+                                     "notice": "欢迎提出意见。来信请寄人民路1号。"})
+        assert r.status_code == 302
+        assert stage(doc_id) == "consultation"
+
+        # Not public before its opening time.
+        consultation_id = db.session.scalar(db.select(Consultation.id).where(Consultation.document_id == doc_id))
+        assert browser.get(f"/consultations/{consultation_id}").status_code == 404
+        assert "华城市网络预约出租汽车管理办法" not in text_of(browser.get("/"))
+
+        # The public comments while the consultation is open.
+        clock.move_to(beijing(2025, 10, 9, 10, 0))
+        home = text_of(browser.get("/"))
+        assert f"/consultations/{consultation_id}" in home
+        public_page = f"/consultations/{consultation_id}"
+        assert "第二条" in text_of(browser.get(public_page))
+        article_two = db.session.get(Document, doc_id).versions[0].articles[1].id
+        r = browser.post(public_page, {"article_id": str(article_two), "body": "建议明确网约车平台的安全责任。",
+                                       "name": NAME, "organisation": "某某出行公司", "phone": PHONE,
+                                       "email": EMAIL, "show_masked_name": "y"}, follow_redirects=True)
+        receipt_text = text_of(r)
+        receipt = re.search(r'id="receipt-number">([A-Z0-9-]+)<', receipt_text).group(1)
+        assert len(receipt.replace("-", "")) == 12
+        r = browser.post(public_page, {"article_id": "0", "body": "建议整体上减少审批环节。"}, follow_redirects=True)
+        assert r.status_code == 200
+        lookup = text_of(browser.post("/receipt", {"receipt": receipt.lower()}))
+        assert "建议明确网约车平台的安全责任" in lookup and PHONE not in lookup and NAME not in lookup
+
+        # Closed by the clock: no background job has run, and still nothing is accepted.
+        clock.move_to(beijing(2025, 10, 15, 17, 0, 1))
+        r = browser.post(public_page, {"article_id": "0", "body": "迟到的意见。"})
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 2
+        assert "迟到的意见" not in text_of(r)
+        assert stage(doc_id) == "consultation"  # stored stage lags; what counts is the clock
+        drafter.get(page)
+        assert stage(doc_id) == "handling"
+
+        # Nothing moves on while a comment is unanswered.
+        r = drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page, follow_redirects=True)
+        assert stage(doc_id) == "handling"
+        comments = db.session.scalars(db.select(Comment).order_by(Comment.id)).all()
+        drafter.post(f"{page}/comments/{comments[0].id}", {"decision": "adopted", "reason": "已增加平台安全责任条款。"})
+        r = drafter.post(f"{page}/revise", {"body": REVISED, "explanation": EXPLANATION})
+        assert r.status_code == 302
+        drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page)
+        assert stage(doc_id) == "handling"
+        drafter.post(f"{page}/comments/{comments[1].id}", {"decision": "not_adopted", "reason": "审批环节由上位法规定。"})
+        drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page)
+        assert stage(doc_id) == "head_submission"
+        head.post(f"{page}/steps/head_approve_submission", {"note": ""}, form_page=page)
+        assert stage(doc_id) == "joint_review"
+
+        # Joint review, round 1: the government office returns it with an opinion.
+        r = gov.post(f"{page}/signoff", {"organ": "gov_office", "outcome": "return", "opinion": "请补充风险评估说明。"})
+        assert r.status_code == 302
+        assert stage(doc_id) == "handling"
+        r = justice.post(f"{page}/signoff", {"organ": "justice", "outcome": "approve", "opinion": "合法"},
+                         form_page=page)
+        assert r.status_code in (302, 403, 409) and stage(doc_id) == "handling"
+        # The same version cannot simply go back: a new version is needed.
+        drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page)
+        assert stage(doc_id) == "handling"
+        drafter.post(f"{page}/revise", {"body": REVISED + "\n第四条 补充条款。", "explanation": EXPLANATION + "已补充风险评估。"})
+        drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page)
+        head.post(f"{page}/steps/head_approve_submission", {"note": ""}, form_page=page)
+        assert stage(doc_id) == "joint_review"
+
+        # Round 2: both approve the same version.
+        gov.post(f"{page}/signoff", {"organ": "gov_office", "outcome": "approve", "opinion": "同意"})
+        assert stage(doc_id) == "joint_review"
+        justice.post(f"{page}/signoff", {"organ": "justice", "outcome": "approve", "opinion": "合法"})
+        assert stage(doc_id) == "deliberation"
+        rounds = db.session.scalars(db.select(ReviewRound).order_by(ReviewRound.seq)).all()
+        assert [r.status for r in rounds] == ["returned", "approved"]
+
+        # Deliberation and the document number (a month later: sign in again).
+        clock.move_to(beijing(2025, 11, 3, 9, 0))
+        gov = as_user("govoffice")
+        r = gov.post(f"{page}/decision", {"adopt-decision": "adopted", "adopt-decision_date": "2025-11-01",
+                                          "adopt-prefix": "华政办发", "adopt-note": "", "adopt-submit": "1"})
+        assert r.status_code == 302
+        doc = db.session.get(Document, doc_id)
+        db.session.refresh(doc)
+        assert doc.document_number == "华政办发〔2025〕1号"
+
+        # Publication: nothing public before it.
+        assert browser.get(f"/feedback/{doc_id}").status_code == 404
+        r = gov.post(f"{page}/publish", {"final_text": REVISED, "policy_interpretation": "本办法主要内容解读。",
+                                         "effective_date": "2025-12-01", "validity_years": "5"})
+        assert r.status_code == 302
+        assert stage(doc_id) == "published"
+        assert db.session.scalar(db.select(db.func.count(BackgroundJob.id))) == 1
+
+        feedback = text_of(browser.get(f"/feedback/{doc_id}"))
+        assert "共收到意见2条，采纳1条，部分采纳0条，未采纳1条" in feedback
+        assert "第二条" in feedback and "已增加平台安全责任条款" in feedback and "审批环节由上位法规定" in feedback
+        assert "欧***人" in feedback  # masked, with consent
+        for private in (NAME, PHONE, EMAIL, "某某出行公司", "127.0.0.1"):
+            assert private not in feedback
+        assert "第三条" in feedback and "2027年1月1日" in feedback  # the final text
+        lookup = text_of(browser.post("/receipt", {"receipt": receipt}))
+        assert "已增加平台安全责任条款" in lookup
+
+        timeline = text_of(gov.get(page))
+        for action in ("request_predisclosure", "open_consultation", "close_consultation", "return_for_revision",
+                       "joint_approval", "record_adoption", "publish"):
+            assert action in timeline
