@@ -1,7 +1,7 @@
 """Build documents at any stage through the same services the web pages call."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta  # noqa: F401 (re-exported for tests)
 
 from consultation.extensions import db
 from consultation.models import Comment, Document, ReviewOrgan, User, utcnow
