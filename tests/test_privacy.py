@@ -1,0 +1,70 @@
+"""No personal data of a commenter on any public page: a crawl of the whole public site."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlparse
+
+from consultation.extensions import db
+from consultation.models import Comment
+
+from . import factories
+
+PEOPLE = [
+    {"name": "诸葛隐名", "organisation": "隐秘咨询有限公司", "phone": "13512345678",
+     "email": "zhuge.hidden@example.org", "show_masked_name": True},
+    {"name": "上官不显", "organisation": "不显律师事务所", "phone": "021-87654321",
+     "email": "shangguan.hidden@example.org", "show_masked_name": False},
+]
+SECRETS = [v for p in PEOPLE for k, v in p.items() if k != "show_masked_name"] + ["上官", "127.0.0.1"]
+
+
+def _crawl(browser, start_urls: list[str], posts: list[tuple[str, dict]]) -> dict[str, str]:
+    """Fetch every public page reachable by links (never /staff or /auth), plus the given form posts."""
+    seen: dict[str, str] = {}
+    todo = list(start_urls)
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        response = browser.get(url)
+        body = response.get_data(as_text=True) if response.mimetype.startswith("text") else ""
+        seen[url] = body
+        for href in re.findall(r'href="([^"#]+)', body):
+            target = urlparse(urljoin("http://localhost" + url, href))
+            if target.netloc == "localhost" and not target.path.startswith(("/staff", "/auth", "/static", "/lang")):
+                todo.append(target.path + (f"?{target.query}" if target.query else ""))
+    for url, data in posts:
+        seen[f"POST {url} {data}"] = browser.post(url, data).get_data(as_text=True)
+    return seen
+
+
+def test_no_public_page_shows_a_commenters_personal_data(city, browser):
+    open_doc = factories.in_consultation(city, title="开放中的办法")
+    for person in PEOPLE:
+        factories.comment(open_doc, body="对开放中的草案的意见。", article_seq=2, **person)
+    doc = factories.in_handling(city, comments=0, title="已公布的办法")
+    for person in PEOPLE:
+        factories.comment(doc, body="对已公布草案的意见。", article_seq=1, **person)
+    factories.answer_all(doc, city["drafter"])
+    # Finish the procedure on the same document through the services.
+    from consultation.models import ReviewOrgan
+    from consultation.services import drafting, publication, review
+    drafting.revise_draft(doc, city["drafter"], body=factories.REVISED, explanation="说明")
+    review.submit_for_review(doc, city["drafter"])
+    review.send_to_joint_review(doc, city["head"])
+    review.approve(doc, city["govoffice"], ReviewOrgan.GOVERNMENT_OFFICE)
+    review.approve(doc, city["justice"], ReviewOrgan.JUSTICE)
+    publication.record_adoption(doc, city["govoffice"], decision="adopted", decision_date=factories.date.today(),
+                                prefix="华政发")
+    publication.publish(doc, city["govoffice"], final_text=factories.REVISED, policy_interpretation="解读",
+                        effective_date=factories.utcnow().date() + factories.timedelta(days=5), validity_years=1)
+    db.session.commit()
+
+    receipts = [c.receipt_number for c in db.session.scalars(db.select(Comment))]
+    pages = _crawl(browser, ["/"], [("/receipt", {"receipt": r}) for r in receipts])
+
+    assert f"/feedback/{doc.id}" in pages and any(u.startswith("/consultations/") for u in pages)
+    assert "诸**名" in pages[f"/feedback/{doc.id}"]  # consented: masked only
+    for url, body in pages.items():
+        for secret in SECRETS:
+            assert secret not in body, f"{secret!r} leaked on {url}"
