@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
+from flask_babel import force_locale
 
 from . import audit
 from .extensions import db
@@ -33,8 +34,9 @@ def _feedback_pdf(job: BackgroundJob) -> tuple[Path, str]:
     from .pdf import render_pdf, store
 
     document = db.session.get(Document, job.document_id)
-    feedback = build_feedback(document)
-    data = render_pdf("pdf/feedback.html", feedback=feedback, summary=summary_line(feedback.counts))
+    with force_locale("zh_Hans_CN"):  # an official document: always in Chinese
+        feedback = build_feedback(document)
+        data = render_pdf("pdf/feedback.html", feedback=feedback, summary=summary_line(feedback.counts))
     return store(data, f"document-{document.id}/feedback-job-{job.id}.pdf")
 
 
