@@ -1,6 +1,7 @@
 """The staff workspace: drafting departments, reviewers and the openness office."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from wtforms import SelectChoice
 
 from .. import audit
 from ..articles import docx_to_text
-from ..errors import InvalidInput
+from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..forms import (
     AnswerForm, DecisionForm, DocumentForm, NoteForm, PublishForm, RejectionForm, RevisionForm,
@@ -42,6 +43,18 @@ def _document(document_id: int) -> Document:
     return document
 
 
+def _saved(action: Callable[[], object]) -> bool:
+    """Run a service call and commit; on a refusal keep the form and its input, with the reason."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return False
+    db.session.commit()
+    return True
+
+
 def _draft_text(form) -> tuple[str, str | None]:
     if form.docx.data:
         return docx_to_text(form.docx.data.read()), form.docx.data.filename
@@ -65,17 +78,21 @@ def dashboard():
 @bp.route("/documents/new", methods=["GET", "POST"])
 def new_document():
     form = DocumentForm()
-    if form.validate_on_submit():
+    created: list[Document] = []
+
+    def create() -> None:
         body, filename = _draft_text(form)
-        document = drafting.create_document(
+        created.append(drafting.create_document(
             current_user, title=form.title.data, body=body, explanation=form.explanation.data,
             affects_public_rights=form.affects_public_rights.data,
             concerns_market_entities=form.concerns_market_entities.data, source_filename=filename,
-        )
-        db.session.commit()
+        ))
+
+    if form.validate_on_submit() and _saved(create):
+        document = created[0]
         flash(_("The document was created with %(n)d articles.", n=len(document.current_version.articles)), "success")
         return redirect(url_for("workspace.document", document_id=document.id))
-    return render_template("workspace/document_form.html", form=form), (400 if form.errors else 200)
+    return render_template("workspace/document_form.html", form=form), (400 if request.method == "POST" else 200)
 
 
 @bp.get("/documents/<int:document_id>")
@@ -118,12 +135,13 @@ def edit_document(document_id: int):
     form = DocumentForm(obj=doc) if request.method == "GET" else DocumentForm()
     if request.method == "GET":
         form.body.data, form.explanation.data = version.body, version.explanation
-    if form.validate_on_submit():
+    def save() -> None:
         body, filename = _draft_text(form)
         drafting.edit_draft(doc, current_user, title=form.title.data, body=body, explanation=form.explanation.data,
                             affects_public_rights=form.affects_public_rights.data,
                             concerns_market_entities=form.concerns_market_entities.data, source_filename=filename)
-        db.session.commit()
+
+    if form.validate_on_submit() and _saved(save):
         flash(_("The draft was saved."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/document_form.html", form=form, document=doc)
@@ -141,10 +159,9 @@ def schedule(document_id: int):
     window = None
     if form.opens_at.data:
         window = consultations.minimum_window(doc, beijing(form.opens_at.data))
-    if form.validate_on_submit():
-        consultations.open_consultation(doc, current_user, opens_at=beijing(form.opens_at.data),
-                                        closes_at=beijing(form.closes_at.data), notice=form.notice.data)
-        db.session.commit()
+    if form.validate_on_submit() and _saved(lambda: consultations.open_consultation(
+            doc, current_user, opens_at=beijing(form.opens_at.data), closes_at=beijing(form.closes_at.data),
+            notice=form.notice.data)):
         flash(_("The consultation is scheduled."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/schedule.html", document=doc, form=form, window=window)
@@ -157,9 +174,8 @@ def answer(document_id: int, comment_id: int):
     if comment is None or comment.consultation.document_id != doc.id:
         abort(404)
     form = AnswerForm(obj=comment.answer) if request.method == "GET" else AnswerForm()
-    if form.validate_on_submit():
-        answers.answer_comment(doc, current_user, comment.id, decision=form.decision.data, reason=form.reason.data)
-        db.session.commit()
+    if form.validate_on_submit() and _saved(lambda: answers.answer_comment(
+            doc, current_user, comment.id, decision=form.decision.data, reason=form.reason.data)):
         flash(_("The answer was saved."), "success")
         following = next((c for c in answers.comments_of(doc) if c.answer is None), None)
         if following is not None:
@@ -176,10 +192,11 @@ def revise(document_id: int):
     form = RevisionForm()
     if request.method == "GET":
         form.body.data, form.explanation.data = doc.current_version.body, doc.current_version.explanation
-    if form.validate_on_submit():
+    def save() -> None:
         body, filename = _draft_text(form)
         drafting.revise_draft(doc, current_user, body=body, explanation=form.explanation.data, source_filename=filename)
-        db.session.commit()
+
+    if form.validate_on_submit() and _saved(save):
         flash(_("The review draft was saved."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/revise.html", document=doc, form=form)
@@ -192,13 +209,14 @@ def signoff(document_id: int):
     form = SignoffForm()
     labels = {ReviewOrgan.GOVERNMENT_OFFICE: _("Government office (市政府办公室)"), ReviewOrgan.JUSTICE: _("Justice bureau (市司法局)")}
     form.organ.choices = [SelectChoice(o.value, labels[o]) for o in review.organs_of(current_user)]
-    if form.validate_on_submit():
+    def sign() -> None:
         organ = ReviewOrgan(form.organ.data)
         if form.outcome.data == "approve":
             review.approve(doc, current_user, organ, form.opinion.data or "")
         else:
             review.return_for_revision(doc, current_user, organ, form.opinion.data or "")
-        db.session.commit()
+
+    if form.validate_on_submit() and _saved(sign):
         flash(_("Your signature was recorded."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/signoff.html", document=doc, form=form, rounds=review.rounds_of(doc))
@@ -209,17 +227,15 @@ def decision(document_id: int):
     doc = _document(document_id)
     form, rejection = DecisionForm(prefix="adopt"), RejectionForm(prefix="reject")
     form.prefix.choices = [SelectChoice(k, v) for k, v in current_app.config["ISSUING_ORGANS"].items()]
-    if "adopt-submit" in request.form and form.validate_on_submit():
-        number = publication.record_adoption(doc, current_user, decision=form.decision.data,
-                                             decision_date=form.decision_date.data, prefix=form.prefix.data,
-                                             note=form.note.data or "")
-        db.session.commit()
-        flash(_("Decision recorded; document number %(number)s.", number=number), "success")
+    if "adopt-submit" in request.form and form.validate_on_submit() and _saved(
+            lambda: publication.record_adoption(doc, current_user, decision=form.decision.data,
+                                                decision_date=form.decision_date.data, prefix=form.prefix.data,
+                                                note=form.note.data or "")):
+        flash(_("Decision recorded; document number %(number)s.", number=doc.document_number), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
-    if "reject-submit" in request.form and rejection.validate_on_submit():
-        publication.record_rejection(doc, current_user, decision_date=rejection.decision_date.data,
-                                     note=rejection.note.data)
-        db.session.commit()
+    if "reject-submit" in request.form and rejection.validate_on_submit() and _saved(
+            lambda: publication.record_rejection(doc, current_user, decision_date=rejection.decision_date.data,
+                                                 note=rejection.note.data)):
         flash(_("Non-adoption recorded."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/decision.html", document=doc, form=form, rejection=rejection)
@@ -233,11 +249,10 @@ def publish(document_id: int):
         form.final_text.data = doc.current_version.body
         form.effective_date.data = utcnow().astimezone(consultations.SHANGHAI).date() + timedelta(days=30)
         form.validity_years.data = publication.max_validity_years(doc.title)
-    if form.validate_on_submit():
-        publication.publish(doc, current_user, final_text=form.final_text.data,
-                            policy_interpretation=form.policy_interpretation.data or "",
-                            effective_date=form.effective_date.data, validity_years=form.validity_years.data)
-        db.session.commit()
+    if form.validate_on_submit() and _saved(lambda: publication.publish(
+            doc, current_user, final_text=form.final_text.data,
+            policy_interpretation=form.policy_interpretation.data or "",
+            effective_date=form.effective_date.data, validity_years=form.validity_years.data)):
         flash(_("Published. The feedback PDF is being generated."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/publish.html", document=doc, form=form)
