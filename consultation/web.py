@@ -11,6 +11,21 @@ from .models import Document
 from .receipts import display as display_receipt
 from .workflow import engine
 
+AUDIT_ACTIONS = {
+    "create_document": _l("Document created"),
+    "edit_draft": _l("Draft edited"),
+    "revise_draft": _l("Review draft prepared"),
+    "schedule_consultation": _l("Consultation window set"),
+    "comment_received": _l("Comment received"),
+    "answer_comment": _l("Comment answered"),
+    "open_review_round": _l("Review round opened"),
+    "sign_off": _l("Signed in joint review"),
+    "assign_number": _l("Document number assigned"),
+    "file_generated": _l("File generated"),
+    "rerun_job": _l("Job run again"),
+    "sign_in": _l("Signed in"),
+}
+
 VERSION_KINDS = {
     "consultation_draft": _l("consultation draft"),
     "review_draft": _l("review draft"),
@@ -21,6 +36,13 @@ VERSION_KINDS = {
 def localized(zh: str, en: str) -> str:
     """Pick the Chinese or English title that a procedure file gives."""
     return en if str(get_locale()).startswith("en") else zh
+
+
+def _action_label(document: Document, action: str) -> str:
+    transition = engine.procedure_of(document).transitions.get(action)
+    if transition:
+        return localized(transition.title, transition.title_en)
+    return str(AUDIT_ACTIONS.get(action, action))
 
 
 def _stage_name(document: Document, stage_id: str | None) -> str:
@@ -46,6 +68,7 @@ def init_app(app: Flask) -> None:
         stage_name=_stage_name,
         decision_label=lambda value: str(DECISION_LABELS.get(value, value)),
         version_kind=lambda kind: str(VERSION_KINDS.get(kind, kind)),
+        action_label=_action_label,
     )
 
     @app.after_request

@@ -178,4 +178,4 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         timeline = text_of(gov.get(page))
         for action in ("request_predisclosure", "open_consultation", "close_consultation", "return_for_revision",
                        "joint_approval", "record_adoption", "publish"):
-            assert action in timeline
+            assert f'data-action="{action}"' in timeline

@@ -13,6 +13,9 @@ from rq import Retry
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from flask_babel import gettext as _
+
+from ..errors import InvalidInput
 from ..extensions import db
 from ..models import BackgroundJob, Document, JobKind, JobState, utcnow
 from .. import queue as queues
@@ -109,6 +112,8 @@ def dispatch_pending() -> int:
 def rerun(job_id: int) -> BackgroundJob:
     """Queue a failed job again, under a new RQ id."""
     job = db.session.get(BackgroundJob, job_id)
+    if job is None or job.state != JobState.FAILED.value:
+        raise InvalidInput(_("Only a failed job can be run again."))
     job.state, job.error, job.enqueued_at = JobState.QUEUED.value, None, None
     db.session.info.setdefault(_PENDING_KEY, []).append(job.id)
     return job
