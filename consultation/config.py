@@ -32,6 +32,7 @@ class DefaultConfig:
     PDF_DIR: str | None = None
     COMMENT_MAX_LENGTH = 5000
     RQ_JOB_TIMEOUT = 600
+    PASSWORD_HASH_METHOD = "scrypt"
 
 
 def _secret_key(instance_path: Path) -> str:

@@ -61,6 +61,7 @@ def app(tmp_path_factory) -> Flask:
         "EMBEDDED_REDIS_FILE": str(instance / "redis.rdb"),
         "PDF_DIR": str(instance / "pdf"),
         "RQ_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:6]}-",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production keeps scrypt
     })
     with app.app_context():
         upgrade()  # the schema comes from the migrations, as in production

@@ -1,0 +1,167 @@
+"""Every manual transition of the normative-document procedure, taken by every role: allowed or refused."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consultation.errors import DomainError, NotAllowed
+from consultation.extensions import db
+from consultation.models import ReviewOrgan, utcnow
+from consultation.services import consultations, publication, review
+from consultation.workflow import engine
+
+from . import factories
+
+USERS = ("drafter", "head", "drafter2", "head2", "govoffice", "justice", "openness", "admin")
+
+# Who may take each step (the demo users; drafter/head belong to the document's department).
+ALLOWED = {
+    "request_predisclosure": {"drafter"},
+    "head_approve_predisclosure": {"head"},
+    "head_return_draft": {"head"},
+    "open_consultation": {"openness"},
+    "confidentiality_return": {"openness"},
+    "submit_for_review": {"drafter"},
+    "head_approve_submission": {"head"},
+    "head_return_submission": {"head"},
+    "return_for_revision": {"govoffice", "justice"},
+    "record_adoption": {"govoffice"},
+    "record_rejection": {"govoffice"},
+    "publish": {"govoffice", "openness"},
+}
+
+
+def _head_review(city):
+    doc = factories.document(city)
+    engine.perform(doc, "request_predisclosure", city["drafter"])
+    return doc
+
+
+def _ready_for_submission(city):
+    doc = factories.in_handling(city, comments=2)
+    factories.answer_all(doc, city["drafter"])
+    factories.drafting.revise_draft(doc, city["drafter"], body=factories.REVISED, explanation="说明")
+    return doc
+
+
+def _head_submission(city):
+    doc = _ready_for_submission(city)
+    review.submit_for_review(doc, city["drafter"])
+    return doc
+
+
+BUILD = {
+    "drafting": factories.document,
+    "head_review": _head_review,
+    "confidentiality_review": factories.in_confidentiality_review,
+    "handling": _ready_for_submission,
+    "head_submission": _head_submission,
+    "joint_review": factories.in_joint_review,
+    "deliberation": factories.in_deliberation,
+    "publication": factories.in_publication,
+}
+
+
+def take(doc, name: str, user) -> None:
+    """Take the step the way its page does, with whatever input it needs."""
+    today = utcnow().date()
+    if name == "open_consultation":
+        consultations.open_consultation(doc, user, opens_at=utcnow(), closes_at=utcnow() + timedelta(days=30),
+                                        notice="公告")
+    elif name == "head_approve_submission":
+        review.send_to_joint_review(doc, user)
+    elif name == "return_for_revision":
+        organ = (review.organs_of(user) or [ReviewOrgan.GOVERNMENT_OFFICE])[0]
+        review.return_for_revision(doc, user, organ, "请修改。")
+    elif name == "record_adoption":
+        publication.record_adoption(doc, user, decision="adopted", decision_date=today, prefix="华政办发")
+    elif name == "record_rejection":
+        publication.record_rejection(doc, user, decision_date=today, note="暂缓出台。")
+    elif name == "publish":
+        publication.publish(doc, user, final_text=factories.REVISED, policy_interpretation="解读",
+                            effective_date=today + timedelta(days=30), validity_years=5)
+    else:
+        engine.perform(doc, name, user, note="意见")
+
+
+def test_the_table_covers_every_manual_transition_of_the_file(app):
+    procedure = app.extensions["procedures"]["normative_document"]
+    manual = {t.name for t in procedure.transitions.values() if not t.automatic}
+    assert manual == set(ALLOWED)
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED))
+@pytest.mark.parametrize("username", USERS)
+def test_who_may_take_each_step(app, city, name, username):
+    transition = app.extensions["procedures"]["normative_document"].transitions[name]
+    doc = BUILD[transition.from_stages[0]](city)
+    db.session.commit()
+    user = city[username]
+    if username in ALLOWED[name]:
+        take(doc, name, user)
+        db.session.commit()
+        assert doc.stage == transition.to or (name == "head_approve_submission" and doc.stage == "joint_review")
+    else:
+        before = doc.stage
+        with pytest.raises(NotAllowed):
+            take(doc, name, user)
+        db.session.rollback()
+        db.session.refresh(doc)
+        assert doc.stage == before
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED))
+def test_no_step_is_taken_from_a_stage_it_does_not_leave(app, city, name):
+    transition = app.extensions["procedures"]["normative_document"].transitions[name]
+    wrong = "joint_review" if "drafting" in transition.from_stages else "drafting"
+    doc = BUILD[wrong](city)
+    user = city[sorted(ALLOWED[name])[0]]
+    with pytest.raises(DomainError):
+        take(doc, name, user)
+
+
+@pytest.mark.parametrize("name", ["close_consultation", "joint_approval"])
+@pytest.mark.parametrize("username", USERS)
+def test_the_clock_and_the_signatures_move_on_by_themselves_never_by_hand(app, city, name, username):
+    transition = app.extensions["procedures"]["normative_document"].transitions[name]
+    doc = BUILD[transition.from_stages[0]](city) if transition.from_stages[0] != "consultation" \
+        else factories.in_consultation(city)
+    with pytest.raises(NotAllowed):
+        engine.perform(doc, name, city[username])
+
+
+@pytest.mark.parametrize("name, stage, username", [
+    ("head_return_draft", "head_review", "head"),
+    ("confidentiality_return", "confidentiality_review", "openness"),
+    ("head_return_submission", "head_submission", "head"),
+    ("record_rejection", "deliberation", "govoffice"),
+])
+def test_a_return_or_rejection_needs_a_written_reason(app, city, name, stage, username):
+    doc = BUILD[stage](city)
+    with pytest.raises(DomainError):
+        engine.perform(doc, name, city[username], note="  ")
+    assert doc.stage == stage
+    engine.perform(doc, name, city[username], note="理由")
+    assert doc.stage != stage
+
+
+def test_a_step_posted_by_the_wrong_role_changes_nothing(city, as_user):
+    doc = _head_submission(city)
+    db.session.commit()
+    page = f"/staff/documents/{doc.id}"
+    response = as_user("govoffice").post(f"{page}/steps/head_approve_submission", {"note": ""}, form_page=page)
+    assert response.status_code == 403
+    db.session.refresh(doc)
+    assert doc.stage == "head_submission"
+
+
+def test_another_department_never_sees_an_internal_draft(city, as_user):
+    doc = factories.document(city)
+    page = f"/staff/documents/{doc.id}"
+    assert as_user("drafter2").get(page).status_code == 404
+    assert as_user("head2").post(f"{page}/steps/request_predisclosure", {"note": ""},
+                                 form_page="/staff/").status_code == 404
+    assert as_user("govoffice").get(page).status_code == 404  # still inside the department
+    db.session.refresh(doc)
+    assert doc.stage == "drafting"
