@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from consultation.errors import InvalidInput
 from consultation.extensions import db
@@ -32,7 +33,7 @@ def test_the_database_refuses_a_duplicate_number(city):
     assign_number(a, "华政办发", 2026)
     db.session.commit()
     b.number_prefix, b.number_year, b.number_seq = "华政办发", 2026, 1
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
 
