@@ -82,3 +82,15 @@ def test_the_answer_shows_on_the_receipt_only_once_feedback_is_published(city, b
     factories.answer_all(doc, city["drafter"])
     page = browser.post("/receipt", {"receipt": receipt}).get_data(as_text=True)
     assert "已据此修改" not in page
+
+
+def test_the_draft_shows_how_many_comments_each_article_has(city, browser):
+    doc = factories.in_consultation(city)
+    for _ in range(2):
+        factories.comment(doc, article_seq=2, at=factories.utcnow())
+    factories.comment(doc, at=factories.utcnow())
+    page = browser.get(_page(doc)).get_data(as_text=True)
+    second = page[page.index('id="article-2"'):page.index('id="article-3"')]
+    assert "2条意见" in second
+    first = page[page.index('id="article-1"'):page.index('id="article-2"')]
+    assert "0条意见" in first

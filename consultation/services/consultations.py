@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, working_days
@@ -150,6 +150,16 @@ def submit_comment(
         db.session.commit()
         return comment
     raise RuntimeError("could not draw a unique receipt number")
+
+
+def comments_per_article(consultation: Consultation) -> dict[int, int]:
+    """Count the comments on each article (the whole-draft ones are not counted here)."""
+    rows = db.session.execute(
+        select(Comment.article_id, func.count(Comment.id))
+        .where(Comment.consultation_id == consultation.id, Comment.article_id.is_not(None))
+        .group_by(Comment.article_id)
+    )
+    return {article_id: count for article_id, count in rows}
 
 
 def find_by_receipt(receipt: str) -> Comment | None:

@@ -63,12 +63,9 @@ def consultation(consultation_id: int):
         else:
             session["last_receipt"] = comment.receipt_number
             return redirect(url_for("public.thanks", consultation_id=item.id))
-    counts: dict[int, int] = {}
-    for c in item.comments:
-        if c.article_id:
-            counts[c.article_id] = counts.get(c.article_id, 0) + 1
     return render_template("public/consultation.html", consultation=item, form=form, now=now,
-                           is_open=item.is_open(now), article_counts=counts), (400 if form.errors else 200)
+                           is_open=item.is_open(now), article_counts=consultations.comments_per_article(item)), \
+        (400 if form.errors else 200)
 
 
 @bp.get("/consultations/<int:consultation_id>/thanks")
