@@ -8,17 +8,16 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from rq import Retry
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from flask_babel import gettext as _
-
+from .. import queue as queues
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import BackgroundJob, Document, JobKind, JobState, utcnow
-from .. import queue as queues
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +57,9 @@ def enqueue(job_id: int, attempt: int) -> bool:
     return True
 
 
-def _mark_enqueued(job_id: int, rq_id: str) -> None:
-    # A fresh connection: the session that committed cannot run SQL inside after_commit.
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(BackgroundJob).where(BackgroundJob.id == job_id)
-            .values(enqueued_at=utcnow(), rq_job_id=rq_id)
-        )
-
-
 @event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
+def _remember_committed(session: Session) -> None:
+    # No SQL may run here; the jobs go out when the request or command is over (dispatch_committed).
     ids = session.info.pop(_PENDING_KEY, [])
     if ids:
         session.info.setdefault("consultation_jobs_committed", []).extend(ids)
@@ -81,17 +72,16 @@ def _forget_after_rollback(session: Session, previous_transaction) -> None:
 
 
 def _dispatch(ids: list[int]) -> int:
-    db.session.rollback()  # end any read transaction; the updates use their own connection
     sent = 0
     for job_id in ids:
         job = db.session.get(BackgroundJob, job_id)
         if job is None or job.enqueued_at is not None:
             continue
-        attempt = job.attempts
-        if enqueue(job_id, attempt):
-            _mark_enqueued(job_id, rq_job_id(job_id, attempt))
+        if enqueue(job_id, job.attempts):
+            job.enqueued_at, job.rq_job_id = utcnow(), rq_job_id(job_id, job.attempts)
+            db.session.commit()
             sent += 1
-        db.session.rollback()
+    db.session.rollback()
     return sent
 
 
