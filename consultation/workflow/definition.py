@@ -71,12 +71,43 @@ class Procedure:
         return [t for t in self.transitions.values() if stage in t.from_stages]
 
 
-def _require(data: dict[str, Any], key: str, kind: type, path: Path, entry: str) -> Any:
+# The keys each kind of entry may have: a misspelt key (note_requried) must not silently drop a rule.
+ALLOWED_KEYS = {
+    "[procedure]": {"id", "title", "title_en", "initial", "department_roles"},
+    "stage": {"title", "title_en", "actors", "internal", "final"},
+    "action": {"stages", "roles"},
+    "transition": {"name", "title", "title_en", "from", "to", "roles", "conditions", "automatic", "note_required"},
+    "period": {"working_days", "calendar_days"},
+}
+# Periods the services read; a file must declare the required ones and may declare only known ones.
+KNOWN_PERIODS = {"consultation_min", "consultation_min_market"}
+REQUIRED_PERIODS = {"consultation_min"}
+_TYPE_NAMES = {dict: "table", list: "list", str: "text", bool: "true or false", int: "number"}
+
+
+def _table(value: Any, path: Path, entry: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise WorkflowFileError(path, entry, "must be a table")
+    return value
+
+
+def _only_known_keys(data: dict[str, Any], kind: str, path: Path, entry: str) -> None:
+    unknown = sorted(set(data) - ALLOWED_KEYS[kind])
+    if unknown:
+        raise WorkflowFileError(
+            path, entry, f"unknown key '{unknown[0]}' (allowed: {', '.join(sorted(ALLOWED_KEYS[kind]))})"
+        )
+
+
+def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, entry: str) -> Any:
     if key not in data:
         raise WorkflowFileError(path, entry, f"missing '{key}'")
-    if not isinstance(data[key], kind):
-        raise WorkflowFileError(path, entry, f"'{key}' must be a {kind.__name__}")
-    return data[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    value = data[key]
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        wanted = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+        raise WorkflowFileError(path, entry, f"'{key}' must be {wanted}")
+    return value
 
 
 def _names(value: Any, path: Path, entry: str, key: str) -> tuple[str, ...]:
@@ -94,12 +125,17 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
     except tomllib.TOMLDecodeError as exc:
         raise WorkflowFileError(path, "file", f"not valid TOML: {exc}") from None
     known_roles = {r.value for r in Role}
+    for key in sorted(set(data) - {"procedure", "stages", "transitions", "actions", "periods"}):
+        raise WorkflowFileError(path, f"[{key}]", "unknown section")
     head = _require(data, "procedure", dict, path, "[procedure]")
+    _only_known_keys(head, "[procedure]", path, "[procedure]")
     stages_raw = _require(data, "stages", dict, path, "[stages]")
 
     stages = {}
     for sid, raw in stages_raw.items():
         entry = f"[stages.{sid}]"
+        raw = _table(raw, path, entry)
+        _only_known_keys(raw, "stage", path, entry)
         actors = _names(raw.get("actors", []), path, entry, "actors")
         for role in actors:
             if role not in known_roles:
@@ -125,8 +161,13 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
         return roles
 
     transitions: dict[str, Transition] = {}
-    for i, raw in enumerate(data.get("transitions", [])):
+    transitions_raw = data.get("transitions", [])
+    if not isinstance(transitions_raw, list):
+        raise WorkflowFileError(path, "[[transitions]]", "must be a list of tables ([[transitions]])")
+    for i, raw in enumerate(transitions_raw):
+        raw = _table(raw, path, f"[[transitions]] #{i + 1}")
         entry = f"[[transitions]] #{i + 1} ({raw.get('name', '?')})"
+        _only_known_keys(raw, "transition", path, entry)
         name = _require(raw, "name", str, path, entry)
         if name in transitions:
             raise WorkflowFileError(path, entry, f"duplicate transition '{name}'")
@@ -156,8 +197,10 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
         )
 
     actions = {}
-    for name, raw in data.get("actions", {}).items():
+    for name, raw in _table(data.get("actions", {}), path, "[actions]").items():
         entry = f"[actions.{name}]"
+        raw = _table(raw, path, entry)
+        _only_known_keys(raw, "action", path, entry)
         actions[name] = Action(
             name=name,
             stages=tuple(check_stage(s, entry) for s in _names(raw.get("stages", []), path, entry, "stages")),
@@ -165,14 +208,22 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
         )
 
     periods = {}
-    for name, raw in data.get("periods", {}).items():
+    for name, raw in _table(data.get("periods", {}), path, "[periods]").items():
         entry = f"[periods.{name}]"
+        raw = _table(raw, path, entry)
+        _only_known_keys(raw, "period", path, entry)
+        if name not in KNOWN_PERIODS:
+            raise WorkflowFileError(path, entry, f"unknown period (known: {', '.join(sorted(KNOWN_PERIODS))})")
         wd, cd = raw.get("working_days"), raw.get("calendar_days")
-        if (wd is None) == (cd is None) or not isinstance(wd or cd, int) or (wd or cd) <= 0:
+        given = wd if cd is None else cd
+        if (wd is None) == (cd is None) or type(given) is not int or given <= 0:  # bool is not a number of days
             raise WorkflowFileError(
                 path, entry, "give exactly one of 'working_days' or 'calendar_days' as a positive number"
             )
         periods[name] = Period(working_days=wd, calendar_days=cd)
+
+    for name in sorted(REQUIRED_PERIODS - set(periods)):
+        raise WorkflowFileError(path, f"[periods.{name}]", "missing: the services need this period")
 
     initial = check_stage(_require(head, "initial", str, path, "[procedure]"), "[procedure] initial")
     for sid, stage in stages.items():
