@@ -36,6 +36,7 @@ class _DraftFields(FlaskForm):
 
 class DocumentForm(_DraftFields):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    procedure = SelectField(_l("Procedure"), choices=[])
     affects_public_rights = BooleanField(_l("Affects the rights and obligations of the public (涉及公众权益)"), default=True)
     concerns_market_entities = BooleanField(_l("Mainly concerns market entities (涉及市场主体)"))
     submit = SubmitField(_l("Save"))
@@ -54,7 +55,35 @@ class ScheduleForm(FlaskForm):
     opens_at = DateTimeLocalField(_l("Opens at (Beijing time)"), validators=[InputRequired()], format="%Y-%m-%dT%H:%M")
     closes_at = DateTimeLocalField(_l("Closes at (Beijing time)"), validators=[InputRequired()], format="%Y-%m-%dT%H:%M")
     notice = TextAreaField(_l("Consultation notice (征求意见公告)"), validators=[DataRequired(), Length(max=20_000)])
+    short_period_reason = TextAreaField(
+        _l("Justification for a period shorter than the minimum"), validators=[Optional(), Length(max=5_000)],
+        description=_l("Only when the consultation closes before the legal minimum. The notice shows it to the public."))
     submit = SubmitField(_l("Pass the review and publish the consultation"))
+
+
+class ExtendForm(FlaskForm):
+    closes_at = DateTimeLocalField(_l("New closing time (Beijing time)"), validators=[InputRequired()], format="%Y-%m-%dT%H:%M")
+    reason = TextAreaField(_l("Reason for the extension (announced on the consultation page)"),
+                           validators=[DataRequired(), Length(max=5_000)])
+    submit = SubmitField(_l("Extend the consultation"))
+
+
+class AssessmentForm(FlaskForm):
+    kind = RadioField(_l("Kind"), validators=[InputRequired()], choices=[
+        SelectChoice("expert_argument", _l("Expert argument (专家论证)")),
+        SelectChoice("risk_assessment", _l("Risk assessment (风险评估)")),
+        SelectChoice("prior_assessment", _l("Prior assessment (事前评估)")),
+    ])
+    held_on = DateField(_l("Held on"), validators=[InputRequired()])
+    participants = TextAreaField(_l("Participants (experts, bodies, enterprise representatives)"),
+                                 validators=[DataRequired(), Length(max=10_000)])
+    conclusion = TextAreaField(_l("Conclusion and main opinions"), validators=[DataRequired(), Length(max=50_000)])
+    submit = SubmitField(_l("Save the record"))
+
+
+class OpinionAnswerForm(FlaskForm):
+    response = TextAreaField(_l("How the opinion was handled"), validators=[DataRequired(), Length(max=20_000)])
+    submit = SubmitField(_l("Save the answer"))
 
 
 class CommentForm(FlaskForm):
@@ -87,6 +116,7 @@ class SignoffForm(FlaskForm):
     organ = SelectField(_l("Signing for"), choices=[])
     outcome = RadioField(_l("Outcome"), validators=[InputRequired()], choices=[
         SelectChoice("approve", _l("Approve (同意 / 合法)")), SelectChoice("return", _l("Return for revision (退回修改 / 应当予以修改)")),
+        SelectChoice("reject", _l("Unlawful: back to drafting (不合法)")),
     ])
     opinion = TextAreaField(_l("Written opinion (审核意见)"), validators=[Optional(), Length(max=20_000)])
     submit = SubmitField(_l("Sign"))

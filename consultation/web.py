@@ -23,7 +23,30 @@ AUDIT_ACTIONS = {
     "assign_number": _l("Document number assigned"),
     "file_generated": _l("File generated"),
     "rerun_job": _l("Job run again"),
+    "extend_consultation": _l("Consultation extended"),
+    "record_assessment": _l("Assessment recorded"),
+    "answer_opinion": _l("Review opinion answered"),
     "sign_in": _l("Signed in"),
+}
+
+ORGANS = {"gov_office": _l("Government office"), "justice": _l("Justice bureau")}
+OUTCOMES = {
+    "approve": _l("approved (同意 / 合法)"),
+    "return": _l("returned for changes (退回修改 / 应当予以修改)"),
+    "reject": _l("unlawful (不合法)"),
+}
+ROUND_STATUSES = {
+    "pending": _l("pending"), "approved": _l("approved"), "returned": _l("returned"), "rejected": _l("rejected"),
+}
+ASSESSMENTS = {
+    "expert_argument": _l("Expert argument (专家论证)"),
+    "risk_assessment": _l("Risk assessment (风险评估)"),
+    "prior_assessment": _l("Prior assessment (事前评估)"),
+}
+LIBRARY_STATUSES = {
+    "not_yet_in_force": _l("not yet in force (尚未生效)"),
+    "in_force": _l("in force (现行有效)"),
+    "expired": _l("expired (已失效)"),
 }
 
 VERSION_KINDS = {
@@ -69,6 +92,11 @@ def init_app(app: Flask) -> None:
         decision_label=lambda value: str(DECISION_LABELS.get(value, value)),
         version_kind=lambda kind: str(VERSION_KINDS.get(kind, kind)),
         action_label=_action_label,
+        organ_label=lambda value: str(ORGANS.get(value, value)),
+        outcome_label=lambda value: str(OUTCOMES.get(value, value)),
+        round_status_label=lambda value: str(ROUND_STATUSES.get(value, value)),
+        assessment_label=lambda value: str(ASSESSMENTS.get(value, value)),
+        library_status_label=lambda status: str(LIBRARY_STATUSES.get(getattr(status, "value", status), status)),
     )
 
     @app.after_request

@@ -20,9 +20,18 @@ EXPLANATION = "一、起草背景。二、主要内容。"
 
 
 def document(city: dict[str, User], *, title: str = "华城市测试管理办法", body: str = DRAFT,
-             market: bool = False) -> Document:
+             market: bool = False, public_rights: bool = True, procedure: str = "normative_document") -> Document:
     doc = drafting.create_document(city["drafter"], title=title, body=body, explanation=EXPLANATION,
-                                   affects_public_rights=True, concerns_market_entities=market)
+                                   affects_public_rights=public_rights, concerns_market_entities=market,
+                                   procedure=procedure)
+    db.session.commit()
+    return doc
+
+
+def in_skip_review(city, **kw) -> Document:
+    """A draft that does not affect public rights, whose department asks to skip pre-disclosure."""
+    doc = document(city, public_rights=False, **kw)
+    drafting.request_skip_predisclosure(doc, city["drafter"], "本文件为内部工作规范，不涉及公众权利义务。")
     db.session.commit()
     return doc
 
@@ -35,8 +44,9 @@ def in_confidentiality_review(city, **kw) -> Document:
     return doc
 
 
-def in_consultation(city, *, opens_at: datetime | None = None, days: int = 30, **kw) -> Document:
-    """A document whose consultation opened at ``opens_at`` (default: now) for ``days`` days."""
+def in_consultation(city, *, opens_at: datetime | None = None, days: int = 45, **kw) -> Document:
+    """A document whose consultation opened at ``opens_at`` (default: now) for ``days`` days (more than
+    the longest legal minimum, 30 calendar days moved off a holiday)."""
     doc = in_confidentiality_review(city, **kw)
     opens_at = opens_at or utcnow()
     consultations.open_consultation(doc, city["openness"], opens_at=opens_at,
@@ -57,7 +67,7 @@ def comment(doc: Document, *, body: str = "建议修改。", article_seq: int | 
 
 def in_handling(city, *, comments: int = 2, **kw) -> Document:
     """Consultation held 40 days ago and closed by the clock, with comments waiting for answers."""
-    doc = in_consultation(city, opens_at=utcnow() - timedelta(days=40), **kw)
+    doc = in_consultation(city, opens_at=utcnow() - timedelta(days=50), **kw)
     for i in range(comments):
         comment(doc, body=f"第{i + 1}条意见：建议完善。", article_seq=(i % 3) + 1 if i % 2 == 0 else None)
     engine.settle(doc)
@@ -73,10 +83,27 @@ def answer_all(doc: Document, drafter: User, decision: str = "adopted") -> None:
     db.session.commit()
 
 
-def in_joint_review(city, **kw) -> Document:
+def assessments(doc: Document, drafter: User) -> None:
+    """The expert argument and risk assessment records a major decision needs before the legality review."""
+    for kind in ("expert_argument", "risk_assessment"):
+        drafting.record_assessment(doc, drafter, kind=kind, held_on=date.today(), participants="张教授、李律师",
+                                   conclusion="方案可行，风险可控。")
+    db.session.commit()
+
+
+def ready_for_submission(city, **kw) -> Document:
+    """Consultation over, every comment answered, the review draft (and any assessment) ready."""
     doc = in_handling(city, **kw)
     answer_all(doc, city["drafter"])
     drafting.revise_draft(doc, city["drafter"], body=REVISED, explanation=EXPLANATION)
+    if doc.procedure == "major_decision":
+        assessments(doc, city["drafter"])
+    db.session.commit()
+    return doc
+
+
+def in_joint_review(city, **kw) -> Document:
+    doc = ready_for_submission(city, **kw)
     review.submit_for_review(doc, city["drafter"])
     review.send_to_joint_review(doc, city["head"])
     db.session.commit()

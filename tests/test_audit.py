@@ -1,7 +1,9 @@
 """The audit trail: every transition recorded, chained by SHA-256, tampering found."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from consultation.audit import verify_chain
 from consultation.extensions import db
@@ -32,9 +34,33 @@ def test_an_intact_chain_verifies(app, city):
     assert result.exit_code == 0 and "intact" in result.output
 
 
+def _as_tamperer() -> None:
+    """On PostgreSQL the trigger refuses changes; a superuser who bypasses triggers is the remaining threat."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_event SET note = 'forged'",
+    "DELETE FROM audit_event",
+    "TRUNCATE audit_event CASCADE",
+])
+def test_postgresql_refuses_to_change_or_remove_audit_entries(app, city, statement):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL; SQLite relies on the hash chain")
+    factories.document(city)
+    before = db.session.scalar(text("SELECT count(*) FROM audit_event"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+    assert db.session.scalar(text("SELECT count(*) FROM audit_event")) == before
+    assert verify_chain().first_broken_id is None
+
+
 def test_an_edited_entry_is_named(app, city):
     factories.in_handling(city)
     victim = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id).offset(3)).first()
+    _as_tamperer()
     db.session.execute(text("UPDATE audit_event SET note = 'forged' WHERE id = :id"), {"id": victim.id})
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
@@ -45,7 +71,10 @@ def test_an_edited_entry_is_named(app, city):
 def test_a_deleted_entry_is_named(app, city):
     factories.in_handling(city)
     ids = db.session.scalars(db.select(AuditEvent.id).order_by(AuditEvent.id)).all()
+    _as_tamperer()
     db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": ids[2]})
     db.session.commit()
     report = verify_chain()
     assert report.first_broken_id == ids[3] and "removed" in report.problem
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"entry {ids[3]}" in result.output

@@ -19,7 +19,7 @@ PERSONAL = {"name": "司马隐私", "organisation": "隐私科技有限公司", 
 
 
 def _published_with_personal_data(city):
-    doc = factories.in_consultation(city, opens_at=factories.utcnow() - factories.timedelta(days=40))
+    doc = factories.in_consultation(city, opens_at=factories.utcnow() - factories.timedelta(days=50))
     factories.comment(doc, body="建议增加第一条的适用情形。", article_seq=1, **PERSONAL)
     factories.comment(doc, body="建议整体精简。", phone="13700002222", email="other.private@example.net")
     from consultation.workflow import engine

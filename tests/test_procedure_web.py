@@ -10,7 +10,7 @@ import time_machine
 from docx import Document as DocxFile
 
 from consultation.extensions import db
-from consultation.models import BackgroundJob, Comment, Consultation, Document, ReviewRound
+from consultation.models import BackgroundJob, Comment, Consultation, Document, ReviewRound, Signoff
 
 from .factories import EXPLANATION, REVISED
 
@@ -135,6 +135,14 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page)
         assert stage(doc_id) == "handling"
         drafter.post(f"{page}/revise", {"body": REVISED + "\n第四条 补充条款。", "explanation": EXPLANATION + "已补充风险评估。"})
+        # Not before the returning opinion has its answer.
+        r = drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page, follow_redirects=True)
+        assert stage(doc_id) == "handling" and "审核意见尚未答复" in text_of(r)
+        opinion = db.session.scalars(db.select(Signoff).where(Signoff.outcome == "return")).one()
+        assert f"/opinions/{opinion.id}" in text_of(drafter.get(page))
+        r = drafter.post(f"{page}/opinions/{opinion.id}", {"response": "已补充风险评估说明，见起草说明第三部分。"})
+        assert r.status_code == 302
+        assert "已补充风险评估说明" in text_of(gov.get(page))  # the reviewers see the answer
         drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page)
         head.post(f"{page}/steps/head_approve_submission", {"note": ""}, form_page=page)
         assert stage(doc_id) == "joint_review"

@@ -35,8 +35,9 @@ def test_an_approval_on_an_earlier_version_does_not_count(city):
     doc = factories.in_joint_review(city)
     first_version = doc.current_version.id
     review.approve(doc, city["justice"], JUSTICE, "合法")
-    review.return_for_revision(doc, city["govoffice"], GOV, "请修改第二条。")
+    returned = review.return_for_revision(doc, city["govoffice"], GOV, "请修改第二条。")
     assert doc.stage == "handling"
+    review.answer_opinion(doc, city["drafter"], returned.id, "已修改第二条。")
     _resubmit(doc, city, "\n第四条 新增条款。")
     assert doc.current_version.id != first_version
     review.approve(doc, city["govoffice"], GOV, "同意")

@@ -1,4 +1,8 @@
-"""Every manual transition of the normative-document procedure, taken by every role: allowed or refused."""
+"""Every manual transition of both procedures, taken by every role: allowed or refused.
+
+The table below is typed by hand from the procedure as the law and the city describe it, independently of
+the files in workflows/ (tests/test_transitions.py derives its table from the files themselves).
+"""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,7 +12,7 @@ import pytest
 from consultation.errors import DomainError, NotAllowed
 from consultation.extensions import db
 from consultation.models import ReviewOrgan, utcnow
-from consultation.services import consultations, publication, review
+from consultation.services import consultations, drafting, publication, review
 from consultation.workflow import engine
 
 from . import factories
@@ -29,33 +33,39 @@ ALLOWED = {
     "record_adoption": {"govoffice"},
     "record_rejection": {"govoffice"},
     "publish": {"govoffice", "openness"},
+    # Only a normative document that does not affect public rights may skip pre-disclosure.
+    "request_skip_predisclosure": {"drafter"},
+    "approve_skip_predisclosure": {"openness"},
+    "refuse_skip_predisclosure": {"openness"},
+    # 不合法 is the justice bureau's outcome alone.
+    "reject_as_unlawful": {"justice"},
 }
+SKIP_STEPS = {"request_skip_predisclosure", "approve_skip_predisclosure", "refuse_skip_predisclosure"}
+TABLE = {
+    "normative_document": ALLOWED,
+    "major_decision": {name: who for name, who in ALLOWED.items() if name not in SKIP_STEPS},
+}
+CASES = [(proc, name) for proc, table in TABLE.items() for name in sorted(table)]
 
 
-def _head_review(city):
-    doc = factories.document(city)
+def _head_review(city, **kw):
+    doc = factories.document(city, **kw)
     engine.perform(doc, "request_predisclosure", city["drafter"])
     return doc
 
 
-def _ready_for_submission(city):
-    doc = factories.in_handling(city, comments=2)
-    factories.answer_all(doc, city["drafter"])
-    factories.drafting.revise_draft(doc, city["drafter"], body=factories.REVISED, explanation="说明")
-    return doc
-
-
-def _head_submission(city):
-    doc = _ready_for_submission(city)
+def _head_submission(city, **kw):
+    doc = factories.ready_for_submission(city, comments=2, **kw)
     review.submit_for_review(doc, city["drafter"])
     return doc
 
 
 BUILD = {
-    "drafting": factories.document,
+    "drafting": lambda city, **kw: factories.document(city, public_rights=False, **kw),
     "head_review": _head_review,
+    "skip_review": factories.in_skip_review,
     "confidentiality_review": factories.in_confidentiality_review,
-    "handling": _ready_for_submission,
+    "handling": lambda city, **kw: factories.ready_for_submission(city, comments=2, **kw),
     "head_submission": _head_submission,
     "joint_review": factories.in_joint_review,
     "deliberation": factories.in_deliberation,
@@ -74,6 +84,10 @@ def take(doc, name: str, user) -> None:
     elif name == "return_for_revision":
         organ = (review.organs_of(user) or [ReviewOrgan.GOVERNMENT_OFFICE])[0]
         review.return_for_revision(doc, user, organ, "请修改。")
+    elif name == "reject_as_unlawful":
+        review.reject_as_unlawful(doc, user, "违反上位法。")
+    elif name == "request_skip_predisclosure":
+        drafting.request_skip_predisclosure(doc, user, "不涉及公众权利义务。")
     elif name == "record_adoption":
         publication.record_adoption(doc, user, decision="adopted", decision_date=today, prefix="华政办发")
     elif name == "record_rejection":
@@ -85,20 +99,21 @@ def take(doc, name: str, user) -> None:
         engine.perform(doc, name, user, note="意见")
 
 
-def test_the_table_covers_every_manual_transition_of_the_file(app):
-    procedure = app.extensions["procedures"]["normative_document"]
+@pytest.mark.parametrize("proc", sorted(TABLE))
+def test_the_table_covers_every_manual_transition_of_the_file(app, proc):
+    procedure = app.extensions["procedures"][proc]
     manual = {t.name for t in procedure.transitions.values() if not t.automatic}
-    assert manual == set(ALLOWED)
+    assert manual == set(TABLE[proc])
 
 
-@pytest.mark.parametrize("name", sorted(ALLOWED))
+@pytest.mark.parametrize("proc, name", CASES)
 @pytest.mark.parametrize("username", USERS)
-def test_who_may_take_each_step(app, city, name, username):
-    transition = app.extensions["procedures"]["normative_document"].transitions[name]
-    doc = BUILD[transition.from_stages[0]](city)
+def test_who_may_take_each_step(app, city, proc, name, username):
+    transition = app.extensions["procedures"][proc].transitions[name]
+    doc = BUILD[transition.from_stages[0]](city, procedure=proc)
     db.session.commit()
     user = city[username]
-    if username in ALLOWED[name]:
+    if username in TABLE[proc][name]:
         take(doc, name, user)
         db.session.commit()
         assert doc.stage == transition.to or (name == "head_approve_submission" and doc.stage == "joint_review")
@@ -111,12 +126,12 @@ def test_who_may_take_each_step(app, city, name, username):
         assert doc.stage == before
 
 
-@pytest.mark.parametrize("name", sorted(ALLOWED))
-def test_no_step_is_taken_from_a_stage_it_does_not_leave(app, city, name):
-    transition = app.extensions["procedures"]["normative_document"].transitions[name]
+@pytest.mark.parametrize("proc, name", CASES)
+def test_no_step_is_taken_from_a_stage_it_does_not_leave(app, city, proc, name):
+    transition = app.extensions["procedures"][proc].transitions[name]
     wrong = "joint_review" if "drafting" in transition.from_stages else "drafting"
-    doc = BUILD[wrong](city)
-    user = city[sorted(ALLOWED[name])[0]]
+    doc = BUILD[wrong](city, procedure=proc)
+    user = city[sorted(TABLE[proc][name])[0]]
     with pytest.raises(DomainError):
         take(doc, name, user)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from consultation import create_app
+from consultation.workflow.artefacts import KNOWN_ARTEFACTS
 from consultation.workflow.conditions import KNOWN_CONDITIONS
 from consultation.workflow.definition import WorkflowFileError, load_directory, load_procedure
 
@@ -58,7 +59,7 @@ def write(tmp_path: Path, text: str, filename: str = FILENAME) -> Path:
 
 def refusal(path: Path) -> WorkflowFileError:
     with pytest.raises(WorkflowFileError) as caught:
-        load_procedure(path, KNOWN_CONDITIONS)
+        load_procedure(path, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
     return caught.value
 
 
@@ -164,6 +165,37 @@ BROKEN = [
     ("stage without a title",
      lambda t: edit(t, 'title = "意见处理"\n', "", within="[stages.handling]"),
      "[stages.handling]", "missing 'title'"),
+    # artefacts
+    ("unknown artefact a stage produces",
+     lambda t: edit(t, 'produces = ["review_opinions"]', 'produces = ["review_opinion"]', within="[stages.joint_review]"),
+     "[stages.joint_review]", "unknown artefact 'review_opinion'"),
+    ("unknown artefact a step requires",
+     lambda t: edit(t, 'roles = ["drafter"]\n', 'roles = ["drafter"]\nrequires = ["mayors_blessing"]\n',
+                    within=in_transition("submit_for_review")),
+     transition_entry("submit_for_review"), "unknown artefact 'mayors_blessing'"),
+    # deadlines (maximum times)
+    ("deadline of an unknown stage",
+     lambda t: edit(t, 'stage = "joint_review"', 'stage = "legality_review"', within="[deadlines.legality_review]"),
+     "[deadlines.legality_review]", "unknown stage 'legality_review'"),
+    ("deadline that stops on an unknown condition",
+     lambda t: edit(t, 'stops_when = "justice_signed"', 'stops_when = "justice_happy"',
+                    within="[deadlines.legality_review]"),
+     "[deadlines.legality_review]", "unknown condition 'justice_happy'"),
+    ("deadline counted from an unknown anchor",
+     lambda t: edit(t, 'starts = "decision_date"', 'starts = "meeting"', within="[deadlines.publication]"),
+     "[deadlines.publication]", "'starts' must be one of"),
+    ("deadline without a number of days",
+     lambda t: edit(t, "working_days = 15\n", "", within="[deadlines.legality_review]"),
+     "[deadlines.legality_review]", "give exactly one of 'working_days' or 'calendar_days'"),
+    ("deadline flagged by an unknown role",
+     lambda t: edit(t, 'roles = ["justice_reviewer"]', 'roles = ["judge"]', within="[deadlines.legality_review]"),
+     "[deadlines.legality_review]", "unknown role 'judge'"),
+    ("deadline with a negative warning window",
+     lambda t: edit(t, "warn_working_days = 3", "warn_working_days = -1", within="[deadlines.legality_review]"),
+     "[deadlines.legality_review]", "'warn_working_days' must be a number of days"),
+    ("deadline with a misspelt key",
+     lambda t: edit(t, "warn_working_days = 3", "warn_workingdays = 3", within="[deadlines.legality_review]"),
+     "[deadlines.legality_review]", "unknown key 'warn_workingdays'"),
 ]
 
 
@@ -240,23 +272,48 @@ def test_a_period_the_services_do_not_know_is_refused(tmp_path):
 REAL_FILES = sorted(WORKFLOWS.glob("*.toml"))
 
 
-def test_the_workflows_folder_holds_the_normative_document_procedure():
-    assert SOURCE in REAL_FILES
+def test_the_workflows_folder_holds_both_procedures():
+    assert {p.name for p in REAL_FILES} == {"normative_document.toml", "major_decision.toml"}
 
 
 @pytest.mark.parametrize("path", REAL_FILES, ids=[p.name for p in REAL_FILES])
 def test_each_real_procedure_file_loads_with_everything_it_declares(path):
-    procedure = load_procedure(path, KNOWN_CONDITIONS)
+    procedure = load_procedure(path, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     assert procedure.id == raw["procedure"]["id"]
     assert list(procedure.stages) == list(raw["stages"])
     assert list(procedure.transitions) == [t["name"] for t in raw["transitions"]]
     assert set(procedure.actions) == set(raw.get("actions", {}))
     assert set(procedure.periods) == set(raw.get("periods", {}))
+    assert set(procedure.deadlines) == set(raw.get("deadlines", {}))
+    for sid, stage in procedure.stages.items():
+        assert list(stage.produces) == raw["stages"][sid].get("produces", [])
+    for t in raw["transitions"]:
+        assert list(procedure.transitions[t["name"]].requires) == t.get("requires", [])
+
+
+def test_the_legal_periods_and_time_limits_are_those_of_the_law():
+    procedures = load_directory(WORKFLOWS, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
+    normative, major = procedures["normative_document"], procedures["major_decision"]
+    assert normative.periods["consultation_min"].working_days == 7             # 国办发〔2018〕37号
+    assert normative.periods["consultation_min_market"].calendar_days == 30    # 优化营商环境条例 Art. 62
+    assert major.periods["consultation_min"].calendar_days == 30               # 国务院令第713号 Art. 15
+    for procedure in (normative, major):
+        legality = procedure.deadlines["legality_review"]
+        assert (legality.stage, legality.working_days, legality.warn_working_days) == ("joint_review", 15, 3)
+        publication = procedure.deadlines["publication"]
+        assert (publication.stage, publication.working_days, publication.starts) == ("publication", 20, "decision_date")
+    # Expert argument and risk assessment come before the legality review of a major decision only.
+    assert set(major.transitions["submit_for_review"].requires) == {"expert_argument", "risk_assessment"}
+    assert not normative.transitions["submit_for_review"].requires
+    # Skipping pre-disclosure exists for normative documents only, and never for one affecting public rights.
+    assert "does_not_affect_public_rights" in normative.transitions["request_skip_predisclosure"].conditions
+    assert "does_not_affect_public_rights" in normative.transitions["approve_skip_predisclosure"].conditions
+    assert "request_skip_predisclosure" not in major.transitions
 
 
 def test_the_real_folder_loads_as_a_whole():
-    procedures = load_directory(WORKFLOWS, KNOWN_CONDITIONS)
+    procedures = load_directory(WORKFLOWS, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
     assert {p.source for p in procedures.values()} == set(REAL_FILES)
     assert procedures["normative_document"].initial == "drafting"
 
@@ -274,6 +331,7 @@ def test_the_service_starts_with_an_unchanged_copy_of_the_file(tmp_path):
 
 
 AT_START_UP = ["unknown stage in 'to'", "unknown role of a transition", "unknown condition",
+               "unknown artefact a step requires", "deadline of an unknown stage",
                "unreachable stage added to the file", "non-final stage without a way out (final removed)",
                "duplicate transition name", "period with both working_days and calendar_days"]
 

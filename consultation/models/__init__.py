@@ -1,16 +1,20 @@
 """The data model; importing this package registers every table."""
 from .accounts import Department, DepartmentKind, Role, User, UserRole
 from .audit import AuditEvent
-from .consultations import AnswerDecision, Comment, CommentAnswer, CommentChannel, Consultation
-from .documents import Article, Document, DocumentVersion, MeetingDecision, VersionKind
+from .consultations import (
+    AnswerDecision, Comment, CommentAnswer, CommentChannel, Consultation, ConsultationExtension,
+)
+from .documents import (
+    Article, Assessment, AssessmentKind, Document, DocumentVersion, MeetingDecision, VersionKind,
+)
 from .jobs import BackgroundJob, JobKind, JobState
-from .review import ReviewOrgan, ReviewRound, RoundStatus, Signoff, SignoffOutcome
+from .review import OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus, Signoff, SignoffOutcome
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "AnswerDecision", "Article", "AuditEvent", "BackgroundJob", "Comment", "CommentAnswer",
-    "CommentChannel", "Consultation", "Department", "DepartmentKind", "Document",
-    "DocumentVersion", "JobKind", "JobState", "MeetingDecision", "ReviewOrgan", "ReviewRound",
+    "AnswerDecision", "Article", "Assessment", "AssessmentKind", "AuditEvent", "BackgroundJob", "Comment", "CommentAnswer",
+    "CommentChannel", "Consultation", "ConsultationExtension", "Department", "DepartmentKind", "Document",
+    "DocumentVersion", "JobKind", "JobState", "MeetingDecision", "OpinionResponse", "ReviewOrgan", "ReviewRound",
     "Role", "RoundStatus", "Signoff", "SignoffOutcome", "UTCDateTime", "User", "UserRole",
     "VersionKind", "utcnow",
 ]

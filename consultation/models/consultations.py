@@ -36,6 +36,8 @@ class Consultation(db.Model):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     notice: Mapped[str] = mapped_column(Text, default="")
+    # A period shorter than the legal minimum needs a written justification, shown with the notice.
+    short_period_reason: Mapped[str | None] = mapped_column(Text)
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -44,6 +46,9 @@ class Consultation(db.Model):
     approved_by: Mapped[User] = relationship()
     comments: Mapped[list[Comment]] = relationship(
         back_populates="consultation", order_by="Comment.id"
+    )
+    extensions: Mapped[list[ConsultationExtension]] = relationship(
+        back_populates="consultation", order_by="ConsultationExtension.id", cascade="all, delete-orphan"
     )
 
     def is_open(self, now: datetime | None = None) -> bool:
@@ -55,6 +60,21 @@ class Consultation(db.Model):
 
     def has_closed(self, now: datetime | None = None) -> bool:
         return (now or utcnow()) >= self.closes_at
+
+
+class ConsultationExtension(db.Model):
+    """An announced extension of an open consultation (延长征求意见期限); never a shortening."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    previous_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    new_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    extended_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    extended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="extensions")
+    extended_by: Mapped[User] = relationship()
 
 
 class Comment(db.Model):

@@ -39,6 +39,10 @@ class Document(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the document entered its current stage: the start of the stage's deadlines.
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 不予预公开: the legal reason given by the drafting department, kept when the openness office approves.
+    predisclosure_skip_reason: Mapped[str | None] = mapped_column(Text)
 
     # 常务会议审议
     decision: Mapped[str | None] = mapped_column(String(30))
@@ -75,6 +79,30 @@ class Document(db.Model):
     def latest_version(self, kind: VersionKind) -> DocumentVersion | None:
         matching = [v for v in self.versions if v.kind == kind.value]
         return matching[-1] if matching else None
+
+
+class AssessmentKind(str, enum.Enum):
+    EXPERT_ARGUMENT = "expert_argument"  # 专家论证
+    RISK_ASSESSMENT = "risk_assessment"  # 风险评估 (社会稳定风险评估)
+    PRIOR_ASSESSMENT = "prior_assessment"  # 事前评估 by invited experts and enterprise representatives
+
+
+class Assessment(db.Model):
+    """The record of an expert argument, a risk assessment or a prior assessment of a draft."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    held_on: Mapped[date] = mapped_column(Date)
+    participants: Mapped[str] = mapped_column(Text)
+    conclusion: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    document: Mapped[Document] = relationship()
+    version: Mapped[DocumentVersion] = relationship()
+    recorded_by: Mapped[User] = relationship()
 
 
 class DocumentVersion(db.Model):

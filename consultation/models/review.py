@@ -21,12 +21,14 @@ class ReviewOrgan(str, enum.Enum):
 class SignoffOutcome(str, enum.Enum):
     APPROVE = "approve"   # 同意 / 合法
     RETURN = "return"     # 退回修改 / 应当予以修改
+    REJECT = "reject"     # 不合法: back to drafting (justice bureau only)
 
 
 class RoundStatus(str, enum.Enum):
     PENDING = "pending"
     APPROVED = "approved"
     RETURNED = "returned"
+    REJECTED = "rejected"
 
 
 class ReviewRound(db.Model):
@@ -69,3 +71,23 @@ class Signoff(db.Model):
 
     round: Mapped[ReviewRound] = relationship(back_populates="signoffs")
     signed_by: Mapped[User] = relationship()
+    response: Mapped[OpinionResponse | None] = relationship(
+        back_populates="signoff", uselist=False, cascade="all, delete-orphan"
+    )
+
+    @property
+    def needs_response(self) -> bool:
+        return self.outcome in (SignoffOutcome.RETURN.value, SignoffOutcome.REJECT.value)
+
+
+class OpinionResponse(db.Model):
+    """The drafting department's answer to a review opinion that returned or rejected the draft."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signoff_id: Mapped[int] = mapped_column(ForeignKey("signoff.id", ondelete="CASCADE"), unique=True)
+    response: Mapped[str] = mapped_column(Text)
+    answered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    signoff: Mapped[Signoff] = relationship(back_populates="response")
+    answered_by: Mapped[User] = relationship()

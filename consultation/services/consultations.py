@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, working_days
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import Article, Comment, CommentChannel, Consultation, Document, User, utcnow
+from ..models import Article, Comment, CommentChannel, Consultation, ConsultationExtension, Document, User, utcnow
 from ..receipts import new_receipt_number, normalise
 from ..workflow import engine
 from ..workflow.conditions import latest_consultation
@@ -47,11 +47,19 @@ def minimum_window(document: Document, opens_at: datetime) -> MinimumWindow:
     return MinimumWindow(deadline.day, rule, deadline.estimated)
 
 
+# A written justification for a shorter period must say something: a word or two is not a reason.
+MIN_JUSTIFICATION_LENGTH = 10
+
+
 def open_consultation(
     document: Document, user: User, *, opens_at: datetime, closes_at: datetime, notice: str,
-    now: datetime | None = None,
+    short_period_reason: str = "", now: datetime | None = None,
 ) -> Consultation:
-    """Pass the confidentiality review and publish the draft for comment in the given window."""
+    """Pass the confidentiality review and publish the draft for comment in the given window.
+
+    A window shorter than the legal minimum is accepted only with a written justification, which the
+    public page shows with the notice.
+    """
     now = now or utcnow()
     if opens_at.tzinfo is None or closes_at.tzinfo is None:
         raise ValueError("opening and closing times must be timezone-aware")
@@ -60,17 +68,21 @@ def open_consultation(
     if opens_at < now - OPENING_GRACE:
         raise InvalidInput(_("The opening time cannot be in the past."))
     window = minimum_window(document, opens_at)
-    if closes_at.astimezone(SHANGHAI).date() < window.earliest_close_day:
+    short_period_reason = short_period_reason.strip()
+    shortened = closes_at.astimezone(SHANGHAI).date() < window.earliest_close_day
+    if shortened and len(short_period_reason) < MIN_JUSTIFICATION_LENGTH:
         raise InvalidInput(
             _(
                 "The consultation period is too short: the rule is %(rule)s, the first day not counted, "
-                "so it cannot close before %(day)s.",
-                rule=window.rule, day=window.earliest_close_day.isoformat(),
+                "so it cannot close before %(day)s. A shorter period needs a written justification "
+                "(at least %(n)d characters), which the notice will show.",
+                rule=window.rule, day=window.earliest_close_day.isoformat(), n=MIN_JUSTIFICATION_LENGTH,
             )
         )
     consultation = Consultation(
         document_id=document.id, version_id=document.current_version.id, opens_at=opens_at,
-        closes_at=closes_at, notice=notice.strip(), approved_by_id=user.id, approved_at=now,
+        closes_at=closes_at, notice=notice.strip(), short_period_reason=short_period_reason if shortened else None,
+        approved_by_id=user.id, approved_at=now,
     )
     db.session.add(consultation)
     db.session.flush()
@@ -78,9 +90,48 @@ def open_consultation(
     audit.record(
         "schedule_consultation", actor=user, document=document,
         payload={"opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat(),
-                 "earliest_close_day": window.earliest_close_day.isoformat(), "estimated": window.estimated},
+                 "earliest_close_day": window.earliest_close_day.isoformat(), "estimated": window.estimated,
+                 "shortened": shortened, "justification": consultation.short_period_reason},
     )
     return consultation
+
+
+def extend_consultation(
+    document: Document, user: User, *, closes_at: datetime, reason: str, now: datetime | None = None,
+) -> ConsultationExtension:
+    """Move the closing time of an open consultation later, with a reason the public page announces.
+
+    Shortening is refused: once the public has been told a date, it may only move later.
+    """
+    now = now or utcnow()
+    engine.settle(document, now)
+    engine.require_action(user, document, "extend_consultation")
+    consultation = latest_consultation(document)
+    if closes_at.tzinfo is None:
+        raise ValueError("the closing time must be timezone-aware")
+    if consultation is None or not consultation.is_open(now):
+        raise InvalidInput(_("Only an open consultation can be extended."))
+    if closes_at <= consultation.closes_at:
+        raise InvalidInput(_(
+            "A consultation can only be extended: the new closing time must be after %(when)s. "
+            "Shortening an open consultation is not allowed.",
+            when=consultation.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        ))
+    if not reason.strip():
+        raise InvalidInput(_("Give the reason for the extension; it is announced on the consultation page."))
+    extension = ConsultationExtension(
+        previous_closes_at=consultation.closes_at, new_closes_at=closes_at, reason=reason.strip(),
+        extended_by_id=user.id, extended_at=now,
+    )
+    consultation.extensions.append(extension)
+    consultation.closes_at = closes_at
+    db.session.flush()
+    audit.record(
+        "extend_consultation", actor=user, document=document, note=reason.strip(),
+        payload={"consultation_id": consultation.id, "from": extension.previous_closes_at.isoformat(),
+                 "to": closes_at.isoformat()},
+    )
+    return extension
 
 
 def public_consultation(consultation_id: int, now: datetime | None = None) -> Consultation:

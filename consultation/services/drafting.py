@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from .. import audit
 from ..articles import parse_articles
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
-from ..models import Article, Document, DocumentVersion, Role, User, VersionKind
+from ..models import Article, Assessment, AssessmentKind, Document, DocumentVersion, Role, User, VersionKind
 from ..workflow import engine
 
 PROCEDURE = "normative_document"
@@ -92,3 +93,41 @@ def add_final_text(document: Document, user: User, body: str) -> DocumentVersion
     """Store the final text (正式文本) as adopted; its explanation is carried over."""
     explanation = document.current_version.explanation if document.current_version else ""
     return _add_version(document, VersionKind.FINAL_TEXT, body, explanation, user, None)
+
+
+def request_skip_predisclosure(document: Document, user: User, reason: str) -> None:
+    """Ask the openness office to let a draft that does not affect public rights skip pre-disclosure.
+
+    The legal reason is kept on the document and shown to the openness office, which decides.
+    """
+    engine.perform(document, "request_skip_predisclosure", user, note=reason)
+    document.predisclosure_skip_reason = reason.strip()
+
+
+def record_assessment(
+    document: Document, user: User, *, kind: str, held_on: date, participants: str, conclusion: str,
+) -> Assessment:
+    """Record an expert argument (专家论证), a risk assessment (风险评估) or a prior assessment (事前评估)."""
+    engine.require_action(user, document, "record_assessment")
+    try:
+        kind = AssessmentKind(kind).value
+    except ValueError:
+        raise InvalidInput(_("Choose the kind of assessment.")) from None
+    if not participants.strip() or not conclusion.strip():
+        raise InvalidInput(_("Name the participants and give the conclusion."))
+    assessment = Assessment(
+        document_id=document.id, version_id=document.current_version.id, kind=kind, held_on=held_on,
+        participants=participants.strip(), conclusion=conclusion.strip(), recorded_by_id=user.id,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    audit.record("record_assessment", actor=user, document=document,
+                 payload={"assessment_id": assessment.id, "kind": kind, "held_on": held_on.isoformat(),
+                          "version": document.current_version.seq})
+    return assessment
+
+
+def assessments_of(document: Document) -> list[Assessment]:
+    return list(db.session.scalars(
+        select(Assessment).where(Assessment.document_id == document.id).order_by(Assessment.id)
+    ))

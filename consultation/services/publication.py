@@ -1,6 +1,7 @@
 """Deliberation (审议), the document number (发文字号) and publication (公布)."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -101,3 +102,24 @@ def is_published(document: Document, now: datetime | None = None) -> bool:
 
 def final_version(document: Document):
     return document.latest_version(VersionKind.FINAL_TEXT)
+
+
+class LibraryStatus(str, enum.Enum):
+    """The status of a published document in the library (规范性文件库), derived from its dates."""
+
+    NOT_YET_IN_FORCE = "not_yet_in_force"  # 尚未生效
+    IN_FORCE = "in_force"                  # 现行有效
+    EXPIRED = "expired"                    # 已失效
+
+
+def library_status(document: Document, now: datetime | None = None) -> LibraryStatus | None:
+    """Follow the dates, so that no job has to run at midnight: None while not published."""
+    now = now or utcnow()
+    if not is_published(document, now) or document.effective_date is None:
+        return None
+    today = now.astimezone(SHANGHAI).date()
+    if today < document.effective_date:
+        return LibraryStatus.NOT_YET_IN_FORCE
+    if document.valid_until is not None and today > document.valid_until:
+        return LibraryStatus.EXPIRED
+    return LibraryStatus.IN_FORCE

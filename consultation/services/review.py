@@ -8,7 +8,7 @@ from .. import audit
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
 from ..models import (
-    Document, ReviewOrgan, ReviewRound, Role, RoundStatus, Signoff, SignoffOutcome, User, utcnow,
+    Document, OpinionResponse, ReviewOrgan, ReviewRound, Role, RoundStatus, Signoff, SignoffOutcome, User, utcnow,
 )
 from ..workflow import engine
 from ..workflow.conditions import latest_round
@@ -90,6 +90,42 @@ def return_for_revision(document: Document, user: User, organ: ReviewOrgan, opin
     audit.record("sign_off", actor=user, document=document, note=opinion,
                  payload={"round": rnd.seq, "organ": organ.value, "outcome": "return", "version_id": rnd.version_id})
     return signoff
+
+
+def reject_as_unlawful(document: Document, user: User, reason: str) -> Signoff:
+    """不合法: the justice bureau finds the draft unlawful; it goes back to drafting with the reason."""
+    engine.require_transition(document, "reject_as_unlawful", user)
+    if not reason.strip():
+        raise InvalidInput(_("Give the reason why the draft is unlawful."))
+    rnd = _pending_round(document, user, ReviewOrgan.JUSTICE)
+    signoff = _sign(rnd, ReviewOrgan.JUSTICE, SignoffOutcome.REJECT, reason, user)
+    rnd.status, rnd.closed_at = RoundStatus.REJECTED.value, utcnow()
+    engine.perform(document, "reject_as_unlawful", user, note=reason)
+    audit.record("sign_off", actor=user, document=document, note=reason,
+                 payload={"round": rnd.seq, "organ": "justice", "outcome": "reject", "version_id": rnd.version_id})
+    return signoff
+
+
+def open_opinions(document: Document) -> list[Signoff]:
+    """The returning or rejecting opinions the drafting department has not answered yet."""
+    return [s for rnd in rounds_of(document) for s in rnd.signoffs if s.needs_response and s.response is None]
+
+
+def answer_opinion(document: Document, user: User, signoff_id: int, response: str) -> OpinionResponse:
+    """Answer one review opinion; every returning opinion needs an answer before the draft goes back."""
+    engine.require_action(user, document, "answer_opinion")
+    signoff = db.session.get(Signoff, signoff_id)
+    if signoff is None or signoff.round.document_id != document.id or not signoff.needs_response:
+        raise InvalidInput(_("No such review opinion to answer on this document."))
+    if not response.strip():
+        raise InvalidInput(_("Write how the opinion was handled."))
+    answer = signoff.response or OpinionResponse(signoff=signoff)
+    answer.response, answer.answered_by_id, answer.answered_at = response.strip(), user.id, utcnow()
+    db.session.add(answer)
+    db.session.flush()
+    audit.record("answer_opinion", actor=user, document=document, note=response.strip(),
+                 payload={"signoff_id": signoff.id, "round": signoff.round.seq, "organ": signoff.organ})
+    return answer
 
 
 def rounds_of(document: Document) -> list[ReviewRound]:

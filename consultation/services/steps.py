@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from ..models import Document, User
 from ..workflow import engine
-from . import review
+from . import drafting, review
 
 # Transitions taken on their own page with their own form (endpoint names in the workspace).
 FORM_PAGES = {
     "open_consultation": "workspace.schedule",
     "return_for_revision": "workspace.signoff",
+    "reject_as_unlawful": "workspace.signoff",
     "record_adoption": "workspace.decision",
     "record_rejection": "workspace.decision",
     "publish": "workspace.publish",
@@ -21,5 +22,7 @@ def take(document: Document, name: str, user: User, note: str = "") -> None:
         raise KeyError(name)
     if name == "head_approve_submission":
         review.send_to_joint_review(document, user)
+    elif name == "request_skip_predisclosure":
+        drafting.request_skip_predisclosure(document, user, note)
     else:
         engine.perform(document, name, user, note=note)

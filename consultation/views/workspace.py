@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -16,12 +16,13 @@ from ..articles import docx_to_text
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..forms import (
-    AnswerForm, DecisionForm, DocumentForm, NoteForm, PublishForm, RejectionForm, RevisionForm,
-    ScheduleForm, SignoffForm, beijing,
+    AnswerForm, AssessmentForm, DecisionForm, DocumentForm, ExtendForm, NoteForm, OpinionAnswerForm, PublishForm,
+    RejectionForm, RevisionForm, ScheduleForm, SignoffForm, beijing,
 )
-from ..models import BackgroundJob, Comment, Document, ReviewOrgan, utcnow
+from ..models import BackgroundJob, Comment, Document, ReviewOrgan, Signoff, utcnow
 from ..services import answers, consultations, drafting, jobs, publication, review, steps
-from ..workflow import engine
+from ..web import localized
+from ..workflow import deadlines, engine
 
 bp = Blueprint("workspace", __name__, url_prefix="/staff")
 
@@ -63,6 +64,15 @@ def _draft_text(form) -> tuple[str, str | None]:
     raise InvalidInput(_("Paste the text of the draft or upload a .docx file."))
 
 
+def _waiting_for(document: Document) -> bool:
+    """Tell whether the document waits for the signed-in user: a step, an answer or a signature."""
+    if engine.options(document, current_user):
+        return True
+    if any(engine.may_act(current_user, document, a) for a in ("answer_comment", "sign_off")):
+        return True
+    return engine.may_act(current_user, document, "answer_opinion") and bool(review.open_opinions(document))
+
+
 @bp.get("/")
 def dashboard():
     documents = [d for d in db.session.scalars(select(Document).order_by(Document.updated_at.desc()))
@@ -70,14 +80,27 @@ def dashboard():
     for d in documents:
         engine.settle(d)
     db.session.commit()
-    mine = [d for d in documents if any(o for o in engine.options(d, current_user))
-            or any(engine.may_act(current_user, d, a) for a in ("answer_comment", "sign_off"))]
-    return render_template("workspace/dashboard.html", documents=documents, mine=mine)
+    now = utcnow()
+    # The deadlines the user's roles answer for, soonest first: overdue and "due soon" are flagged.
+    running = sorted(
+        (s for d in documents for s in deadlines.concerning(current_user, d, engine.procedure_of(d), now)),
+        key=lambda s: (s.due, s.document.id),
+    )
+    first_due = {}
+    for s in running:
+        first_due.setdefault(s.document.id, s.due)
+    mine = [d for d in documents if _waiting_for(d)]
+    mine.sort(key=lambda d: (d.id not in first_due, first_due.get(d.id, date.max)))
+    return render_template("workspace/dashboard.html", documents=documents, mine=mine, deadlines=running,
+                           first_due=first_due)
 
 
 @bp.route("/documents/new", methods=["GET", "POST"])
 def new_document():
     form = DocumentForm()
+    form.procedure.choices = [SelectChoice(p.id, localized(p.title, p.title_en)) for p in engine.procedures().values()]
+    if request.method == "GET":
+        form.procedure.data = drafting.PROCEDURE
     created: list[Document] = []
 
     def create() -> None:
@@ -86,6 +109,7 @@ def new_document():
             current_user, title=form.title.data, body=body, explanation=form.explanation.data,
             affects_public_rights=form.affects_public_rights.data,
             concerns_market_entities=form.concerns_market_entities.data, source_filename=filename,
+            procedure=form.procedure.data,
         ))
 
     if form.validate_on_submit() and _saved(create):
@@ -101,6 +125,7 @@ def document(document_id: int):
     consultation = consultations.consultation_of(doc)
     comments = answers.comments_of(doc)
     organs = review.organs_of(current_user)
+    now = utcnow()
     return render_template(
         "workspace/document.html", document=doc, stage=engine.stage_of(doc),
         procedure=engine.procedure_of(doc), options=engine.options(doc, current_user),
@@ -109,7 +134,13 @@ def document(document_id: int):
         can_answer=engine.may_act(current_user, doc, "answer_comment"),
         can_revise=engine.may_act(current_user, doc, "revise_draft"),
         can_sign=engine.may_act(current_user, doc, "sign_off") and bool(organs),
-        timeline=audit.timeline(doc), jobs=jobs.jobs_of(doc), note_form=NoteForm(), now=utcnow(),
+        can_extend=engine.may_act(current_user, doc, "extend_consultation") and consultation is not None
+        and consultation.is_open(now),
+        can_assess=engine.may_act(current_user, doc, "record_assessment"),
+        can_answer_opinions=engine.may_act(current_user, doc, "answer_opinion"),
+        checklist=engine.checklist(doc), deadlines=deadlines.of_document(doc, engine.procedure_of(doc), now),
+        assessments=drafting.assessments_of(doc), library_status=publication.library_status(doc, now),
+        timeline=audit.timeline(doc), jobs=jobs.jobs_of(doc), note_form=NoteForm(), now=now,
     )
 
 
@@ -133,6 +164,7 @@ def edit_document(document_id: int):
     engine.require_action(current_user, doc, "edit_draft")
     version = doc.current_version
     form = DocumentForm(obj=doc) if request.method == "GET" else DocumentForm()
+    del form.procedure  # chosen once, when the project is created
     if request.method == "GET":
         form.body.data, form.explanation.data = version.body, version.explanation
     def save() -> None:
@@ -161,10 +193,56 @@ def schedule(document_id: int):
         window = consultations.minimum_window(doc, beijing(form.opens_at.data))
     if form.validate_on_submit() and _saved(lambda: consultations.open_consultation(
             doc, current_user, opens_at=beijing(form.opens_at.data), closes_at=beijing(form.closes_at.data),
-            notice=form.notice.data)):
+            notice=form.notice.data, short_period_reason=form.short_period_reason.data or "")):
         flash(_("The consultation is scheduled."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/schedule.html", document=doc, form=form, window=window)
+
+
+@bp.route("/documents/<int:document_id>/consultation/extend", methods=["GET", "POST"])
+def extend(document_id: int):
+    doc = _document(document_id)
+    engine.require_action(current_user, doc, "extend_consultation")
+    consultation = consultations.consultation_of(doc)
+    form = ExtendForm()
+    if request.method == "GET":
+        form.closes_at.data = (consultation.closes_at + timedelta(days=7)).astimezone(consultations.SHANGHAI).replace(
+            tzinfo=None)
+    if form.validate_on_submit() and _saved(lambda: consultations.extend_consultation(
+            doc, current_user, closes_at=beijing(form.closes_at.data), reason=form.reason.data)):
+        flash(_("The consultation was extended; the consultation page announces it."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
+    return render_template("workspace/extend.html", document=doc, consultation=consultation, form=form)
+
+
+@bp.route("/documents/<int:document_id>/assessments/new", methods=["GET", "POST"])
+def assessment(document_id: int):
+    doc = _document(document_id)
+    engine.require_action(current_user, doc, "record_assessment")
+    form = AssessmentForm()
+    if request.method == "GET" and request.args.get("kind"):
+        form.kind.data = request.args["kind"]
+    if form.validate_on_submit() and _saved(lambda: drafting.record_assessment(
+            doc, current_user, kind=form.kind.data, held_on=form.held_on.data,
+            participants=form.participants.data, conclusion=form.conclusion.data)):
+        flash(_("The record was saved."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id) + "#assessments")
+    return render_template("workspace/assessment.html", document=doc, form=form)
+
+
+@bp.route("/documents/<int:document_id>/opinions/<int:signoff_id>", methods=["GET", "POST"])
+def answer_opinion(document_id: int, signoff_id: int):
+    doc = _document(document_id)
+    engine.require_action(current_user, doc, "answer_opinion")
+    signoff = db.session.get(Signoff, signoff_id)
+    if signoff is None or signoff.round.document_id != doc.id or not signoff.needs_response:
+        abort(404)
+    form = OpinionAnswerForm(obj=signoff.response) if request.method == "GET" else OpinionAnswerForm()
+    if form.validate_on_submit() and _saved(lambda: review.answer_opinion(doc, current_user, signoff.id,
+                                                                          form.response.data)):
+        flash(_("The answer to the review opinion was saved."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id) + "#rounds")
+    return render_template("workspace/opinion.html", document=doc, signoff=signoff, form=form)
 
 
 @bp.route("/documents/<int:document_id>/comments/<int:comment_id>", methods=["GET", "POST"])
@@ -208,18 +286,23 @@ def signoff(document_id: int):
     engine.require_action(current_user, doc, "sign_off")
     form = SignoffForm()
     labels = {ReviewOrgan.GOVERNMENT_OFFICE: _("Government office (市政府办公室)"), ReviewOrgan.JUSTICE: _("Justice bureau (市司法局)")}
-    form.organ.choices = [SelectChoice(o.value, labels[o]) for o in review.organs_of(current_user)]
+    organs = review.organs_of(current_user)
+    form.organ.choices = [SelectChoice(o.value, labels[o]) for o in organs]
+
     def sign() -> None:
         organ = ReviewOrgan(form.organ.data)
         if form.outcome.data == "approve":
             review.approve(doc, current_user, organ, form.opinion.data or "")
+        elif form.outcome.data == "reject":  # 不合法: the legality review's outcome only
+            review.reject_as_unlawful(doc, current_user, form.opinion.data or "")
         else:
             review.return_for_revision(doc, current_user, organ, form.opinion.data or "")
 
     if form.validate_on_submit() and _saved(sign):
         flash(_("Your signature was recorded."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
-    return render_template("workspace/signoff.html", document=doc, form=form, rounds=review.rounds_of(doc))
+    return render_template("workspace/signoff.html", document=doc, form=form, rounds=review.rounds_of(doc),
+                           may_reject=ReviewOrgan.JUSTICE in organs)
 
 
 @bp.route("/documents/<int:document_id>/decision", methods=["GET", "POST"])

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    Comment, CommentAnswer, Consultation, Document, ReviewOrgan, ReviewRound, RoundStatus,
-    SignoffOutcome, VersionKind,
+    Comment, CommentAnswer, Consultation, Document, OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus,
+    Signoff, SignoffOutcome, VersionKind,
 )
 
 Check = Callable[[Document, datetime], str | None]
@@ -115,6 +115,38 @@ def both_organs_approved(document: Document, now: datetime) -> str | None:
             or signoff.version_id != version.id
         ):
             return _("Both the government office and the justice bureau must approve the same version.")
+    return None
+
+
+@condition
+def does_not_affect_public_rights(document: Document, now: datetime) -> str | None:
+    if document.affects_public_rights:
+        return _("A document that affects the rights and obligations of the public must be pre-disclosed.")
+    return None
+
+
+@condition
+def review_opinions_answered(document: Document, now: datetime) -> str | None:
+    left = db.session.scalar(
+        select(func.count(Signoff.id))
+        .join(ReviewRound, Signoff.round_id == ReviewRound.id)
+        .outerjoin(OpinionResponse, OpinionResponse.signoff_id == Signoff.id)
+        .where(
+            ReviewRound.document_id == document.id,
+            Signoff.outcome.in_([SignoffOutcome.RETURN.value, SignoffOutcome.REJECT.value]),
+            OpinionResponse.id.is_(None),
+        )
+    ) or 0
+    if left:
+        return _("%(count)d review opinion(s) still have no answer from the drafting department.", count=left)
+    return None
+
+
+@condition
+def justice_signed(document: Document, now: datetime) -> str | None:
+    rnd = latest_round(document)
+    if rnd is None or rnd.signoff_of(ReviewOrgan.JUSTICE) is None:
+        return _("The justice bureau has not given its legality review opinion on this round.")
     return None
 
 

@@ -25,6 +25,22 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A maximum time for the work of one stage (a review, the publication), counted from an anchor."""
+
+    name: str
+    title: str
+    title_en: str
+    stage: str
+    working_days: int | None = None
+    calendar_days: int | None = None
+    warn_working_days: int = 3
+    roles: tuple[str, ...] = ()  # whose dashboards show and flag it
+    starts: str = "stage_entered"  # or "decision_date"
+    stops_when: str | None = None  # a condition that ends the clock before the stage is left
+
+
+@dataclass(frozen=True)
 class Stage:
     id: str
     title: str
@@ -32,6 +48,7 @@ class Stage:
     actors: tuple[str, ...] = ()
     internal: bool = False
     final: bool = False
+    produces: tuple[str, ...] = ()  # artefacts this stage must produce (a checklist for its actors)
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,7 @@ class Transition:
     to: str
     roles: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()  # artefacts that must exist before the step
     automatic: bool = False
     note_required: bool = False
 
@@ -65,6 +83,7 @@ class Procedure:
     transitions: dict[str, Transition]
     actions: dict[str, Action]
     periods: dict[str, Period] = field(default_factory=dict)
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
     department_roles: frozenset[str] = frozenset()
 
     def transitions_from(self, stage: str) -> list[Transition]:
@@ -74,11 +93,19 @@ class Procedure:
 # The keys each kind of entry may have: a misspelt key (note_requried) must not silently drop a rule.
 ALLOWED_KEYS = {
     "[procedure]": {"id", "title", "title_en", "initial", "department_roles"},
-    "stage": {"title", "title_en", "actors", "internal", "final"},
+    "stage": {"title", "title_en", "actors", "internal", "final", "produces"},
     "action": {"stages", "roles"},
-    "transition": {"name", "title", "title_en", "from", "to", "roles", "conditions", "automatic", "note_required"},
+    "transition": {
+        "name", "title", "title_en", "from", "to", "roles", "conditions", "requires", "automatic", "note_required",
+    },
     "period": {"working_days", "calendar_days"},
+    "deadline": {
+        "title", "title_en", "stage", "working_days", "calendar_days", "warn_working_days", "roles", "starts",
+        "stops_when",
+    },
 }
+SECTIONS = {"procedure", "stages", "transitions", "actions", "periods", "deadlines"}
+DEADLINE_ANCHORS = {"stage_entered", "decision_date"}
 # Periods the services read; a file must declare the required ones and may declare only known ones.
 KNOWN_PERIODS = {"consultation_min", "consultation_min_market"}
 REQUIRED_PERIODS = {"consultation_min"}
@@ -118,18 +145,40 @@ def _names(value: Any, path: Path, entry: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
+def _days(raw: dict[str, Any], path: Path, entry: str) -> tuple[int | None, int | None]:
+    """Read exactly one of working_days / calendar_days as a positive whole number."""
+    wd, cd = raw.get("working_days"), raw.get("calendar_days")
+    given = wd if cd is None else cd
+    if (wd is None) == (cd is None) or type(given) is not int or given <= 0:  # bool is not a number of days
+        raise WorkflowFileError(path, entry, "give exactly one of 'working_days' or 'calendar_days' as a positive number")
+    return wd, cd
+
+
+def load_procedure(
+    path: Path, known_conditions: frozenset[str], known_artefacts: frozenset[str] = frozenset()
+) -> Procedure:
     """Parse one procedure file and check that it is complete and consistent."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise WorkflowFileError(path, "file", f"not valid TOML: {exc}") from None
     known_roles = {r.value for r in Role}
-    for key in sorted(set(data) - {"procedure", "stages", "transitions", "actions", "periods"}):
+    for key in sorted(set(data) - SECTIONS):
         raise WorkflowFileError(path, f"[{key}]", "unknown section")
     head = _require(data, "procedure", dict, path, "[procedure]")
     _only_known_keys(head, "[procedure]", path, "[procedure]")
     stages_raw = _require(data, "stages", dict, path, "[stages]")
+
+    def check_artefacts(names: tuple[str, ...], entry: str) -> tuple[str, ...]:
+        for name in names:
+            if name not in known_artefacts:
+                raise WorkflowFileError(path, entry, f"unknown artefact '{name}' (known: {', '.join(sorted(known_artefacts))})")
+        return names
+
+    def check_condition(name: str, entry: str) -> str:
+        if name not in known_conditions:
+            raise WorkflowFileError(path, entry, f"unknown condition '{name}'")
+        return name
 
     stages = {}
     for sid, raw in stages_raw.items():
@@ -147,6 +196,7 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
             actors=actors,
             internal=bool(raw.get("internal", False)),
             final=bool(raw.get("final", False)),
+            produces=check_artefacts(_names(raw.get("produces", []), path, entry, "produces"), entry),
         )
 
     def check_stage(name: str, entry: str) -> str:
@@ -175,10 +225,10 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
         roles = check_roles(_names(raw.get("roles", []), path, entry, "roles"), entry)
         if not automatic and not roles:
             raise WorkflowFileError(path, entry, "a manual transition needs 'roles'")
-        conditions = _names(raw.get("conditions", []), path, entry, "conditions")
-        for cond in conditions:
-            if cond not in known_conditions:
-                raise WorkflowFileError(path, entry, f"unknown condition '{cond}'")
+        conditions = tuple(
+            check_condition(c, entry) for c in _names(raw.get("conditions", []), path, entry, "conditions")
+        )
+        requires = check_artefacts(_names(raw.get("requires", []), path, entry, "requires"), entry)
         if automatic and not conditions:
             raise WorkflowFileError(path, entry, "an automatic transition needs 'conditions'")
         from_stages = tuple(
@@ -192,6 +242,7 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
             to=check_stage(_require(raw, "to", str, path, entry), entry),
             roles=roles,
             conditions=conditions,
+            requires=requires,
             automatic=automatic,
             note_required=bool(raw.get("note_required", False)),
         )
@@ -214,13 +265,36 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
         _only_known_keys(raw, "period", path, entry)
         if name not in KNOWN_PERIODS:
             raise WorkflowFileError(path, entry, f"unknown period (known: {', '.join(sorted(KNOWN_PERIODS))})")
-        wd, cd = raw.get("working_days"), raw.get("calendar_days")
-        given = wd if cd is None else cd
-        if (wd is None) == (cd is None) or type(given) is not int or given <= 0:  # bool is not a number of days
-            raise WorkflowFileError(
-                path, entry, "give exactly one of 'working_days' or 'calendar_days' as a positive number"
-            )
+        wd, cd = _days(raw, path, entry)
         periods[name] = Period(working_days=wd, calendar_days=cd)
+
+    deadlines = {}
+    for name, raw in _table(data.get("deadlines", {}), path, "[deadlines]").items():
+        entry = f"[deadlines.{name}]"
+        raw = _table(raw, path, entry)
+        _only_known_keys(raw, "deadline", path, entry)
+        wd, cd = _days(raw, path, entry)
+        warn = raw.get("warn_working_days", 3)
+        if type(warn) is not int or warn < 0:
+            raise WorkflowFileError(path, entry, "'warn_working_days' must be a number of days (0 or more)")
+        starts = raw.get("starts", "stage_entered")
+        if starts not in DEADLINE_ANCHORS:
+            raise WorkflowFileError(path, entry, f"'starts' must be one of: {', '.join(sorted(DEADLINE_ANCHORS))}")
+        stops_when = raw.get("stops_when")
+        if stops_when is not None:
+            check_condition(_require(raw, "stops_when", str, path, entry), entry)
+        deadlines[name] = Deadline(
+            name=name,
+            title=_require(raw, "title", str, path, entry),
+            title_en=raw.get("title_en", name),
+            stage=check_stage(_require(raw, "stage", str, path, entry), entry),
+            working_days=wd,
+            calendar_days=cd,
+            warn_working_days=warn,
+            roles=check_roles(_names(raw.get("roles", []), path, entry, "roles"), entry),
+            starts=starts,
+            stops_when=stops_when,
+        )
 
     for name in sorted(REQUIRED_PERIODS - set(periods)):
         raise WorkflowFileError(path, f"[periods.{name}]", "missing: the services need this period")
@@ -253,20 +327,23 @@ def load_procedure(path: Path, known_conditions: frozenset[str]) -> Procedure:
         transitions=transitions,
         actions=actions,
         periods=periods,
+        deadlines=deadlines,
         department_roles=frozenset(
             check_roles(_names(head.get("department_roles", []), path, "[procedure]", "department_roles"), "[procedure]")
         ),
     )
 
 
-def load_directory(directory: Path, known_conditions: frozenset[str]) -> dict[str, Procedure]:
+def load_directory(
+    directory: Path, known_conditions: frozenset[str], known_artefacts: frozenset[str] = frozenset()
+) -> dict[str, Procedure]:
     """Load every ``*.toml`` procedure in the directory; refuse duplicates and an empty folder."""
     procedures: dict[str, Procedure] = {}
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise WorkflowFileError(directory, "directory", "no procedure files (*.toml) found")
     for path in files:
-        procedure = load_procedure(path, known_conditions)
+        procedure = load_procedure(path, known_conditions, known_artefacts)
         if procedure.id in procedures:
             raise WorkflowFileError(path, "[procedure] id", f"duplicate procedure id '{procedure.id}'")
         procedures[procedure.id] = procedure

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from .. import audit
 from ..errors import InvalidInput, NotAllowed
 from ..models import Document, User, utcnow
+from .artefacts import ARTEFACTS, KNOWN_ARTEFACTS
 from .conditions import CONDITIONS, KNOWN_CONDITIONS
 from .definition import Procedure, Stage, Transition, load_directory
 
@@ -27,7 +28,7 @@ class TransitionOption:
 
 def init_app(app: Flask) -> None:
     """Load and validate every procedure file; a broken one stops start-up."""
-    app.extensions["procedures"] = load_directory(Path(app.config["WORKFLOWS_DIR"]), KNOWN_CONDITIONS)
+    app.extensions["procedures"] = load_directory(Path(app.config["WORKFLOWS_DIR"]), KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
 
 
 def procedures() -> dict[str, Procedure]:
@@ -79,7 +80,17 @@ def require_action(user: User, document: Document, action: str) -> None:
 
 
 def _blockers(document: Document, transition: Transition, now: datetime) -> list[str]:
-    return [msg for cond in transition.conditions if (msg := CONDITIONS[cond](document, now))]
+    reasons = [msg for cond in transition.conditions if (msg := CONDITIONS[cond](document, now))]
+    missing = [str(ARTEFACTS[name].title) for name in transition.requires if not ARTEFACTS[name].present(document)]
+    if missing:
+        reasons.append(_("Missing: %(items)s.", items="; ".join(missing)))
+    return reasons
+
+
+def checklist(document: Document) -> list[tuple[str, bool]]:
+    """What the current stage must produce, and whether each piece is there yet."""
+    stage = stage_of(document)
+    return [(str(ARTEFACTS[name].title), ARTEFACTS[name].present(document)) for name in stage.produces]
 
 
 def options(document: Document, user: User, now: datetime | None = None) -> list[TransitionOption]:
@@ -93,12 +104,8 @@ def options(document: Document, user: User, now: datetime | None = None) -> list
     ]
 
 
-def perform(
-    document: Document, name: str, user: User, note: str = "", now: datetime | None = None
-) -> Transition:
-    """Take a manual transition after checking stage, role, department, note and conditions."""
-    now = now or utcnow()
-    settle(document, now)
+def require_transition(document: Document, name: str, user: User) -> Transition:
+    """Refuse a manual step the user may not take from the document's stage (conditions aside)."""
     procedure = procedure_of(document)
     transition = procedure.transitions.get(name)
     if transition is None or transition.automatic:
@@ -109,12 +116,22 @@ def perform(
         )
     if not _in_scope(user, document, transition.roles, procedure):
         raise NotAllowed(_("Your role does not allow this step on this document."))
+    return transition
+
+
+def perform(
+    document: Document, name: str, user: User, note: str = "", now: datetime | None = None
+) -> Transition:
+    """Take a manual transition after checking stage, role, department, note and conditions."""
+    now = now or utcnow()
+    settle(document, now)
+    transition = require_transition(document, name, user)
     if transition.note_required and not note.strip():
         raise InvalidInput(_("Please give the reason or opinion in writing."))
     blockers = _blockers(document, transition, now)
     if blockers:
         raise InvalidInput(" ".join(blockers))
-    _move(document, transition, user, note)
+    _move(document, transition, user, note, now)
     settle(document, now)
     return transition
 
@@ -133,12 +150,13 @@ def settle(document: Document, now: datetime | None = None) -> None:
         )
         if due is None:
             return
-        _move(document, due, None, "")
+        _move(document, due, None, "", now)
 
 
-def _move(document: Document, transition: Transition, user: User | None, note: str) -> None:
+def _move(document: Document, transition: Transition, user: User | None, note: str, now: datetime) -> None:
     before = document.stage
     document.stage = transition.to
+    document.stage_entered_at = now
     audit.record(
         transition.name, actor=user, document=document, from_stage=before, to_stage=transition.to, note=note
     )
