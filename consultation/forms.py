@@ -36,7 +36,7 @@ class _DraftFields(FlaskForm):
 
 class DocumentForm(_DraftFields):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    procedure = SelectField(_l("Procedure"), choices=[])
+    procedure = SelectField(_l("Procedure"), choices=[], default="normative_document")
     affects_public_rights = BooleanField(_l("Affects the rights and obligations of the public (涉及公众权益)"), default=True)
     concerns_market_entities = BooleanField(_l("Mainly concerns market entities (涉及市场主体)"))
     submit = SubmitField(_l("Save"))

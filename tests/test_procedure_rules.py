@@ -74,7 +74,7 @@ def test_the_minimum_period_is_enforced_to_the_day(city, procedure, market, earl
 def test_a_shorter_period_needs_a_written_justification_which_the_public_notice_shows(city, browser):
     doc = factories.in_confidentiality_review(city)
     now = utcnow()
-    with pytest.raises(InvalidInput, match="justification"):
+    with pytest.raises(InvalidInput, match="书面说明理由"):
         consultations.open_consultation(doc, city["openness"], opens_at=now, closes_at=now + timedelta(days=3),
                                         notice="公告", short_period_reason="紧急")  # too short to be a reason
     db.session.rollback()
