@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Department, DepartmentKind, Document, Role, User, utcnow
-from .services import consultations, drafting
+from .services import answers, consultations, drafting, review
 from .workflow import engine
 
 DEPARTMENTS = [
@@ -50,6 +50,12 @@ MARKET_DRAFT = """华城市小微企业首次轻微违法行为免予处罚清�
 第二条 当事人首次违法且危害后果轻微并及时改正的，可以不予行政处罚。
 第三条 市场监督管理部门应当对当事人进行教育。
 第四条 本清单自发布之日起施行，有效期2年。
+"""
+
+PARKING_DRAFT = """华城市中心城区停车收费标准调整方案（征求意见稿）
+第一条 为了合理配置停车资源，缓解中心城区停车难，制定本方案。
+第二条 中心城区公共停车场实行分时段收费。
+第三条 本方案自发布之日起施行，有效期3年。
 """
 
 EXPLANATION = "一、起草背景\n为落实上级工作部署，回应群众关切。\n二、主要内容\n共若干条，明确适用范围、职责分工和主要制度。\n三、征求意见情况\n拟通过预公开向社会公开征求意见。"
@@ -104,7 +110,29 @@ def seed(password: str) -> str:
         art = doc3.current_version.articles[article_no].id if article_no is not None else None
         consultations.submit_comment(consultation, body=body, article_id=art, now=opened + timedelta(days=3))
     engine.settle(doc3)
-    return "departments, 8 accounts, 3 documents"
+    # 4. A major decision (重大行政决策) with its expert argument and risk assessment, in the legality
+    #    review since 17 days ago: the justice bureau's 15-working-day limit is near.
+    doc4 = drafting.create_document(drafter, title="华城市中心城区停车收费标准调整方案", body=PARKING_DRAFT,
+                                    explanation=EXPLANATION, affects_public_rights=True, procedure="major_decision")
+    opened = utcnow() - timedelta(days=60)
+    _open(doc4, drafter, head, openness, opens_at=opened, days=35)
+    comment = consultations.submit_comment(doc_consultation(doc4), body="建议夜间停车实行优惠收费。",
+                                           article_id=doc4.current_version.articles[1].id,
+                                           now=opened + timedelta(days=2))
+    engine.settle(doc4)
+    answers.answer_comment(doc4, drafter, comment.id, decision="adopted", reason="已在第二条增加夜间优惠时段。")
+    drafting.revise_draft(doc4, drafter, body=PARKING_DRAFT.replace("分时段收费", "分时段收费，夜间实行优惠"),
+                          explanation=EXPLANATION)
+    for kind, who, conclusion in (
+        ("expert_argument", "市价格协会、高校交通规划专家共五人", "调整方案依据充分，建议分步实施。"),
+        ("risk_assessment", "市发展改革委、第三方评估机构", "社会稳定风险等级为低，可以实施。"),
+    ):
+        drafting.record_assessment(doc4, drafter, kind=kind, held_on=(utcnow() - timedelta(days=20)).date(),
+                                   participants=who, conclusion=conclusion)
+    review.submit_for_review(doc4, drafter)
+    review.send_to_joint_review(doc4, head)
+    doc4.stage_entered_at = utcnow() - timedelta(days=17)
+    return "departments, 8 accounts, 4 documents"
 
 
 def doc_consultation(document: Document):

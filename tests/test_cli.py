@@ -11,8 +11,9 @@ def test_demo_creates_the_city_once(app):
     assert first.exit_code == 0, first.output
     users = {u.username: u.roles for u in db.session.scalars(db.select(User))}
     assert set(users) >= {"drafter", "head", "govoffice", "justice", "openness", "admin"}
-    stages = sorted(d.stage for d in db.session.scalars(db.select(Document)))
-    assert stages == ["consultation", "drafting", "handling"]
+    stages = sorted((d.procedure, d.stage) for d in db.session.scalars(db.select(Document)))
+    assert stages == [("major_decision", "joint_review"), ("normative_document", "consultation"),
+                      ("normative_document", "drafting"), ("normative_document", "handling")]
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and db.session.scalar(db.select(db.func.count(User.id))) == len(users)
 

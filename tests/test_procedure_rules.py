@@ -448,3 +448,13 @@ def test_signoffs_record_the_version_they_sign(city):
     doc = factories.in_deliberation(city)
     signed = db.session.scalars(select(Signoff)).all()
     assert {s.version_id for s in signed} == {doc.current_version.id}
+
+
+def test_the_public_feedback_page_shows_the_library_status(city, browser):
+    doc = factories.published(city)
+    html = text_of(browser.get(f"/feedback/{doc.id}"))
+    status = re.search(r'id="library-status">([^<]+)<', html).group(1)
+    assert status == "尚未生效"  # effective in 30 days
+    with time_machine.travel(beijing(*doc.effective_date.timetuple()[:3], 9), tick=False):
+        html = text_of(browser.get(f"/feedback/{doc.id}"))
+    assert re.search(r'id="library-status">([^<]+)<', html).group(1) == "现行有效"

@@ -19,7 +19,7 @@ from consultation import create_app, demo
 from consultation.errors import InvalidInput, NotAllowed
 from consultation.extensions import db
 from consultation.models import AuditEvent, Document, ReviewOrgan, utcnow
-from consultation.services import consultations, drafting, publication, review, steps
+from consultation.services import consultations, publication, review, steps
 from consultation.workflow import engine
 
 from . import factories

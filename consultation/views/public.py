@@ -13,7 +13,7 @@ from ..extensions import db
 from ..feedback import build_feedback, summary_line
 from ..forms import CommentForm, ReceiptForm
 from ..models import Document, JobKind, utcnow
-from ..services import consultations, jobs
+from ..services import consultations, jobs, publication
 from ..services.publication import is_published
 
 bp = Blueprint("public", __name__)
@@ -102,7 +102,8 @@ def feedback(document_id: int):
     document = _published_document(document_id)
     data = build_feedback(document)
     return render_template("public/feedback.html", feedback=data, summary=summary_line(data.counts),
-                           pdf_job=jobs.latest_done(document, JobKind.FEEDBACK_PDF))
+                           pdf_job=jobs.latest_done(document, JobKind.FEEDBACK_PDF), document=document,
+                           library_status=publication.library_status(document))
 
 
 @bp.get("/feedback/<int:document_id>/feedback.pdf")
