@@ -10,8 +10,8 @@ cd "$(dirname "$(readlink -f "$0")")"
 PYTHON="${PYTHON:-python3}"
 VENV=".venv"
 # WeasyPrint (Pango, HarfBuzz subsetting: ~20x faster CJK font subsetting), the Chinese fonts,
-# and pdftotext/pdffonts for the PDF tests.
-DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils)
+# pdftotext/pdffonts for the PDF tests, and Graphviz (`dot`) for the procedure diagrams.
+DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils graphviz)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

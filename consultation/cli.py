@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(workflows_group)
+    app.cli.add_command(calendar_group)
 
 
 @click.command("demo")
@@ -80,3 +81,53 @@ def workflows_check() -> None:
     for procedure in current_app.extensions["procedures"].values():
         click.echo(f"{procedure.source.name}: {procedure.id}: {len(procedure.stages)} stages, "
                    f"{len(procedure.transitions)} transitions: OK")
+
+
+@click.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar: statutory holidays and make-up working days (调休)."""
+
+
+@calendar_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def calendar_load(path: str) -> None:
+    """Load one year's official schedule from a file (see consultation/holiday_calendar.py)."""
+    from pathlib import Path
+
+    from .errors import InvalidInput
+    from .holiday_calendar import load_year
+
+    try:
+        year, days = load_year(Path(path).read_text(encoding="utf-8"), None, source=Path(path).name)
+    except InvalidInput as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Loaded {year}: {days} special days; the year now counts as officially known.")
+
+
+@calendar_group.command("show")
+@click.argument("year", type=int)
+def calendar_show(year: int) -> None:
+    """List a year's holidays and make-up working days, and where the data comes from."""
+    from . import working_days
+    from .holiday_calendar import special_days
+
+    source = working_days.current().source(year)
+    explained = {"package": "official schedule from the chinesecalendar package",
+                 "loaded": "official schedule loaded by an administrator",
+                 "estimated": "no official schedule: weekends only are counted (dates are estimated)"}
+    click.echo(f"{year}: {explained[source]}")
+    for day in special_days(year):
+        mark = " (corrected)" if day.corrected else ""
+        click.echo(f"{day.day.isoformat()} {day.day.strftime('%a')} {'workday' if day.working else 'holiday'} "
+                   f"{day.name}{mark}".rstrip())
+
+
+@calendar_group.command("export")
+@click.argument("year", type=int)
+def calendar_export(year: int) -> None:
+    """Print a year in the file format, to correct it and load it again."""
+    from .holiday_calendar import export_year
+
+    click.echo(export_year(year), nl=False)

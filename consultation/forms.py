@@ -138,6 +138,23 @@ class RejectionForm(FlaskForm):
     submit = SubmitField(_l("Record non-adoption"))
 
 
+class CalendarFileForm(FlaskForm):
+    upload = FileField(_l("Year file (.txt)"), validators=[FileAllowed(["txt"], _l("Only .txt files."))])
+    text = TextAreaField(_l("Or paste the year's schedule"), validators=[Optional(), Length(max=20_000)])
+    submit = SubmitField(_l("Load the year"))
+
+
+class CalendarDayForm(FlaskForm):
+    day = DateField(_l("Day"), validators=[InputRequired()])
+    kind = RadioField(_l("Status"), validators=[InputRequired()], choices=[
+        SelectChoice("holiday", _l("Holiday (rest day)")),
+        SelectChoice("workday", _l("Make-up working day (调休上班)")),
+        SelectChoice("normal", _l("No correction (as the official schedule or the weekend says)")),
+    ])
+    name = StringField(_l("Name, for example 春节"), validators=[Optional(), Length(max=60)])
+    submit = SubmitField(_l("Save the day"))
+
+
 class PublishForm(FlaskForm):
     final_text = TextAreaField(_l("Final text (正式文本)"), validators=[DataRequired(), Length(max=500_000)])
     policy_interpretation = TextAreaField(_l("Policy interpretation (政策解读)"), validators=[Optional(), Length(max=100_000)])

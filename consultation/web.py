@@ -26,10 +26,20 @@ AUDIT_ACTIONS = {
     "extend_consultation": _l("Consultation extended"),
     "record_assessment": _l("Assessment recorded"),
     "answer_opinion": _l("Review opinion answered"),
+    "calendar_loaded": _l("Holiday calendar loaded"),
+    "calendar_day_changed": _l("Holiday calendar corrected"),
     "sign_in": _l("Signed in"),
 }
 
 ORGANS = {"gov_office": _l("Government office"), "justice": _l("Justice bureau")}
+ROLES = {
+    "drafter": _l("drafter"),
+    "department_head": _l("department head"),
+    "gov_office_reviewer": _l("government-office reviewer"),
+    "justice_reviewer": _l("justice-bureau reviewer"),
+    "openness_officer": _l("openness office"),
+    "admin": _l("administrator"),
+}
 OUTCOMES = {
     "approve": _l("approved (同意 / 合法)"),
     "return": _l("returned for changes (退回修改 / 应当予以修改)"),
@@ -56,6 +66,11 @@ VERSION_KINDS = {
 }
 
 
+def role_names() -> dict[str, str]:
+    """Role identifiers as the page's language names them."""
+    return {key: str(label) for key, label in ROLES.items()}
+
+
 def localized(zh: str, en: str) -> str:
     """Pick the Chinese or English title that a procedure file gives."""
     return en if str(get_locale()).startswith("en") else zh
@@ -77,9 +92,10 @@ def _stage_name(document: Document, stage_id: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     from .services import jobs
-    from .views import auth, public, workspace
+    from .views import admin, auth, public, workspace
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(workspace.bp)
 

@@ -12,6 +12,76 @@ from consultation.working_days import (
 )
 
 
+# The State Council's notices (国务院办公厅关于20XX年部分节假日安排的通知), typed from the notices themselves:
+# for each year, the holiday ranges (rest days, weekends inside them included) and the make-up working days.
+OFFICIAL = {
+    2020: {  # 国办发明电〔2019〕16号; the Spring Festival extended to 2 February by 国办发明电〔2020〕1号,
+             # which also cancelled the make-up day of Saturday 1 February.
+        "holidays": [("2020-01-01", "2020-01-01"), ("2020-01-24", "2020-02-02"), ("2020-04-04", "2020-04-06"),
+                     ("2020-05-01", "2020-05-05"), ("2020-06-25", "2020-06-27"), ("2020-10-01", "2020-10-08")],
+        "workdays": ["2020-01-19", "2020-04-26", "2020-05-09", "2020-06-28", "2020-09-27", "2020-10-10"],
+    },
+    2021: {  # 国办发明电〔2020〕27号
+        "holidays": [("2021-01-01", "2021-01-03"), ("2021-02-11", "2021-02-17"), ("2021-04-03", "2021-04-05"),
+                     ("2021-05-01", "2021-05-05"), ("2021-06-12", "2021-06-14"), ("2021-09-19", "2021-09-21"),
+                     ("2021-10-01", "2021-10-07")],
+        "workdays": ["2021-02-07", "2021-02-20", "2021-04-25", "2021-05-08", "2021-09-18", "2021-09-26",
+                     "2021-10-09"],
+    },
+    2022: {  # 国办发明电〔2021〕11号
+        "holidays": [("2022-01-01", "2022-01-03"), ("2022-01-31", "2022-02-06"), ("2022-04-03", "2022-04-05"),
+                     ("2022-04-30", "2022-05-04"), ("2022-06-03", "2022-06-05"), ("2022-09-10", "2022-09-12"),
+                     ("2022-10-01", "2022-10-07")],
+        "workdays": ["2022-01-29", "2022-01-30", "2022-04-02", "2022-04-24", "2022-05-07", "2022-10-08",
+                     "2022-10-09"],
+    },
+    2023: {  # 国办发明电〔2022〕16号 (New Year: 31 December 2022 to 2 January 2023)
+        "holidays": [("2023-01-01", "2023-01-02"), ("2023-01-21", "2023-01-27"), ("2023-04-05", "2023-04-05"),
+                     ("2023-04-29", "2023-05-03"), ("2023-06-22", "2023-06-24"), ("2023-09-29", "2023-10-06")],
+        "workdays": ["2023-01-28", "2023-01-29", "2023-04-23", "2023-05-06", "2023-06-25", "2023-10-07",
+                     "2023-10-08"],
+    },
+    2024: {  # 国办发明电〔2023〕7号
+        "holidays": [("2024-01-01", "2024-01-01"), ("2024-02-10", "2024-02-17"), ("2024-04-04", "2024-04-06"),
+                     ("2024-05-01", "2024-05-05"), ("2024-06-10", "2024-06-10"), ("2024-09-15", "2024-09-17"),
+                     ("2024-10-01", "2024-10-07")],
+        "workdays": ["2024-02-04", "2024-02-18", "2024-04-07", "2024-04-28", "2024-05-11", "2024-09-14",
+                     "2024-09-29", "2024-10-12"],
+    },
+    2025: {  # 国办发明电〔2024〕12号
+        "holidays": [("2025-01-01", "2025-01-01"), ("2025-01-28", "2025-02-04"), ("2025-04-04", "2025-04-06"),
+                     ("2025-05-01", "2025-05-05"), ("2025-05-31", "2025-06-02"), ("2025-10-01", "2025-10-08")],
+        "workdays": ["2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11"],
+    },
+    2026: {  # 国办发明电〔2025〕7号
+        "holidays": [("2026-01-01", "2026-01-03"), ("2026-02-15", "2026-02-23"), ("2026-04-04", "2026-04-06"),
+                     ("2026-05-01", "2026-05-05"), ("2026-06-19", "2026-06-21"), ("2026-09-25", "2026-09-27"),
+                     ("2026-10-01", "2026-10-07")],
+        "workdays": ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"],
+    },
+}
+
+
+def _days(first: str, last: str):
+    day, end = date.fromisoformat(first), date.fromisoformat(last)
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+@pytest.mark.parametrize("year", sorted(OFFICIAL))
+def test_every_day_of_the_official_schedules_2020_to_2026(year):
+    holidays = {d for first, last in OFFICIAL[year]["holidays"] for d in _days(first, last)}
+    workdays = {date.fromisoformat(d) for d in OFFICIAL[year]["workdays"]}
+    assert all(d.weekday() >= 5 for d in workdays), "a make-up working day is always a weekend day"
+    wrong = [
+        d for d in _days(f"{year}-01-01", f"{year}-12-31")
+        if is_working_day(d) != (d not in holidays and (d.weekday() < 5 or d in workdays))
+    ]
+    assert not wrong, f"differs from the official {year} schedule on {wrong}"
+    assert is_covered(date(year, 6, 1))
+
+
 def test_seven_working_days_from_29_september_2025_end_on_15_october():
     # 1–8 October 2025 are holidays; Saturday 11 October is a make-up working day.
     assert add_working_days(date(2025, 9, 29), 7).day == date(2025, 10, 15)
@@ -72,3 +142,30 @@ def test_the_deadline_is_a_working_day_exactly_n_working_days_later(start, n):
 @given(st.dates(min_value=date(2004, 1, 1), max_value=date(2040, 12, 31)), st.integers(min_value=0, max_value=30))
 def test_more_working_days_never_end_earlier(start, n):
     assert add_working_days(start, n + 1).day > add_working_days(start, n).day
+
+
+@given(
+    st.dates(min_value=date(2019, 1, 1), max_value=date(2032, 12, 31)),
+    st.integers(min_value=0, max_value=40),
+    st.dictionaries(st.dates(min_value=date(2019, 1, 1), max_value=date(2033, 12, 31)), st.booleans(), max_size=30),
+    st.frozensets(st.integers(min_value=2027, max_value=2033), max_size=3),
+)
+def test_the_invariants_hold_with_any_administrator_corrections(start, n, overrides, loaded):
+    from flask import g
+
+    from consultation.working_days import Calendar
+
+    g._working_day_calendar = Calendar(overrides, loaded)
+    try:
+        deadline = add_working_days(start, n)
+        assert working_days_between(start, deadline.day) == n
+        if n:
+            assert is_working_day(deadline.day)
+        for day, working in overrides.items():
+            assert is_working_day(day) is working  # a correction always wins
+        if deadline.estimated:
+            assert any(not is_covered(start + timedelta(days=i)) for i in range((deadline.day - start).days + 1))
+        calendar_deadline = add_calendar_days(start, n)
+        assert is_working_day(calendar_deadline.day) and calendar_deadline.day >= start + timedelta(days=n)
+    finally:
+        g.pop("_working_day_calendar")

@@ -1,6 +1,7 @@
 """The data model; importing this package registers every table."""
 from .accounts import Department, DepartmentKind, Role, User, UserRole
 from .audit import AuditEvent
+from .calendar import CalendarOverride, CalendarYear, DayKind
 from .consultations import (
     AnswerDecision, Comment, CommentAnswer, CommentChannel, Consultation, ConsultationExtension,
 )
@@ -12,8 +13,8 @@ from .review import OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus, Sign
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "AnswerDecision", "Article", "Assessment", "AssessmentKind", "AuditEvent", "BackgroundJob", "Comment", "CommentAnswer",
-    "CommentChannel", "Consultation", "ConsultationExtension", "Department", "DepartmentKind", "Document",
+    "AnswerDecision", "Article", "Assessment", "AssessmentKind", "AuditEvent", "BackgroundJob", "CalendarOverride", "CalendarYear", "Comment", "CommentAnswer",
+    "CommentChannel", "Consultation", "ConsultationExtension", "Department", "DayKind", "DepartmentKind", "Document",
     "DocumentVersion", "JobKind", "JobState", "MeetingDecision", "OpinionResponse", "ReviewOrgan", "ReviewRound",
     "Role", "RoundStatus", "Signoff", "SignoffOutcome", "UTCDateTime", "User", "UserRole",
     "VersionKind", "utcnow",
