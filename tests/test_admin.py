@@ -193,3 +193,17 @@ def test_the_export_of_every_official_year_loads_back_to_the_same_calendar(city)
 def test_the_procedures_are_the_engine_s(app):
     with app.test_request_context():
         assert set(engine.procedures()) == {"normative_document", "major_decision"}
+
+
+def test_without_graphviz_the_page_names_the_package_and_still_shows_the_procedure(as_user, monkeypatch):
+    from consultation import diagrams
+
+    diagrams._render.cache_clear()
+    monkeypatch.setenv("PATH", "/nonexistent")  # as on a machine where Debian's graphviz is not installed
+    try:
+        response = as_user("admin").get("/admin/procedures/normative_document")
+    finally:
+        diagrams._render.cache_clear()
+    html = text_of(response)
+    assert response.status_code == 200 and "<svg" not in html
+    assert "graphviz" in html and "联合审查" in html
