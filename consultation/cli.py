@@ -95,10 +95,10 @@ def calendar_load(path: str) -> None:
     from pathlib import Path
 
     from .errors import InvalidInput
-    from .holiday_calendar import load_year
+    from .holiday_calendar import decode, load_year
 
     try:
-        year, days = load_year(Path(path).read_text(encoding="utf-8"), None, source=Path(path).name)
+        year, days = load_year(decode(Path(path).read_bytes()), None, source=Path(path).name)
     except InvalidInput as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
@@ -107,9 +107,11 @@ def calendar_load(path: str) -> None:
 
 
 @calendar_group.command("show")
-@click.argument("year", type=int)
+@click.argument("year", type=click.IntRange(1900, 2200))
 def calendar_show(year: int) -> None:
     """List a year's holidays and make-up working days, and where the data comes from."""
+    from datetime import date
+
     from . import working_days
     from .holiday_calendar import special_days
 
@@ -117,15 +119,19 @@ def calendar_show(year: int) -> None:
     explained = {"package": "official schedule from the chinesecalendar package",
                  "loaded": "official schedule loaded by an administrator",
                  "estimated": "no official schedule: weekends only are counted (dates are estimated)"}
+    days = special_days(year)
     click.echo(f"{year}: {explained[source]}")
-    for day in special_days(year):
+    click.echo(f"{working_days.working_days_between(date(year - 1, 12, 31), date(year, 12, 31))} working days, "
+               f"{sum(not d.working and d.day.weekday() < 5 for d in days)} holidays on weekdays, "
+               f"{sum(d.working for d in days)} make-up working days")
+    for day in days:
         mark = " (corrected)" if day.corrected else ""
         click.echo(f"{day.day.isoformat()} {day.day.strftime('%a')} {'workday' if day.working else 'holiday'} "
                    f"{day.name}{mark}".rstrip())
 
 
 @calendar_group.command("export")
-@click.argument("year", type=int)
+@click.argument("year", type=click.IntRange(1900, 2200))
 def calendar_export(year: int) -> None:
     """Print a year in the file format, to correct it and load it again."""
     from .holiday_calendar import export_year

@@ -31,7 +31,11 @@ class DefaultConfig:
     WORKFLOWS_DIR: str | None = None
     PDF_DIR: str | None = None
     COMMENT_MAX_LENGTH = 5000
-    RQ_JOB_TIMEOUT = 600
+    RQ_JOB_TIMEOUT = 600  # seconds; RQ ends a job that runs longer
+    RQ_RETRIES = 3
+    RQ_RETRY_INTERVALS: list[int] = [10, 60, 300]  # seconds before the 2nd, 3rd and 4th attempt
+    RQ_STALE_GRACE = 60  # a job "running" this long past its timeout lost its worker: queue it again
+    WORKER_SWEEP_SECONDS = 15  # how often a worker looks at the outbox and for jobs of dead workers
     PASSWORD_HASH_METHOD = "scrypt"
 
 

@@ -58,12 +58,20 @@ def _date(text: str) -> date | None:
         return None
 
 
+def decode(data: bytes) -> str:
+    """The text of an uploaded year file: UTF-8 (with or without the BOM Windows Notepad writes) or GB18030."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
 def parse(text: str) -> tuple[int, list[DayEntry]]:
     """Read a year file; raise CalendarFileError naming every bad line."""
     problems: list[tuple[int, str]] = []
     year: int | None = None
     entries: dict[date, DayEntry] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -167,8 +175,6 @@ class SpecialDay:
 
 
 def _package_name(day: date) -> str:
-    if not working_days.PACKAGE_FIRST_YEAR <= day.year <= working_days.PACKAGE_LAST_YEAR:
-        return ""
     _is_holiday, name = chinese_calendar.get_holiday_detail(day)
     holiday = next((h for h in chinese_calendar.Holiday if h.value == name), None)
     return holiday.chinese if holiday else ""
@@ -177,15 +183,16 @@ def _package_name(day: date) -> str:
 def special_days(year: int) -> list[SpecialDay]:
     """The holidays (with their weekends) and make-up working days of a year, as the system counts them."""
     calendar = working_days.current()
+    from_package = calendar.source(year) == "package"
     names = {o.day: o.name for o in db.session.scalars(
         select(CalendarOverride).where(extract("year", CalendarOverride.day) == year))}
-    found, day = [], date(year, 1, 1)
-    while day.year == year:
+    found = []
+    for ordinal in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1):
+        day = date.fromordinal(ordinal)
         working, weekend = calendar.is_working_day(day), day.weekday() >= 5
-        name = names.get(day) or _package_name(day)
+        name = names.get(day) or (_package_name(day) if from_package else "")
         if working == weekend or (not working and name):
             found.append(SpecialDay(day, working, name, day in calendar.overrides))
-        day += timedelta(days=1)
     return found
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale
+from rq import get_current_job
+from sqlalchemy import select
 
 from . import audit
 from .extensions import db
-from .models import BackgroundJob, Document, JobKind, JobState, utcnow
+from .models import BackgroundJob, JobKind, JobState, utcnow
 
 log = logging.getLogger(__name__)
 _app: Flask | None = None
@@ -29,19 +31,39 @@ def _application() -> Flask:
     return _app
 
 
-def _feedback_pdf(job: BackgroundJob) -> tuple[Path, str]:
-    from .feedback import build_feedback, summary_line
+def _report_pdf(job: BackgroundJob) -> tuple[Path, str, str]:
+    """Render the job's report; reuse the file of a finished job with the same content."""
     from .pdf import render_pdf, store
+    from .reports import build
 
-    document = db.session.get(Document, job.document_id)
-    with force_locale("zh_Hans_CN"):  # an official document: always in Chinese
-        feedback = build_feedback(document)
-        data = render_pdf("pdf/feedback.html", feedback=feedback, summary=summary_line(feedback.counts))
-    return store(data, f"document-{document.id}/feedback-job-{job.id}.pdf")
+    _progress(job, 10)
+    with force_locale("zh_Hans_CN"):  # official documents: always in Chinese
+        report = build(job.kind, job.document_id)
+        key = report.key
+        same = db.session.scalars(select(BackgroundJob).where(
+            BackgroundJob.kind == job.kind, BackgroundJob.document_id == job.document_id,
+            BackgroundJob.content_key == key, BackgroundJob.state == JobState.DONE.value,
+            BackgroundJob.id != job.id,
+        ).order_by(BackgroundJob.id.desc())).first()
+        if same is not None and same.file_path and Path(same.file_path).exists():
+            return Path(same.file_path), same.sha256, key
+        _progress(job, 30)
+        data = render_pdf(report.template, report=report, title=report.title, **report.context)
+    _progress(job, 90)
+    path, digest = store(data, f"document-{job.document_id}/{job.kind}-{key[:16]}.pdf")
+    return path, digest, key
 
 
-HANDLERS: dict[str, Callable[[BackgroundJob], tuple[Path, str]]] = {
-    JobKind.FEEDBACK_PDF.value: _feedback_pdf,
+def _progress(job: BackgroundJob, percent: int) -> None:
+    """Record how far the job is, in its own short transaction, for the job page."""
+    job.progress = percent
+    db.session.commit()
+
+
+HANDLERS: dict[str, Callable[[BackgroundJob], tuple[Path, str, str]]] = {
+    JobKind.FEEDBACK_PDF.value: _report_pdf,
+    JobKind.COMMENT_SUMMARY_PDF.value: _report_pdf,
+    JobKind.REVIEW_PACKET_PDF.value: _report_pdf,
 }
 
 
@@ -58,18 +80,25 @@ def _run(job_id: int) -> str:
         return "missing"
     if job.state == JobState.DONE.value and job.file_path and Path(job.file_path).exists():
         return "already done"
+    current = get_current_job()
+    if current is not None and job.rq_job_id and current.id != job.rq_job_id:
+        return "superseded"  # queued again under a newer id (rerun, or recovered from a dead worker)
     job.state, job.started_at, job.attempts, job.error = JobState.RUNNING.value, utcnow(), job.attempts + 1, None
+    job.progress = 0
     db.session.commit()
     try:
-        path, digest = HANDLERS[job.kind](job)
+        path, digest, key = HANDLERS[job.kind](job)
     except Exception as exc:
         db.session.rollback()
         job = db.session.get(BackgroundJob, job_id)
-        job.state, job.finished_at = JobState.FAILED.value, utcnow()
+        again = current is not None and (current.retries_left or 0) > 0
+        job.state = JobState.RETRYING.value if again else JobState.FAILED.value
+        job.finished_at = utcnow()
         job.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
         db.session.commit()
         raise
     job.state, job.finished_at, job.file_path, job.sha256 = JobState.DONE.value, utcnow(), str(path), digest
+    job.content_key, job.progress = key, 100
     audit.record("file_generated", actor=None, document=job.document,
                  payload={"job_id": job.id, "kind": job.kind, "sha256": digest, "file": path.name})
     db.session.commit()

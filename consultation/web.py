@@ -27,6 +27,7 @@ AUDIT_ACTIONS = {
     "record_assessment": _l("Assessment recorded"),
     "answer_opinion": _l("Review opinion answered"),
     "calendar_loaded": _l("Holiday calendar loaded"),
+    "request_report": _l("PDF requested"),
     "calendar_day_changed": _l("Holiday calendar corrected"),
     "sign_in": _l("Signed in"),
 }

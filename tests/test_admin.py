@@ -207,3 +207,27 @@ def test_without_graphviz_the_page_names_the_package_and_still_shows_the_procedu
     html = text_of(response)
     assert response.status_code == 200 and "<svg" not in html
     assert "graphviz" in html and "联合审查" in html
+
+
+def test_the_calendar_page_says_in_words_that_an_unknown_year_is_estimated(as_user):
+    admin = as_user("admin")
+    admin.get("/lang/en", headers={"Referer": "http://localhost/admin/"})
+    html = text_of(admin.get("/admin/calendar?year=2031"))
+    assert "weekends only" in html and "estimated" in html
+    assert "chinesecalendar" in text_of(admin.get("/admin/calendar?year=2026"))
+
+
+def test_a_year_file_saved_by_windows_notepad_can_be_uploaded(city, as_user):
+    data = {"file-upload": (io.BytesIO(YEAR_2031.replace("\n", "\r\n").encode("utf-8-sig")), "2031.txt"),
+            "file-submit": "1"}
+    response = as_user("admin").post("/admin/calendar?year=2031", data, content_type="multipart/form-data")
+    assert response.status_code == 302, text_of(response)
+    assert db.session.scalar(select(CalendarOverride.name).where(CalendarOverride.day == date(2031, 1, 1))) == "元旦"
+
+
+def test_calendar_show_counts_the_working_days(app):
+    output = app.test_cli_runner().invoke(args=["calendar", "show", "2025"]).output
+    # 2025 has 261 weekdays; 18 are holidays (元旦 1, 春节 6, 清明 1, 劳动节 3, 端午 1, 国庆中秋 6) and
+    # 5 weekend days are worked: 261 - 18 + 5 = 248.
+    assert "2025: official schedule from the chinesecalendar package" in output
+    assert output.splitlines()[1] == "248 working days, 18 holidays on weekdays, 5 make-up working days"

@@ -171,7 +171,9 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
                                          "effective_date": "2025-12-01", "validity_years": "5"})
         assert r.status_code == 302
         assert stage(doc_id) == "published"
-        assert db.session.scalar(db.select(db.func.count(BackgroundJob.id))) == 1
+        # One feedback PDF; the review packets of the two joint-review rounds were asked for earlier.
+        assert sorted(db.session.scalars(db.select(BackgroundJob.kind))) == [
+            "feedback_pdf", "review_packet_pdf", "review_packet_pdf"]
 
         feedback = text_of(browser.get(f"/feedback/{doc_id}"))
         assert "共收到意见2条，采纳1条，部分采纳0条，未采纳1条" in feedback

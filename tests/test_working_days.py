@@ -169,3 +169,121 @@ def test_the_invariants_hold_with_any_administrator_corrections(start, n, overri
         assert is_working_day(calendar_deadline.day) and calendar_deadline.day >= start + timedelta(days=n)
     finally:
         g.pop("_working_day_calendar")
+
+
+def test_no_date_at_the_end_of_the_calendar_makes_it_fail():
+    assert add_working_days(date.max, 1) == add_working_days(date(9999, 12, 30), 5)
+    assert add_working_days(date.max, 1).estimated
+    assert add_calendar_days(date(9999, 12, 31), 1).day == date.max
+    assert add_calendar_days(date(9999, 12, 25), 6).day == date.max  # a Saturday: no next working day
+    assert add_calendar_days(date(1, 1, 2), -5).day == date.min
+    assert working_days_between(date(9999, 12, 1), date.max) >= 0
+
+
+def test_without_an_application_the_package_alone_answers():
+    # Outside any app context (a script, an import-time default) nothing is read from a database.
+    assert not is_working_day(date(2025, 10, 1))
+    assert is_working_day(date(2025, 10, 11))
+    assert add_working_days(date(2031, 3, 3), 5).estimated
+
+
+def test_before_the_calendar_tables_exist_the_package_alone_answers(tmp_path):
+    from consultation import create_app
+
+    fresh = create_app({"TESTING": True, "SECRET_KEY": "x",
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+                        "EMBEDDED_REDIS_FILE": str(tmp_path / "r.rdb")})
+    with fresh.app_context():  # no `flask db upgrade` yet
+        assert add_working_days(date(2025, 9, 29), 7).day == date(2025, 10, 15)
+        assert add_working_days(date(2031, 3, 3), 5).estimated
+
+
+# --- the administrator's corrections ---------------------------------------------------------
+
+def test_a_loaded_year_is_no_longer_estimated(city):
+    from consultation import working_days
+    from consultation.holiday_calendar import load_year
+
+    assert add_working_days(date(2031, 9, 29), 5).estimated
+    load_year("year 2031\n2031-10-01..2031-10-07 holiday 国庆节\n2031-09-28 workday 国庆节调休\n", city["admin"])
+    working_days.forget()
+    assert is_covered(date(2031, 6, 1))
+    deadline = add_working_days(date(2031, 9, 26), 3)  # Friday: Sunday 28th (make-up), Mon 29th, Tue 30th
+    assert deadline == working_days.Deadline(date(2031, 9, 30), estimated=False)
+    assert add_working_days(date(2031, 9, 30), 1).day == date(2031, 10, 8)
+
+
+def test_a_correction_wins_over_the_package(city):
+    from consultation import working_days
+    from consultation.holiday_calendar import set_day
+
+    assert not is_working_day(date(2026, 10, 4))
+    set_day(date(2026, 10, 4), "workday", "国庆节调休", city["admin"])  # a Sunday inside the holiday
+    set_day(date(2026, 11, 30), "holiday", "台风停工", city["admin"])   # a Monday
+    set_day(date(2026, 2, 28), "holiday", "取消调休", city["admin"])    # a make-up Saturday cancelled
+    working_days.forget()
+    assert is_working_day(date(2026, 10, 4))
+    assert not is_working_day(date(2026, 11, 30))
+    assert not is_working_day(date(2026, 2, 28))
+    assert is_working_day(date(2026, 12, 1))  # the days around are untouched
+    assert is_covered(date(2026, 11, 30))
+
+
+def test_a_loaded_package_year_is_the_file_alone(city):
+    """Correcting a year by editing its export: a line taken out is a day that is no longer special."""
+    from consultation import working_days
+    from consultation.holiday_calendar import export_year, load_year
+
+    exported = export_year(2026)
+    assert "2026-02-28 workday" in exported
+    edited = "\n".join(line for line in exported.splitlines() if not line.startswith("2026-02-28"))
+    load_year(edited, city["admin"], source="2026 corrected")
+    working_days.forget()
+    assert not is_working_day(date(2026, 2, 28))       # the Saturday is a plain weekend day again
+    assert not is_working_day(date(2026, 2, 17))       # the rest of the schedule is as before
+    assert is_working_day(date(2026, 2, 14))
+    assert working_days.current().source(2026) == "loaded"
+
+
+def test_a_bad_file_is_refused_naming_the_line_and_nothing_changes(city):
+    from consultation import working_days
+    from consultation.holiday_calendar import CalendarFileError, load_year
+    from consultation.extensions import db
+    from consultation.models import CalendarOverride, CalendarYear
+
+    load_year("year 2031\n2031-01-01 holiday 元旦\n", city["admin"])
+    with pytest.raises(CalendarFileError) as refused:
+        load_year("# comment\nyear 2031\n2031-05-01..2031-05-05 holiday 劳动节\n2031-05-10 rest 劳动节\n",
+                  city["admin"])
+    assert refused.value.problems[0][0] == 4 and len(refused.value.problems) == 1
+    assert "第4行" in refused.value.message
+    working_days.forget()
+    assert db.session.query(CalendarOverride).count() == 1 and db.session.query(CalendarYear).count() == 1
+    assert is_working_day(date(2031, 5, 1)) and not is_working_day(date(2031, 1, 1))
+
+
+@pytest.mark.parametrize("text, line", [
+    ("2031-01-01 holiday 元旦\n", 1),                          # no year line
+    ("year 2031\n2031-01-01 holliday 元旦\n", 2),              # unknown kind
+    ("year 2031\n2031-02-29 holiday 无此日\n", 2),             # not a real date
+    ("year 2031\n2032-01-01 holiday 元旦\n", 2),               # another year
+    ("year 2031\n2031-01-07..2031-01-01 holiday 倒序\n", 2),   # a range backwards
+    ("year 2031\n2031-01-01 holiday 元旦\n\n2031-01-01 holiday 重复\n", 4),  # a day twice
+    ("year 2031\n2031-01-06 workday 周一\n", 2),               # a weekday cannot be a make-up day
+    ("year 2031\n1 Jan holiday\n", 2),                        # not the format
+])
+def test_each_kind_of_bad_line_is_named(text, line):
+    from consultation.holiday_calendar import CalendarFileError, parse
+
+    with pytest.raises(CalendarFileError) as refused:
+        parse(text)
+    assert refused.value.problems[0][0] == line
+
+
+def test_files_from_windows_notepad_are_read():
+    from consultation.holiday_calendar import decode, parse
+
+    text = "year 2031\r\n2031-01-01 holiday 元旦\r\n"
+    for data in (text.encode("utf-8-sig"), text.encode("gb18030"), text.encode("utf-8")):
+        year, [entry] = parse(decode(data))
+        assert (year, entry.day, entry.name) == (2031, date(2031, 1, 1), "元旦")

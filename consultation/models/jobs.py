@@ -15,12 +15,18 @@ from .types import UTCDateTime, utcnow
 class JobState(str, enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
+    RETRYING = "retrying"  # an attempt failed; RQ will run it again after a pause
     DONE = "done"
-    FAILED = "failed"
+    FAILED = "failed"      # every attempt failed: staff see the error and may run it again
+
+
+ACTIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value, JobState.RETRYING.value)
 
 
 class JobKind(str, enum.Enum):
-    FEEDBACK_PDF = "feedback_pdf"  # 意见采纳情况反馈 (public)
+    FEEDBACK_PDF = "feedback_pdf"                # 意见采纳情况反馈 (public)
+    COMMENT_SUMMARY_PDF = "comment_summary_pdf"  # 意见汇总表 (internal: with the commenters' details)
+    REVIEW_PACKET_PDF = "review_packet_pdf"      # 送审材料 (internal: for the joint review)
 
 
 class BackgroundJob(db.Model):
@@ -38,6 +44,9 @@ class BackgroundJob(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     file_path: Mapped[str | None] = mapped_column(String(500))
     sha256: Mapped[str | None] = mapped_column(String(64))
+    # The SHA-256 of the data the file is made from: the same content is not rendered twice.
+    content_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    progress: Mapped[int] = mapped_column(default=0)  # percent, for the job page
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -17,24 +17,50 @@ from sqlalchemy.orm import Session
 from .. import queue as queues
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import BackgroundJob, Document, JobKind, JobState, utcnow
+from ..models import ACTIVE_STATES, BackgroundJob, Document, JobKind, JobState, utcnow
 
 log = logging.getLogger(__name__)
 
 # Which RQ queue and function serve each kind of job.
 ROUTES: dict[str, tuple[str, str]] = {
     JobKind.FEEDBACK_PDF.value: ("pdf", "consultation.tasks.run_background_job"),
+    JobKind.COMMENT_SUMMARY_PDF.value: ("pdf", "consultation.tasks.run_background_job"),
+    JobKind.REVIEW_PACKET_PDF.value: ("pdf", "consultation.tasks.run_background_job"),
 }
 _PENDING_KEY = "consultation_jobs_to_enqueue"
 
 
 def request(kind: JobKind, document: Document | None) -> BackgroundJob:
-    """Ask for a job in the current transaction; it is enqueued once the transaction commits."""
-    job = BackgroundJob(kind=kind.value, document_id=document.id if document else None, state=JobState.QUEUED.value)
+    """Ask for a job in the current transaction; it is enqueued once the transaction commits.
+
+    A report whose content has not changed is not made again: the job already asked for (waiting,
+    running or done with its file) is returned instead of a new one.
+    """
+    from ..reports import BUILDERS
+
+    key = BUILDERS[kind.value](document).key if kind.value in BUILDERS and document is not None else None
+    if key is not None:
+        existing = db.session.scalars(
+            select(BackgroundJob).where(
+                BackgroundJob.kind == kind.value, BackgroundJob.document_id == document.id,
+                BackgroundJob.content_key == key,
+                BackgroundJob.state.in_([*ACTIVE_STATES, JobState.DONE.value]),
+            ).order_by(BackgroundJob.id.desc())
+        ).first()
+        if existing is not None and (existing.state != JobState.DONE.value or _file_exists(existing)):
+            return existing
+    job = BackgroundJob(kind=kind.value, document_id=document.id if document else None, state=JobState.QUEUED.value,
+                        content_key=key)
     db.session.add(job)
     db.session.flush()
     db.session.info.setdefault(_PENDING_KEY, []).append(job.id)
     return job
+
+
+def _file_exists(job: BackgroundJob) -> bool:
+    from pathlib import Path
+
+    return bool(job.file_path) and Path(job.file_path).exists()
 
 
 def rq_job_id(job_id: int, attempt: int) -> str:
@@ -48,7 +74,8 @@ def enqueue(job_id: int, attempt: int) -> bool:
     rq_id = rq_job_id(job_id, attempt)
     try:
         queues.queue(queue_name).enqueue(
-            func, job_id, job_id=rq_id, retry=Retry(max=3, interval=[10, 60, 300]),
+            func, job_id, job_id=rq_id,
+            retry=Retry(max=current_app.config["RQ_RETRIES"], interval=current_app.config["RQ_RETRY_INTERVALS"]),
             job_timeout=current_app.config["RQ_JOB_TIMEOUT"], result_ttl=86400, failure_ttl=30 * 86400,
         )
     except RedisError as exc:
@@ -97,6 +124,28 @@ def dispatch_pending() -> int:
         select(BackgroundJob.id).where(BackgroundJob.enqueued_at.is_(None), BackgroundJob.state == JobState.QUEUED.value)
     ))
     return _dispatch(ids)
+
+
+def recover_stale(now=None) -> int:
+    """Queue again the jobs whose worker died mid-job (killed, machine lost): "running" for longer
+    than the job timeout, which RQ itself would have ended. Return how many were queued again."""
+    from datetime import timedelta
+
+    now = now or utcnow()
+    limit = now - timedelta(seconds=current_app.config["RQ_JOB_TIMEOUT"] + current_app.config["RQ_STALE_GRACE"])
+    stale = list(db.session.scalars(select(BackgroundJob).where(
+        BackgroundJob.state == JobState.RUNNING.value, BackgroundJob.started_at < limit)))
+    for job in stale:
+        log.warning("job %s has been running since %s: its worker is gone, queueing it again", job.id, job.started_at)
+        job.state, job.enqueued_at, job.progress = JobState.QUEUED.value, None, 0
+        job.error = f"worker lost during attempt {job.attempts}; queued again"
+    db.session.commit()
+    return _dispatch([job.id for job in stale]) if stale else 0
+
+
+def sweep() -> tuple[int, int]:
+    """What the worker does every few seconds: the outbox, then the jobs of dead workers."""
+    return dispatch_pending(), recover_stale()
 
 
 def rerun(job_id: int) -> BackgroundJob:

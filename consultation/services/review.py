@@ -8,10 +8,11 @@ from .. import audit
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
 from ..models import (
-    Document, OpinionResponse, ReviewOrgan, ReviewRound, Role, RoundStatus, Signoff, SignoffOutcome, User, utcnow,
+    Document, JobKind, OpinionResponse, ReviewOrgan, ReviewRound, Role, RoundStatus, Signoff, SignoffOutcome, User, utcnow,
 )
 from ..workflow import engine
 from ..workflow.conditions import latest_round
+from . import jobs
 
 ORGAN_ROLE = {
     ReviewOrgan.GOVERNMENT_OFFICE: Role.GOV_OFFICE_REVIEWER,
@@ -40,6 +41,7 @@ def send_to_joint_review(document: Document, user: User) -> ReviewRound:
     db.session.flush()
     audit.record("open_review_round", actor=user, document=document,
                  payload={"round": seq, "version": document.current_version.seq})
+    jobs.request(JobKind.REVIEW_PACKET_PDF, document)  # the reviewers' packet for this round
     return rnd
 
 

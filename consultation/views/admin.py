@@ -52,7 +52,7 @@ def calendar():
     file_form, day_form = CalendarFileForm(prefix="file"), CalendarDayForm(prefix="day")
     if "file-submit" in request.form and file_form.validate_on_submit():
         upload = file_form.upload.data
-        text = upload.read().decode("utf-8", errors="replace") if upload else (file_form.text.data or "")
+        text = holiday_calendar.decode(upload.read()) if upload else (file_form.text.data or "")
         source = upload.filename if upload else _("pasted on the calendar page")
         try:
             loaded, days = holiday_calendar.load_year(text, current_user, source=source)
