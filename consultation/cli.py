@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -42,13 +44,38 @@ def worker_command(burst: bool) -> None:
     from .services import jobs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sent = jobs.dispatch_pending()
-    if sent:
-        click.echo(f"Enqueued {sent} job(s) left in the outbox.")
+    sent, recovered = jobs.sweep()
+    if sent or recovered:
+        click.echo(f"Enqueued {sent} job(s) left in the outbox; {recovered} of a dead worker queued again.")
     db.session.remove()
     db.engine.dispose()
+    if not burst:
+        _start_sweeper(current_app._get_current_object())
     worker = Worker(queue.all_queues(), connection=queue.connection())
     worker.work(burst=burst, with_scheduler=not burst)
+
+
+def _start_sweeper(app: Flask) -> threading.Thread:
+    """Every WORKER_SWEEP_SECONDS: enqueue what the outbox holds (Redis was away when it was asked for)
+    and queue again the jobs of workers that died. Several workers may sweep; the outbox rows make it safe."""
+    from .services import jobs
+
+    def sweep_forever() -> None:
+        log = logging.getLogger("consultation.sweeper")
+        while True:
+            time.sleep(app.config["WORKER_SWEEP_SECONDS"])
+            try:
+                with app.app_context():
+                    sent, recovered = jobs.sweep()
+                    if sent or recovered:
+                        log.info("sweep: %d job(s) from the outbox, %d of a dead worker", sent, recovered)
+                    db.session.remove()
+            except Exception:  # noqa: BLE001 - Redis or the database away: try again at the next sweep
+                log.exception("sweep failed")
+
+    thread = threading.Thread(target=sweep_forever, name="outbox-sweeper", daemon=True)
+    thread.start()
+    return thread
 
 
 @click.group("audit")

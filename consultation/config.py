@@ -34,7 +34,8 @@ class DefaultConfig:
     RQ_JOB_TIMEOUT = 600  # seconds; RQ ends a job that runs longer
     RQ_RETRIES = 3
     RQ_RETRY_INTERVALS: list[int] = [10, 60, 300]  # seconds before the 2nd, 3rd and 4th attempt
-    RQ_STALE_GRACE = 60  # a job "running" this long past its timeout lost its worker: queue it again
+    JOB_HEARTBEAT_SECONDS = 5  # a running job writes its heartbeat this often
+    JOB_STALE_SECONDS = 60  # a running job silent this long lost its worker (killed): it is queued again
     WORKER_SWEEP_SECONDS = 15  # how often a worker looks at the outbox and for jobs of dead workers
     PASSWORD_HASH_METHOD = "scrypt"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from . import audit
 from .extensions import db
@@ -48,7 +49,7 @@ def _report_pdf(job: BackgroundJob) -> tuple[Path, str, str]:
         if same is not None and same.file_path and Path(same.file_path).exists():
             return Path(same.file_path), same.sha256, key
         _progress(job, 30)
-        data = render_pdf(report.template, report=report, title=report.title, **report.context)
+        data = render_pdf(report.template, report=report, **report.context)
     _progress(job, 90)
     path, digest = store(data, f"document-{job.document_id}/{job.kind}-{key[:16]}.pdf")
     return path, digest, key
@@ -74,6 +75,31 @@ def run_background_job(job_id: int) -> str:
         return _run(job_id)
 
 
+class _Heartbeat:
+    """Write the job's heartbeat from a thread while it runs (WeasyPrint may hold the main thread for long)."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id, self.app = job_id, current_app._get_current_object()
+        self.interval = self.app.config["JOB_HEARTBEAT_SECONDS"]
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
+        self.thread.start()
+
+    def _beat(self) -> None:
+        with self.app.app_context():
+            while not self.stopped.wait(self.interval):
+                try:
+                    with db.engine.begin() as conn:
+                        conn.execute(update(BackgroundJob).where(BackgroundJob.id == self.job_id)
+                                     .values(heartbeat_at=utcnow()))
+                except Exception:  # noqa: BLE001 - a missed beat is retried; it must never end the job
+                    log.exception("heartbeat of job %s failed", self.job_id)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=self.interval + 5)
+
+
 def _run(job_id: int) -> str:
     job = db.session.get(BackgroundJob, job_id)
     if job is None:
@@ -84,11 +110,13 @@ def _run(job_id: int) -> str:
     if current is not None and job.rq_job_id and current.id != job.rq_job_id:
         return "superseded"  # queued again under a newer id (rerun, or recovered from a dead worker)
     job.state, job.started_at, job.attempts, job.error = JobState.RUNNING.value, utcnow(), job.attempts + 1, None
-    job.progress = 0
+    job.progress, job.heartbeat_at = 0, utcnow()
     db.session.commit()
+    beating = _Heartbeat(job_id)
     try:
         path, digest, key = HANDLERS[job.kind](job)
     except Exception as exc:
+        beating.stop()
         db.session.rollback()
         job = db.session.get(BackgroundJob, job_id)
         again = current is not None and (current.retries_left or 0) > 0
@@ -97,6 +125,7 @@ def _run(job_id: int) -> str:
         job.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
         db.session.commit()
         raise
+    beating.stop()
     job.state, job.finished_at, job.file_path, job.sha256 = JobState.DONE.value, utcnow(), str(path), digest
     job.content_key, job.progress = key, 100
     audit.record("file_generated", actor=None, document=job.document,

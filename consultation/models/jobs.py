@@ -47,6 +47,8 @@ class BackgroundJob(db.Model):
     # The SHA-256 of the data the file is made from: the same content is not rendered twice.
     content_key: Mapped[str | None] = mapped_column(String(64), index=True)
     progress: Mapped[int] = mapped_column(default=0)  # percent, for the job page
+    # Written every few seconds while a worker runs the job; a silent one means the worker died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

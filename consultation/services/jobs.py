@@ -127,16 +127,22 @@ def dispatch_pending() -> int:
 
 
 def recover_stale(now=None) -> int:
-    """Queue again the jobs whose worker died mid-job (killed, machine lost): "running" for longer
-    than the job timeout, which RQ itself would have ended. Return how many were queued again."""
+    """Queue again the jobs whose worker died mid-job (killed, machine lost): "running" without a
+    heartbeat for JOB_STALE_SECONDS. Return how many were queued again."""
     from datetime import timedelta
 
+    from sqlalchemy import and_, or_
+
     now = now or utcnow()
-    limit = now - timedelta(seconds=current_app.config["RQ_JOB_TIMEOUT"] + current_app.config["RQ_STALE_GRACE"])
+    limit = now - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
     stale = list(db.session.scalars(select(BackgroundJob).where(
-        BackgroundJob.state == JobState.RUNNING.value, BackgroundJob.started_at < limit)))
+        BackgroundJob.state == JobState.RUNNING.value,
+        or_(BackgroundJob.heartbeat_at < limit,
+            and_(BackgroundJob.heartbeat_at.is_(None), BackgroundJob.started_at < limit)),
+    )))
     for job in stale:
-        log.warning("job %s has been running since %s: its worker is gone, queueing it again", job.id, job.started_at)
+        log.warning("job %s has been silent since %s: its worker is gone, queueing it again", job.id,
+                    job.heartbeat_at or job.started_at)
         job.state, job.enqueued_at, job.progress = JobState.QUEUED.value, None, 0
         job.error = f"worker lost during attempt {job.attempts}; queued again"
     db.session.commit()
