@@ -30,6 +30,15 @@ class DefaultConfig:
     }
     WORKFLOWS_DIR: str | None = None
     PDF_DIR: str | None = None
+    # Mail: with no MAIL_SERVER, messages are written as .eml files under MAIL_DIR (instance/mail).
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_STARTTLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "华城市规范性文件公开征求意见平台 <noreply@huacheng.gov.cn>"
+    MAIL_DIR: str | None = None
+    SITE_URL = "http://127.0.0.1:5000"  # the links in mails
     COMMENT_MAX_LENGTH = 5000
     RQ_JOB_TIMEOUT = 600  # seconds; RQ ends a job that runs longer
     RQ_RETRIES = 3
@@ -54,7 +63,7 @@ def _secret_key(instance_path: Path) -> str:
 def finalize(config: dict[str, Any], instance_path: str) -> None:
     """Fill settings that depend on the instance folder and the environment."""
     instance = Path(instance_path)
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "SITE_URL"):
         if os.environ.get(name):
             config[name] = os.environ[name]
     if config.get("DATABASE_URL"):
@@ -68,6 +77,8 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         Path(__file__).resolve().parent.parent / "workflows"
     )
     config["PDF_DIR"] = config.get("PDF_DIR") or str(instance / "pdf")
+    config["MAIL_DIR"] = config.get("MAIL_DIR") or str(instance / "mail")
+    config["MAIL_PORT"] = int(config.get("MAIL_PORT") or 25)
     config.setdefault("EMBEDDED_REDIS_FILE", str(instance / "redis.rdb"))
 
 

@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
 
-QUEUE_NAMES = ("pdf", "default")
+QUEUE_NAMES = ("mail", "pdf", "default")  # a worker serves them in this order
 
 
 def _connect(app: Flask) -> Redis:

@@ -61,7 +61,22 @@ def _progress(job: BackgroundJob, percent: int) -> None:
     db.session.commit()
 
 
-HANDLERS: dict[str, Callable[[BackgroundJob], tuple[Path, str, str]]] = {
+def _mail(job: BackgroundJob) -> None:
+    """Send one notification; a notification already sent is not sent again."""
+    from . import mail
+
+    notification = job.notification
+    if notification.sent_at is not None:
+        return None
+    _progress(job, 50)
+    message = mail.build(notification.recipient, notification.subject, notification.body, notification.key)
+    notification.transport = mail.deliver(message)[:300]
+    notification.sent_at = utcnow()
+    return None
+
+
+HANDLERS: dict[str, Callable[[BackgroundJob], tuple[Path, str, str] | None]] = {
+    JobKind.MAIL.value: _mail,
     JobKind.FEEDBACK_PDF.value: _report_pdf,
     JobKind.COMMENT_SUMMARY_PDF.value: _report_pdf,
     JobKind.REVIEW_PACKET_PDF.value: _report_pdf,
@@ -104,7 +119,8 @@ def _run(job_id: int) -> str:
     job = db.session.get(BackgroundJob, job_id)
     if job is None:
         return "missing"
-    if job.state == JobState.DONE.value and job.file_path and Path(job.file_path).exists():
+    if job.state == JobState.DONE.value and (job.kind == JobKind.MAIL.value or
+                                             (job.file_path and Path(job.file_path).exists())):
         return "already done"
     current = get_current_job()
     if current is not None and job.rq_job_id and current.id != job.rq_job_id:
@@ -114,7 +130,7 @@ def _run(job_id: int) -> str:
     db.session.commit()
     beating = _Heartbeat(job_id)
     try:
-        path, digest, key = HANDLERS[job.kind](job)
+        result = HANDLERS[job.kind](job)
     except Exception as exc:
         beating.stop()
         db.session.rollback()
@@ -126,8 +142,15 @@ def _run(job_id: int) -> str:
         db.session.commit()
         raise
     beating.stop()
-    job.state, job.finished_at, job.file_path, job.sha256 = JobState.DONE.value, utcnow(), str(path), digest
-    job.content_key, job.progress = key, 100
+    job.state, job.finished_at, job.progress = JobState.DONE.value, utcnow(), 100
+    if result is None:  # a mail
+        audit.record("mail_sent", actor=None, document=job.document,
+                     payload={"job_id": job.id, "event": job.notification.event,
+                              "notification_id": job.notification_id})
+        db.session.commit()
+        return "sent"
+    path, digest, key = result
+    job.file_path, job.sha256, job.content_key = str(path), digest, key
     audit.record("file_generated", actor=None, document=job.document,
                  payload={"job_id": job.id, "kind": job.kind, "sha256": digest, "file": path.name})
     db.session.commit()

@@ -28,6 +28,7 @@ AUDIT_ACTIONS = {
     "answer_opinion": _l("Review opinion answered"),
     "calendar_loaded": _l("Holiday calendar loaded"),
     "request_report": _l("PDF requested"),
+    "mail_sent": _l("Mail sent"),
     "calendar_day_changed": _l("Holiday calendar corrected"),
     "sign_in": _l("Signed in"),
 }

@@ -171,9 +171,10 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
                                          "effective_date": "2025-12-01", "validity_years": "5"})
         assert r.status_code == 302
         assert stage(doc_id) == "published"
-        # One feedback PDF; the review packets of the two joint-review rounds were asked for earlier.
+        # One feedback PDF; the review packets of the two joint-review rounds were asked for earlier;
+        # the commenter who left an email address is told that the answers are published.
         assert sorted(db.session.scalars(db.select(BackgroundJob.kind))) == [
-            "feedback_pdf", "review_packet_pdf", "review_packet_pdf"]
+            "feedback_pdf", "mail", "review_packet_pdf", "review_packet_pdf"]
 
         feedback = text_of(browser.get(f"/feedback/{doc_id}"))
         assert "共收到意见2条，采纳1条，部分采纳0条，未采纳1条" in feedback

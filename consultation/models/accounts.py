@@ -41,6 +41,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))  # for notifications (送审提醒, 退回通知 …)
     password_hash: Mapped[str] = mapped_column(String(255))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     active: Mapped[bool] = mapped_column(default=True)

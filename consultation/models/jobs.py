@@ -27,6 +27,7 @@ class JobKind(str, enum.Enum):
     FEEDBACK_PDF = "feedback_pdf"                # 意见采纳情况反馈 (public)
     COMMENT_SUMMARY_PDF = "comment_summary_pdf"  # 意见汇总表 (internal: with the commenters' details)
     REVIEW_PACKET_PDF = "review_packet_pdf"      # 送审材料 (internal: for the joint review)
+    MAIL = "mail"                                # one notification by email
 
 
 class BackgroundJob(db.Model):
@@ -53,4 +54,22 @@ class BackgroundJob(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"))
+
     document: Mapped[Document | None] = relationship()
+    notification: Mapped[Notification | None] = relationship()
+
+
+class Notification(db.Model):
+    """One email to one person about one event. The key makes the same event notify a person once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    event: Mapped[str] = mapped_column(String(60))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    transport: Mapped[str | None] = mapped_column(String(300))  # "smtp host:port" or the .eml file written

@@ -26,6 +26,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     JobKind.FEEDBACK_PDF.value: ("pdf", "consultation.tasks.run_background_job"),
     JobKind.COMMENT_SUMMARY_PDF.value: ("pdf", "consultation.tasks.run_background_job"),
     JobKind.REVIEW_PACKET_PDF.value: ("pdf", "consultation.tasks.run_background_job"),
+    JobKind.MAIL.value: ("mail", "consultation.tasks.run_background_job"),
 }
 _PENDING_KEY = "consultation_jobs_to_enqueue"
 
@@ -51,6 +52,16 @@ def request(kind: JobKind, document: Document | None) -> BackgroundJob:
             return existing
     job = BackgroundJob(kind=kind.value, document_id=document.id if document else None, state=JobState.QUEUED.value,
                         content_key=key)
+    db.session.add(job)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, []).append(job.id)
+    return job
+
+
+def request_mail(notification) -> BackgroundJob:
+    """Queue one notification's mail through the outbox, like any job."""
+    job = BackgroundJob(kind=JobKind.MAIL.value, document_id=notification.document_id,
+                        notification_id=notification.id, state=JobState.QUEUED.value)
     db.session.add(job)
     db.session.flush()
     db.session.info.setdefault(_PENDING_KEY, []).append(job.id)
@@ -150,7 +161,11 @@ def recover_stale(now=None) -> int:
 
 
 def sweep() -> tuple[int, int]:
-    """What the worker does every few seconds: the outbox, then the jobs of dead workers."""
+    """What the worker does every few seconds: the clock (closings due, reminders), the outbox, then the
+    jobs of dead workers."""
+    from .notifications import tick
+
+    tick()
     return dispatch_pending(), recover_stale()
 
 

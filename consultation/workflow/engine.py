@@ -160,3 +160,6 @@ def _move(document: Document, transition: Transition, user: User | None, note: s
     audit.record(
         transition.name, actor=user, document=document, from_stage=before, to_stage=transition.to, note=note
     )
+    from ..services import notifications  # the services build on the engine: imported when first needed
+
+    notifications.on_transition(document, transition.name)

@@ -1,0 +1,133 @@
+"""Who is told what by email, and the clock that records closings and reminds reviewers.
+
+Each notification is a row with a key naming the event and the person, so an event notifies a person
+once, whichever path noticed it first (a page view, the worker's clock); the mail goes out through the
+job outbox on the "mail" queue. Correctness never depends on the mails: the state follows from the
+stored times.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Comment, Consultation, Document, Notification, User, utcnow
+from ..workflow import deadlines, engine
+from . import jobs
+
+# The transitions that tell someone, and whom (roles; "department:" means only the document's department).
+ON_TRANSITION = {
+    "close_consultation": ("consultation_closed", ["department:drafter"]),
+    "return_for_revision": ("review_returned", ["department:drafter"]),
+    "reject_as_unlawful": ("review_returned", ["department:drafter"]),
+    "head_approve_submission": ("submission_received", ["gov_office_reviewer", "justice_reviewer"]),
+}
+
+
+def _staff(document: Document, who: list[str]) -> list[User]:
+    found: dict[int, User] = {}
+    for spec in who:
+        role = spec.removeprefix("department:")
+        query = select(User).where(User.active.is_(True), User.email.is_not(None))
+        if spec.startswith("department:"):
+            query = query.where(User.department_id == document.department_id)
+        for user in db.session.scalars(query):
+            if user.has_role(role):
+                found[user.id] = user
+    return list(found.values())
+
+
+def _link(path: str) -> str:
+    return current_app.config["SITE_URL"].rstrip("/") + path
+
+
+def _texts(event: str, document: Document) -> tuple[str, str]:
+    staff_page = _link(f"/staff/documents/{document.id}")
+    if event == "consultation_closed":
+        count = db.session.scalar(select(db.func.count(Comment.id)).join(Consultation)
+                                  .where(Consultation.document_id == document.id)) or 0
+        return (f"【征求意见已截止】{document.title}",
+                f"《{document.title}》公开征求意见已于截止时间结束，共收到意见{count}条。\n"
+                f"请逐条答复并准备送审稿：{staff_page}\n")
+    if event == "review_returned":
+        return (f"【送审稿被退回】{document.title}",
+                f"《{document.title}》在联合审查中被退回。请逐条答复审核意见后重新报送：{staff_page}\n")
+    if event == "submission_received":
+        return (f"【收到送审材料】{document.title}",
+                f"{document.department.name}报送的《{document.title}》已进入联合审查，请在办理时限内审查：{staff_page}\n")
+    if event == "legality_due_soon":
+        return (f"【合法性审核即将到期】{document.title}",
+                f"《{document.title}》的合法性审核将在3个工作日内到期，请及时出具审核意见：{staff_page}\n")
+    raise KeyError(event)
+
+
+def _notify(event: str, document: Document, recipients: list[tuple[str, str]], texts: tuple[str, str],
+            moment: datetime) -> int:
+    """Create one notification per (recipient key, address) unless it exists; queue its mail."""
+    subject, body = texts
+    made = 0
+    for who, address in recipients:
+        key = f"{event}:{document.id}:{moment.isoformat()}:{who}"[:200]
+        if db.session.scalar(select(Notification.id).where(Notification.key == key)) is not None:
+            continue
+        with db.session.begin_nested():
+            notification = Notification(key=key, event=event, document_id=document.id, recipient=address,
+                                        subject=subject, body=body)
+            db.session.add(notification)
+        jobs.request_mail(notification)
+        made += 1
+    return made
+
+
+def on_transition(document: Document, transition: str) -> int:
+    """Called by the engine after every stage change."""
+    if transition == "publish":
+        return _feedback_published(document)
+    if transition not in ON_TRANSITION:
+        return 0
+    event, who = ON_TRANSITION[transition]
+    people = [(f"user-{u.id}", u.email) for u in _staff(document, who)]
+    return _notify(event, document, people, _texts(event, document), document.stage_entered_at)
+
+
+def _feedback_published(document: Document) -> int:
+    """Each commenter who left an email address hears that the answers are published."""
+    feedback = _link(f"/feedback/{document.id}")
+    rows = db.session.scalars(select(Comment).join(Consultation).where(
+        Consultation.document_id == document.id, Comment.email.is_not(None)).order_by(Comment.id))
+    made = 0
+    for comment in rows:
+        texts = (f"【意见采纳情况已公布】{document.title}",
+                 f"您就《{document.title}》提出的意见（回执编号 {comment.receipt_number}）已有答复，"
+                 f"意见采纳情况已公布：{feedback}\n按回执编号查询：{_link('/receipt')}\n")
+        made += _notify("feedback_published", document, [(f"comment-{comment.id}", comment.email)], texts,
+                        document.published_at or utcnow())
+    return made
+
+
+def tick(now: datetime | None = None) -> dict[str, int]:
+    """The clock, run by every worker's sweeper: record the closings that are due (the engine's automatic
+    steps; their notifications follow) and remind the reviewers of legality reviews due soon."""
+    now = now or utcnow()
+    settled = reminded = 0
+    waiting = db.session.scalars(select(Document).where(Document.stage.in_(_stages_with_automatic_steps())))
+    for document in waiting:
+        before = document.stage
+        engine.settle(document, now)
+        settled += document.stage != before
+    for document in db.session.scalars(select(Document).where(Document.stage == "joint_review")):
+        procedure = engine.procedure_of(document)
+        for state in deadlines.of_document(document, procedure, now):
+            if state.status is deadlines.DeadlineStatus.DUE_SOON and state.deadline.name == "legality_review":
+                people = [(f"user-{u.id}", u.email) for u in _staff(document, list(state.deadline.roles))]
+                reminded += _notify("legality_due_soon", document, people, _texts("legality_due_soon", document),
+                                    document.stage_entered_at)
+    db.session.commit()
+    return {"settled": settled, "reminded": reminded}
+
+
+def _stages_with_automatic_steps() -> set[str]:
+    return {stage for procedure in engine.procedures().values() for t in procedure.transitions.values()
+            if t.automatic for stage in t.from_stages}
