@@ -74,19 +74,22 @@ def _file_exists(job: BackgroundJob) -> bool:
     return bool(job.file_path) and Path(job.file_path).exists()
 
 
-def rq_job_id(job_id: int, attempt: int) -> str:
-    return f"consultation-job-{job_id}-{attempt}"
+def rq_job_id(job: BackgroundJob) -> str:
+    """Deterministic for one attempt of one job row: enqueueing it twice is one RQ job. The creation time
+    keeps the id unique should a database be rebuilt under the same Redis."""
+    return f"consultation-job-{job.id}-{int(job.created_at.timestamp() * 1000)}-{job.attempts}"
 
 
-def enqueue(job_id: int, attempt: int) -> bool:
+def enqueue(job_id: int) -> bool:
     """Put one job on its queue; return False (and keep it in the outbox) when Redis is away."""
     job = db.session.get(BackgroundJob, job_id)
     queue_name, func = ROUTES[job.kind]
-    rq_id = rq_job_id(job_id, attempt)
+    rq_id = rq_job_id(job)
     try:
         queues.queue(queue_name).enqueue(
             func, job_id, job_id=rq_id,
-            retry=Retry(max=current_app.config["RQ_RETRIES"], interval=current_app.config["RQ_RETRY_INTERVALS"]),
+            retry=Retry(max=current_app.config["RQ_RETRIES"], interval=current_app.config["RQ_RETRY_INTERVALS"])
+            if current_app.config["RQ_RETRIES"] else None,
             job_timeout=current_app.config["RQ_JOB_TIMEOUT"], result_ttl=86400, failure_ttl=30 * 86400,
         )
     except RedisError as exc:
@@ -115,8 +118,8 @@ def _dispatch(ids: list[int]) -> int:
         job = db.session.get(BackgroundJob, job_id)
         if job is None or job.enqueued_at is not None:
             continue
-        if enqueue(job_id, job.attempts):
-            job.enqueued_at, job.rq_job_id = utcnow(), rq_job_id(job_id, job.attempts)
+        if enqueue(job_id):
+            job.enqueued_at, job.rq_job_id = utcnow(), rq_job_id(job)
             db.session.commit()
             sent += 1
     db.session.rollback()

@@ -1,0 +1,200 @@
+"""Notifications reach the people they concern, through a real SMTP server on localhost (aiosmtpd) and a
+real RQ worker; without a server they are written as .eml files."""
+from __future__ import annotations
+
+import email
+import socket
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from consultation.extensions import db
+from consultation.models import BackgroundJob, JobState, Notification, ReviewOrgan, User, utcnow
+from consultation.services import notifications, review
+
+from . import factories
+from .test_pdf_job import _run_worker
+
+EMAILS = {"drafter": "wang.drafter@zjj.huacheng.gov.cn", "drafter2": "zhao@scjg.huacheng.gov.cn",
+          "govoffice": "chen@zfb.huacheng.gov.cn", "justice": "zhou@sfj.huacheng.gov.cn",
+          "head": "li.head@zjj.huacheng.gov.cn"}
+
+
+class Inbox:
+    """What the SMTP server received: (envelope recipients, parsed message)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler hook name
+        message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for rcpts, m in self.messages if address in rcpts]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def addressed(city):
+    """The demo staff with email addresses."""
+    for username, address in EMAILS.items():
+        db.session.scalars(select(User).where(User.username == username)).one().email = address
+    db.session.commit()
+    return city
+
+
+def test_the_clock_records_a_closing_and_tells_the_drafting_department_once(app, addressed, smtp):
+    doc = factories.in_consultation(addressed, opens_at=utcnow() - factories.timedelta(days=50))
+    doc_id, title = doc.id, doc.title
+    assert doc.stage == "consultation"  # nobody has looked since the closing time
+    assert notifications.tick()["settled"] == 1
+    assert notifications.tick()["settled"] == 0  # the next tick finds nothing to do
+    _run_worker(app)
+    received = smtp.to(EMAILS["drafter"])
+    assert len(received) == 1 and len(smtp.messages) == 1  # drafter2 is in another department
+    message = received[0]
+    assert title in message["Subject"] and "征求意见已截止" in message["Subject"]
+    assert f"/staff/documents/{doc_id}" in message.get_content()
+    notification = db.session.scalars(select(Notification)).one()
+    assert notification.sent_at is not None and notification.transport.startswith("smtp 127.0.0.1")
+
+
+def test_a_page_view_that_notices_the_closing_first_notifies_the_same_once(app, addressed, smtp, as_user):
+    doc = factories.in_consultation(addressed, opens_at=utcnow() - factories.timedelta(days=50))
+    assert as_user("drafter").get(f"/staff/documents/{doc.id}").status_code == 200  # settles on view
+    notifications.tick()
+    _run_worker(app)
+    assert len(smtp.to(EMAILS["drafter"])) == 1
+
+
+def test_reviewers_hear_of_a_submission_and_the_drafter_of_a_return(app, addressed, smtp):
+    doc = factories.in_joint_review(addressed)
+    doc_id, title = doc.id, doc.title
+    db.session.commit()
+    _run_worker(app)
+    for reviewer in ("govoffice", "justice"):
+        [message] = [m for m in smtp.to(EMAILS[reviewer]) if "收到送审材料" in m["Subject"]]
+        assert title in message["Subject"]
+    doc = db.session.get(factories.Document, doc_id)
+    govoffice = db.session.scalars(select(User).where(User.username == "govoffice")).one()
+    review.return_for_revision(doc, govoffice, ReviewOrgan.GOVERNMENT_OFFICE, "请补充依据。")
+    db.session.commit()
+    _run_worker(app)
+    [returned] = [m for m in smtp.to(EMAILS["drafter"]) if "送审稿被退回" in m["Subject"]]
+    assert "逐条答复" in returned.get_content()
+    assert not [m for m in smtp.to(EMAILS["drafter2"])]
+
+
+def test_commenters_who_left_an_address_hear_that_the_feedback_is_published(app, addressed, smtp):
+    from consultation.services import drafting, publication
+
+    doc = factories.in_consultation(addressed, opens_at=utcnow() - factories.timedelta(days=50))
+    receipt = factories.comment(doc, body="建议一。", email="citizen.one@example.net").receipt_number
+    factories.comment(doc, body="建议二。")  # no address: nobody to tell
+    factories.engine.settle(doc)
+    factories.answer_all(doc, addressed["drafter"])
+    drafting.revise_draft(doc, addressed["drafter"], body=factories.REVISED, explanation="说明")
+    review.submit_for_review(doc, addressed["drafter"])
+    review.send_to_joint_review(doc, addressed["head"])
+    review.approve(doc, addressed["govoffice"], ReviewOrgan.GOVERNMENT_OFFICE)
+    review.approve(doc, addressed["justice"], ReviewOrgan.JUSTICE)
+    publication.record_adoption(doc, addressed["govoffice"], decision="adopted",
+                                decision_date=factories.date.today(), prefix="华政办发")
+    doc_id = doc.id
+    db.session.commit()
+    _run_worker(app)
+    assert not smtp.to("citizen.one@example.net")  # nothing before the feedback is published
+    doc = db.session.get(factories.Document, doc_id)
+    govoffice = db.session.scalars(select(User).where(User.username == "govoffice")).one()
+    publication.publish(doc, govoffice, final_text=factories.REVISED, policy_interpretation="",
+                        effective_date=utcnow().date() + factories.timedelta(days=5), validity_years=5)
+    db.session.commit()
+    _run_worker(app)
+    [message] = smtp.to("citizen.one@example.net")
+    assert "意见采纳情况已公布" in message["Subject"] and receipt in message.get_content()
+    assert f"/feedback/{doc_id}" in message.get_content()
+    told = [rcpts for rcpts, m in smtp.messages if "意见采纳情况已公布" in m["Subject"]]
+    assert told == [["citizen.one@example.net"]]
+
+
+def test_the_justice_bureau_is_reminded_once_when_the_legality_review_is_due_soon(app, addressed, smtp):
+    from consultation.workflow import deadlines, engine
+
+    doc = factories.in_joint_review(addressed)
+    deadline = engine.procedure_of(doc).deadlines["legality_review"]
+    entered = utcnow()
+    while deadlines.state(doc, deadline).working_days_left > 2:
+        entered -= factories.timedelta(days=1)
+        doc.stage_entered_at = entered
+    title = doc.title
+    db.session.commit()
+    assert notifications.tick()["reminded"] == 1
+    assert notifications.tick()["reminded"] == 0
+    _run_worker(app)
+    [reminder] = [m for m in smtp.to(EMAILS["justice"]) if "即将到期" in m["Subject"]]
+    assert title in reminder["Subject"]
+    assert not [m for m in smtp.to(EMAILS["govoffice"]) if "即将到期" in m["Subject"]]
+
+
+def test_without_a_mail_server_mails_are_written_as_eml_files(app, addressed, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
+    factories.in_consultation(addressed, opens_at=utcnow() - factories.timedelta(days=50))
+    notifications.tick()
+    _run_worker(app)
+    [written] = list((tmp_path / "mail").glob("*.eml"))
+    message = email.message_from_bytes(written.read_bytes(), policy=policy.default)
+    assert message["To"] == EMAILS["drafter"] and "征求意见已截止" in message["Subject"]
+    assert db.session.scalars(select(Notification.transport)).one() == str(written)
+
+
+def test_a_mail_job_that_cannot_reach_the_server_fails_visibly_and_is_sent_on_rerun(app, addressed, smtp,
+                                                                                     monkeypatch, as_user):
+    working_port = app.config["MAIL_PORT"]
+    monkeypatch.setitem(app.config, "MAIL_PORT", _free_port())  # the mail server is away: nothing listens
+    monkeypatch.setitem(app.config, "RQ_RETRIES", 0)
+    doc_id = factories.in_consultation(addressed, opens_at=utcnow() - factories.timedelta(days=50)).id
+    notifications.tick()
+    _run_worker(app)
+    job = db.session.scalars(select(BackgroundJob).where(BackgroundJob.kind == "mail")).one()
+    assert job.state == JobState.FAILED.value and "Connection" in job.error
+    page = as_user("drafter").get(f"/staff/documents/{doc_id}/jobs").get_data(as_text=True)
+    assert "征求意见已截止" in page and f"/staff/jobs/{job.id}/rerun" in page
+    monkeypatch.setitem(app.config, "MAIL_PORT", working_port)  # the mail server is back
+    r = as_user("drafter").post(f"/staff/jobs/{job.id}/rerun", {}, form_page=f"/staff/documents/{doc_id}/jobs")
+    assert r.status_code == 302
+    _run_worker(app)
+    assert len(smtp.to(EMAILS["drafter"])) == 1
+
+
+def test_no_mail_goes_out_twice_for_the_same_event(app, addressed, smtp):
+    factories.in_consultation(addressed, opens_at=utcnow() - factories.timedelta(days=50))
+    notifications.tick()
+    _run_worker(app)
+    job = db.session.scalars(select(BackgroundJob).where(BackgroundJob.kind == "mail")).one()
+    from consultation import queue as queues
+    from consultation.tasks import run_background_job
+
+    queues.queue("mail").enqueue(run_background_job, job.id)  # a stray second delivery of the same job
+    _run_worker(app)
+    assert len(smtp.messages) == 1
