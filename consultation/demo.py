@@ -82,6 +82,8 @@ def seed(password: str) -> str:
     if db.session.scalars(select(Department).limit(1)).first() is not None:
         return "already present"
     seed_accounts(password)
+    for username, *_rest in ACCOUNTS:  # notifications go to these (as .eml files under instance/mail/ without SMTP)
+        _user(username).email = f"{username}@demo.huacheng.gov.cn"
 
     drafter, head, openness = _user("drafter"), _user("head"), _user("openness")
     # 1. A draft still in the drafting department, ready to go through every step.

@@ -98,6 +98,13 @@ class CommentForm(FlaskForm):
     submit = SubmitField(_l("Submit comment"))
 
 
+class SubscribeForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(_l("Please give your email address.")), Length(max=200),
+                                                 Email(_l("This email address is not valid."))])
+    department = SelectField(_l("New consultations of"), coerce=int, default=0)
+    submit = SubmitField(_l("Subscribe"))
+
+
 class ReceiptForm(FlaskForm):
     receipt = StringField(_l("Receipt number"), validators=[DataRequired(), Length(max=40)])
     submit = SubmitField(_l("Look up"))

@@ -29,6 +29,9 @@ AUDIT_ACTIONS = {
     "calendar_loaded": _l("Holiday calendar loaded"),
     "request_report": _l("PDF requested"),
     "mail_sent": _l("Mail sent"),
+    "subscription_requested": _l("Subscription requested"),
+    "subscription_confirmed": _l("Subscription confirmed"),
+    "subscription_ended": _l("Subscription ended"),
     "calendar_day_changed": _l("Holiday calendar corrected"),
     "sign_in": _l("Signed in"),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta  # noqa: F401 (re-exported for tests)
 
 from consultation.extensions import db
-from consultation.models import Comment, Document, ReviewOrgan, User, utcnow
+from consultation.models import Comment, Document, ReviewOrgan, Subscription, User, utcnow  # noqa: F401
 from consultation.services import answers, consultations, drafting, publication, review
 from consultation.workflow import engine
 

@@ -206,7 +206,7 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
-def wait_for(predicate, timeout: float, what: str):
+def wait_for(predicate, timeout: float, what: str, logs: Path | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -216,7 +216,10 @@ def wait_for(predicate, timeout: float, what: str):
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    shown = ""
+    if logs is not None:
+        shown = "\n".join(f"--- {f.name}\n{f.read_text()[-3000:]}" for f in sorted(logs.glob("worker-*.log")))
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{shown}")
 
 
 def test_a_job_that_fails_twice_succeeds_on_its_third_attempt(app, city, tmp_path, worker_process):
@@ -356,7 +359,8 @@ def test_redis_stopped_while_comments_arrive_and_feedback_is_published_loses_not
     server.start()  # Redis is back: the worker takes everything out of the outbox
     worker_process(REDIS_URL=url)
     feedback_id = db.session.scalars(select(BackgroundJob.id).where(BackgroundJob.kind == "feedback_pdf")).one()
-    wait_for(lambda: all(fresh(i).state == JobState.DONE.value for i in waiting), 120, "every job to be done")
+    wait_for(lambda: all(fresh(i).state == JobState.DONE.value for i in waiting), 120, "every job to be done",
+             logs=tmp_path)
     server.stop()
     assert db.session.scalar(select(db.func.count(Comment.id))) == 3
     text, _reader = pdf_text(fresh(feedback_id))

@@ -198,3 +198,84 @@ def test_no_mail_goes_out_twice_for_the_same_event(app, addressed, smtp):
     queues.queue("mail").enqueue(run_background_job, job.id)  # a stray second delivery of the same job
     _run_worker(app)
     assert len(smtp.messages) == 1
+
+
+# --- subscriptions to new consultations (seed item 十八) ----------------------------------------------
+
+def _link_in(message, path: str) -> str:
+    import re
+
+    return re.search(rf"https?://[^\s]+({re.escape(path)}[^\s]+)", message.get_content()).group(1)
+
+
+def test_a_subscriber_confirms_then_hears_of_new_consultations_of_the_department_and_can_end_it(
+        app, city, smtp, browser):
+    from consultation.models import Department
+
+    housing = db.session.scalars(select(Department.id).where(Department.name == "华城市住房和城乡建设局")).one()
+    r = browser.post("/subscribe", {"email": "reader@example.org", "department": str(housing)})
+    assert r.status_code == 200 and "确认" in r.get_data(as_text=True)
+    other = browser.post("/subscribe", {"email": "everything@example.org", "department": "0"})
+    assert other.status_code == 200
+    _run_worker(app)
+    [confirmation] = smtp.to("reader@example.org")
+    # Not confirmed yet: a consultation opening now is not announced.
+    city = {u.username: u for u in db.session.scalars(select(User))}  # the worker ended the test's session
+    doc = factories.in_consultation(city)
+    title = doc.title
+    notifications.tick()
+    _run_worker(app)
+    assert len(smtp.to("reader@example.org")) == 1
+    assert browser.get(_link_in(confirmation, "/subscribe/confirm/")).status_code == 200
+    notifications.tick()
+    notifications.tick()  # once only
+    _run_worker(app)
+    announcements = [m for m in smtp.to("reader@example.org") if "公开征求意见】" in m["Subject"]]
+    assert len(announcements) == 1 and title in announcements[0]["Subject"]
+    assert "/consultations/" in announcements[0].get_content()
+    assert not [m for m in smtp.to("everything@example.org") if "公开征求意见】" in m["Subject"]]  # unconfirmed
+    # A draft of another department is not announced to a subscriber of the housing bureau.
+    market = drafting_document_of(city, "drafter2")
+    notifications.tick()
+    _run_worker(app)
+    assert not [m for m in smtp.to("reader@example.org") if market in m["Subject"]]
+    # Ending: the link shows a button; opening it alone ends nothing.
+    end = _link_in(announcements[0], "/subscribe/end/")
+    assert browser.get(end).status_code == 200
+    assert db.session.scalars(select(factories.Subscription)).first().ended_at is None
+    assert browser.post(end, {}).status_code == 200
+    db.session.expire_all()
+    ended = db.session.scalars(select(factories.Subscription).where(
+        factories.Subscription.email == "reader@example.org")).one()
+    assert ended.ended_at is not None
+
+
+def drafting_document_of(city, username: str) -> str:
+    """Open a consultation on a draft of another department; return its title."""
+    from consultation.services import consultations, drafting
+    from consultation.workflow import engine
+
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    head = "head2" if username == "drafter2" else "head"
+    doc = drafting.create_document(users[username], title="华城市市场主体登记办法", body=factories.DRAFT,
+                                   explanation="说明", affects_public_rights=True)
+    engine.perform(doc, "request_predisclosure", users[username])
+    engine.perform(doc, "head_approve_predisclosure", users[head])
+    now = utcnow()
+    consultations.open_consultation(doc, users["openness"], opens_at=now, closes_at=now + factories.timedelta(days=45),
+                                    notice="公告", now=now)
+    db.session.commit()
+    return doc.title
+
+
+def test_a_bad_address_is_refused_in_chinese_and_a_bad_link_is_404(city, browser):
+    r = browser.post("/subscribe", {"email": "not-an-address", "department": "0"})
+    assert r.status_code == 400 and "电子邮箱地址格式不正确" in r.get_data(as_text=True)
+    assert browser.get("/subscribe/confirm/nonsense").status_code == 404
+    assert browser.get("/subscribe/end/nonsense").status_code == 404
+
+
+def test_subscriber_addresses_never_appear_on_public_pages(app, city, browser):
+    browser.post("/subscribe", {"email": "secret.reader@example.org", "department": "0"})
+    for page in ("/", "/subscribe", "/receipt"):
+        assert "secret.reader" not in browser.get(page).get_data(as_text=True)

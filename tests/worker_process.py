@@ -1,6 +1,6 @@
 """Run the real `flask worker` (RQ worker, scheduler and outbox sweeper) in a process of its own, on the
 test's database, Redis and PDF folder: ``python -m tests.worker_process`` with CONSULTATION_TEST_CONFIG set
-to the app's configuration as JSON."""
+to the app's configuration as JSON. Its log goes to standard output, which the tests keep in a file."""
 from __future__ import annotations
 
 import json
@@ -8,12 +8,9 @@ import os
 import sys
 
 from consultation import create_app
+from consultation.cli import worker_command
 
 if __name__ == "__main__":
     app = create_app(json.loads(os.environ["CONSULTATION_TEST_CONFIG"]))
     with app.app_context():  # as the `flask` command gives its commands
-        result = app.test_cli_runner().invoke(args=["worker", *sys.argv[1:]])
-    sys.stdout.write(result.output)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    sys.exit(result.exit_code)
+        worker_command.main(args=sys.argv[1:], standalone_mode=False)

@@ -8,7 +8,7 @@ from .consultations import (
 from .documents import (
     Article, Assessment, AssessmentKind, Document, DocumentVersion, MeetingDecision, VersionKind,
 )
-from .jobs import ACTIVE_STATES, BackgroundJob, JobKind, JobState, Notification
+from .jobs import ACTIVE_STATES, BackgroundJob, JobKind, JobState, Notification, Subscription
 from .review import OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus, Signoff, SignoffOutcome
 from .types import UTCDateTime, utcnow
 
@@ -16,6 +16,6 @@ __all__ = [
     "ACTIVE_STATES", "AnswerDecision", "Article", "Assessment", "AssessmentKind", "AuditEvent", "BackgroundJob", "CalendarOverride", "CalendarYear", "Comment", "CommentAnswer",
     "CommentChannel", "Consultation", "ConsultationExtension", "Department", "DayKind", "DepartmentKind", "Document",
     "DocumentVersion", "JobKind", "JobState", "MeetingDecision", "Notification", "OpinionResponse", "ReviewOrgan", "ReviewRound",
-    "Role", "RoundStatus", "Signoff", "SignoffOutcome", "UTCDateTime", "User", "UserRole",
+    "Role", "RoundStatus", "Signoff", "SignoffOutcome", "Subscription", "UTCDateTime", "User", "UserRole",
     "VersionKind", "utcnow",
 ]

@@ -124,8 +124,11 @@ def tick(now: datetime | None = None) -> dict[str, int]:
                 people = [(f"user-{u.id}", u.email) for u in _staff(document, list(state.deadline.roles))]
                 reminded += _notify("legality_due_soon", document, people, _texts("legality_due_soon", document),
                                     document.stage_entered_at)
+    from .subscriptions import announce_open_consultations
+
+    announced = announce_open_consultations(now)
     db.session.commit()
-    return {"settled": settled, "reminded": reminded}
+    return {"settled": settled, "reminded": reminded, "announced": announced}
 
 
 def _stages_with_automatic_steps() -> set[str]:

@@ -11,9 +11,9 @@ from wtforms import SelectChoice
 from ..errors import DomainError
 from ..extensions import db
 from ..feedback import build_feedback, summary_line
-from ..forms import CommentForm, ReceiptForm
-from ..models import Document, JobKind, utcnow
-from ..services import consultations, jobs, publication
+from ..forms import CommentForm, NoteForm, ReceiptForm, SubscribeForm
+from ..models import Department, Document, JobKind, Subscription, utcnow
+from ..services import consultations, jobs, publication, subscriptions
 from ..services.publication import is_published
 
 bp = Blueprint("public", __name__)
@@ -114,3 +114,37 @@ def feedback_pdf(document_id: int):
         abort(404)
     return send_file(job.file_path, mimetype="application/pdf",
                      download_name=f"意见采纳情况反馈-{document.id}.pdf")
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+def subscribe():
+    """Ask to be told of new consultations (all, or one department's); confirmed by a mailed link."""
+    form = SubscribeForm()
+    departments = db.session.scalars(select(Department).where(Department.kind == "drafting").order_by(Department.id))
+    form.department.choices = [SelectChoice(0, _("All departments"))] + [SelectChoice(d.id, d.name) for d in departments]
+    if form.validate_on_submit():
+        subscriptions.subscribe(form.email.data, form.department.data or None)
+        db.session.commit()
+        return render_template("public/subscription.html", state="requested")
+    return render_template("public/subscribe.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.get("/subscribe/confirm/<token>")
+def confirm_subscription(token: str):
+    subscription = subscriptions.confirm(token)
+    db.session.commit()
+    return render_template("public/subscription.html", state="confirmed", subscription=subscription)
+
+
+@bp.route("/subscribe/end/<token>", methods=["GET", "POST"])
+def end_subscription(token: str):
+    """A page with one button: mail scanners that open links do not end anyone's subscription."""
+    form = NoteForm()
+    if request.method == "POST" and form.validate_on_submit():
+        subscriptions.end(token)
+        db.session.commit()
+        return render_template("public/subscription.html", state="ended")
+    subscription = db.session.scalars(select(Subscription).where(Subscription.token == token)).first()
+    if subscription is None:
+        abort(404)
+    return render_template("public/subscription.html", state="end", form=form, token=token)

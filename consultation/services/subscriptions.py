@@ -1,0 +1,107 @@
+"""Subscriptions to new consultations (seed item 十八): subscribe, confirm by link, end by link.
+
+Nobody is mailed about consultations before confirming the address; every announcement carries the link
+that ends the subscription. The answer to a subscription request is the same whether the address was
+known or not, so that the form tells nobody who subscribes.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from .. import audit
+from ..errors import InvalidInput, NotFound
+from ..extensions import db
+from ..models import Consultation, Department, Notification, Subscription, utcnow
+from . import jobs
+
+
+def _link(path: str) -> str:
+    return current_app.config["SITE_URL"].rstrip("/") + path
+
+
+def _mail(key: str, event: str, recipient: str, subject: str, body: str, document_id: int | None = None) -> bool:
+    if db.session.scalar(select(Notification.id).where(Notification.key == key)) is not None:
+        return False
+    notification = Notification(key=key, event=event, document_id=document_id, recipient=recipient,
+                                subject=subject, body=body)
+    db.session.add(notification)
+    db.session.flush()
+    jobs.request_mail(notification)
+    return True
+
+
+def subscribe(email: str, department_id: int | None) -> Subscription:
+    """Record the request and mail the confirmation link; nothing is announced before it is confirmed."""
+    email = email.strip()
+    if department_id is not None and db.session.get(Department, department_id) is None:
+        raise InvalidInput(_("Choose a department from the list."))
+    subscription = Subscription(email=email, department_id=department_id, token=secrets.token_urlsafe(32))
+    db.session.add(subscription)
+    db.session.flush()
+    scope = subscription.department.name if subscription.department else "全部部门"
+    _mail(f"subscribe:{subscription.id}", "subscription_confirm", email, "【请确认订阅】新的公开征求意见通知",
+          f"您（或他人使用您的邮箱）申请订阅{scope}新的公开征求意见通知。\n"
+          f"确认订阅请打开：{_link(f'/subscribe/confirm/{subscription.token}')}\n"
+          f"如非本人操作，请忽略本邮件，不会再收到通知。\n")
+    audit.record("subscription_requested", actor=None, actor_label="public",
+                 payload={"subscription_id": subscription.id, "department_id": department_id})
+    return subscription
+
+
+def _by_token(token: str) -> Subscription:
+    subscription = db.session.scalars(select(Subscription).where(Subscription.token == token)).first()
+    if subscription is None:
+        raise NotFound(_("This link is not valid."))
+    return subscription
+
+
+def confirm(token: str) -> Subscription:
+    subscription = _by_token(token)
+    if subscription.confirmed_at is None:
+        subscription.confirmed_at = utcnow()
+        audit.record("subscription_confirmed", actor=None, actor_label="public",
+                     payload={"subscription_id": subscription.id})
+    return subscription
+
+
+def end(token: str) -> Subscription:
+    subscription = _by_token(token)
+    if subscription.ended_at is None:
+        subscription.ended_at = utcnow()
+        audit.record("subscription_ended", actor=None, actor_label="public",
+                     payload={"subscription_id": subscription.id})
+    return subscription
+
+
+def announce_open_consultations(now=None) -> int:
+    """Tell the confirmed subscribers of each consultation that has opened; once per subscriber."""
+    now = now or utcnow()
+    sent = 0
+    opened = db.session.scalars(select(Consultation).where(Consultation.opens_at <= now, Consultation.closes_at > now))
+    for consultation in opened:
+        document = consultation.document
+        subscribers = db.session.scalars(select(Subscription).where(
+            Subscription.confirmed_at.is_not(None), Subscription.ended_at.is_(None),
+            or_(Subscription.department_id.is_(None), Subscription.department_id == document.department_id),
+        ))
+        for subscription in subscribers:
+            sent += _mail(
+                f"new_consultation:{consultation.id}:sub-{subscription.id}", "new_consultation", subscription.email,
+                f"【公开征求意见】{document.title}",
+                f"{document.department.name}就《{document.title}》公开征求意见，"
+                f"截止时间为{consultation.closes_at.astimezone(_shanghai()).strftime('%Y-%m-%d %H:%M')}（北京时间）。\n"
+                f"阅读草案并提出意见：{_link(f'/consultations/{consultation.id}')}\n\n"
+                f"退订：{_link(f'/subscribe/end/{subscription.token}')}\n",
+                document.id,
+            )
+    return sent
+
+
+def _shanghai():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Shanghai")
