@@ -32,6 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .workflow import engine
 
     extensions.db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            extensions.sqlite_for_several_processes(extensions.db.engine)
     from .models.types import render_item
 
     extensions.migrate.init_app(

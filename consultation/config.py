@@ -46,6 +46,7 @@ class DefaultConfig:
     JOB_HEARTBEAT_SECONDS = 5  # a running job writes its heartbeat this often
     JOB_STALE_SECONDS = 60  # a running job silent this long lost its worker (killed): it is queued again
     WORKER_SWEEP_SECONDS = 15  # how often a worker looks at the outbox and for jobs of dead workers
+    OUTBOX_REQUEST_SWEEP_SECONDS = 30  # how often a web process looks at the outbox after a request
     PASSWORD_HASH_METHOD = "scrypt"
 
 

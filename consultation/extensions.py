@@ -21,3 +21,17 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def sqlite_for_several_processes(engine) -> None:
+    """The laptop default runs the web server and a worker on one SQLite file: write-ahead logging lets
+    readers go on while one writes, and a writer waits up to 30 s for the lock instead of failing."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()

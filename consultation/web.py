@@ -122,8 +122,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _dispatch_jobs(response: Response) -> Response:
-        # The transaction has committed: now put what it asked for on the queue.
+        # The transaction has committed: now put what it asked for on the queue, and now and then
+        # whatever an earlier request left in the outbox while Redis was away.
         jobs.dispatch_committed()
+        jobs.dispatch_pending_now_and_then()
         return response
 
     @app.get("/lang/<code>")

@@ -119,6 +119,18 @@ def in_deliberation(city, **kw) -> Document:
     return doc
 
 
+def adopt(doc: Document, city, prefix: str = "华政办发") -> Document:
+    """Take a document whose comments are answered through review and the meeting: ready to publish."""
+    drafting.revise_draft(doc, city["drafter"], body=REVISED, explanation=EXPLANATION)
+    review.submit_for_review(doc, city["drafter"])
+    review.send_to_joint_review(doc, city["head"])
+    review.approve(doc, city["govoffice"], ReviewOrgan.GOVERNMENT_OFFICE, "同意。")
+    review.approve(doc, city["justice"], ReviewOrgan.JUSTICE, "合法。")
+    publication.record_adoption(doc, city["govoffice"], decision="adopted", decision_date=date.today(), prefix=prefix)
+    db.session.commit()
+    return doc
+
+
 def in_publication(city, prefix: str = "华政办发", **kw) -> Document:
     doc = in_deliberation(city, **kw)
     publication.record_adoption(doc, city["govoffice"], decision="adopted", decision_date=date.today(), prefix=prefix)

@@ -230,16 +230,16 @@ def test_a_job_that_fails_twice_succeeds_on_its_third_attempt(app, city, tmp_pat
     db.session.commit()  # left in the outbox: the worker enqueues it, with its retry settings
     worker_process(PDF_DIR=str(blocked / "pdf"), RQ_RETRIES=3, RQ_RETRY_INTERVALS=[3])
     wait_for(lambda: (j := fresh(job_id)).attempts >= 2 and j.state == JobState.RETRYING.value, 90,
-             "the second failed attempt")
+             "the second failed attempt", logs=tmp_path)
     assert "FileExistsError" in fresh(job_id).error or "NotADirectoryError" in fresh(job_id).error
     blocked.unlink()  # the disk problem is fixed before the third attempt
-    wait_for(lambda: fresh(job_id).state == JobState.DONE.value, 90, "the third attempt")
+    wait_for(lambda: fresh(job_id).state == JobState.DONE.value, 90, "the third attempt", logs=tmp_path)
     done = fresh(job_id)
     assert done.attempts == 3 and done.error is None and Path(done.file_path).exists()
     assert Path(done.file_path).is_relative_to(blocked / "pdf")
 
 
-def test_a_worker_killed_mid_job_leaves_it_to_another_worker_which_completes_it(app, city, worker_process):
+def test_a_worker_killed_mid_job_leaves_it_to_another_worker_which_completes_it(app, city, worker_process, tmp_path):
     doc = factories.in_consultation(city, opens_at=factories.utcnow() - factories.timedelta(days=50))
     consultation = consultations.consultation_of(doc)
     db.session.add_all(Comment(consultation_id=consultation.id, receipt_number=f"KILL{i:08d}",
@@ -251,13 +251,14 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_worker_which_completes_it(
     jobs.dispatch_committed()
     first = worker_process()
     wait_for(lambda: (j := fresh(job_id)).state == JobState.RUNNING.value and j.progress >= 30, 90,
-             "the first worker to be rendering")
+             "the first worker to be rendering", logs=tmp_path)
     horses = process_tree(first.pid)
     assert len(horses) >= 2, "the job runs in a work-horse process"
     kill_tree(first)  # the machine is lost mid-job: worker and work-horse alike, with SIGKILL
     assert fresh(job_id).state == JobState.RUNNING.value  # nobody told the database
     worker_process()
-    wait_for(lambda: fresh(job_id).state == JobState.DONE.value, 120, "the second worker to finish the job")
+    wait_for(lambda: fresh(job_id).state == JobState.DONE.value, 120, "the second worker to finish the job",
+             logs=tmp_path)
     done = fresh(job_id)
     assert done.attempts == 2 and Path(done.file_path).exists()
     text, _reader = pdf_text(done)
@@ -311,7 +312,6 @@ def test_redis_stopped_while_comments_arrive_and_feedback_is_published_loses_not
 
     from consultation import create_app
     from consultation.models import Document
-    from consultation.services import publication
 
     from .conftest import Browser
 
@@ -338,14 +338,7 @@ def test_redis_stopped_while_comments_arrive_and_feedback_is_published_loses_not
         factories.engine.settle(doc)
         db.session.commit()
         factories.answer_all(doc, city["drafter"])
-        drafting.revise_draft(doc, city["drafter"], body=factories.REVISED, explanation="说明")
-        review.submit_for_review(doc, city["drafter"])
-        review.send_to_joint_review(doc, city["head"])
-        review.approve(doc, city["govoffice"], ReviewOrgan.GOVERNMENT_OFFICE)
-        review.approve(doc, city["justice"], ReviewOrgan.JUSTICE)
-        publication.record_adoption(doc, city["govoffice"], decision="adopted",
-                                    decision_date=factories.date.today(), prefix="华政办发")
-        db.session.commit()
+        factories.adopt(doc, city)
         gov = Browser(site.test_client()).login("govoffice")
         r = gov.post(f"/staff/documents/{doc_id}/publish", {
             "final_text": factories.REVISED, "policy_interpretation": "",

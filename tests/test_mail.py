@@ -106,22 +106,14 @@ def test_reviewers_hear_of_a_submission_and_the_drafter_of_a_return(app, address
 
 
 def test_commenters_who_left_an_address_hear_that_the_feedback_is_published(app, addressed, smtp):
-    from consultation.services import drafting, publication
+    from consultation.services import publication
 
     doc = factories.in_consultation(addressed, opens_at=utcnow() - factories.timedelta(days=50))
     receipt = factories.comment(doc, body="建议一。", email="citizen.one@example.net").receipt_number
     factories.comment(doc, body="建议二。")  # no address: nobody to tell
     factories.engine.settle(doc)
     factories.answer_all(doc, addressed["drafter"])
-    drafting.revise_draft(doc, addressed["drafter"], body=factories.REVISED, explanation="说明")
-    review.submit_for_review(doc, addressed["drafter"])
-    review.send_to_joint_review(doc, addressed["head"])
-    review.approve(doc, addressed["govoffice"], ReviewOrgan.GOVERNMENT_OFFICE)
-    review.approve(doc, addressed["justice"], ReviewOrgan.JUSTICE)
-    publication.record_adoption(doc, addressed["govoffice"], decision="adopted",
-                                decision_date=factories.date.today(), prefix="华政办发")
-    doc_id = doc.id
-    db.session.commit()
+    doc_id = factories.adopt(doc, addressed).id
     _run_worker(app)
     assert not smtp.to("citizen.one@example.net")  # nothing before the feedback is published
     doc = db.session.get(factories.Document, doc_id)

@@ -39,3 +39,17 @@ def test_publishing_while_redis_is_down_succeeds_and_the_job_goes_out_later(app,
     db.session.expire_all()
     assert db.session.get(BackgroundJob, job.id).enqueued_at is not None
     assert jobs.dispatch_pending() == 0
+
+
+def test_the_next_request_empties_the_outbox_once_redis_is_back(app, app_without_redis, city, monkeypatch):
+    doc = factories.in_publication(city)
+    gov = Browser(app_without_redis.test_client()).login("govoffice")
+    gov.post(f"/staff/documents/{doc.id}/publish", {"final_text": factories.REVISED, "policy_interpretation": "",
+                                                   "effective_date": str(factories.utcnow().date()),
+                                                   "validity_years": "5"})
+    waiting = db.session.scalars(db.select(BackgroundJob.id).where(BackgroundJob.enqueued_at.is_(None))).all()
+    assert waiting
+    monkeypatch.setitem(app.config, "OUTBOX_REQUEST_SWEEP_SECONDS", 0)
+    assert Browser(app.test_client()).get("/").status_code == 200  # any page, by anyone, with Redis back
+    db.session.expire_all()
+    assert all(db.session.get(BackgroundJob, i).enqueued_at is not None for i in waiting)

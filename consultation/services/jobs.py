@@ -132,6 +132,22 @@ def dispatch_committed() -> int:
     return _dispatch(ids) if ids else 0
 
 
+_last_request_sweep = 0.0
+
+
+def dispatch_pending_now_and_then() -> int:
+    """From a web request: at most every OUTBOX_REQUEST_SWEEP_SECONDS per process, empty the outbox, so
+    that requests made while Redis was away go out with the next request even when no worker sweeps."""
+    import time
+
+    global _last_request_sweep
+    now = time.monotonic()
+    if now - _last_request_sweep < current_app.config["OUTBOX_REQUEST_SWEEP_SECONDS"]:
+        return 0
+    _last_request_sweep = now
+    return dispatch_pending()
+
+
 def dispatch_pending() -> int:
     """Enqueue every job request still in the outbox (Redis was away when it was made)."""
     ids = list(db.session.scalars(

@@ -63,22 +63,24 @@ def _texts(event: str, document: Document) -> tuple[str, str]:
     raise KeyError(event)
 
 
+def mail_once(key: str, event: str, recipient: str, subject: str, body: str, document_id: int | None = None) -> bool:
+    """Queue one mail unless a notification with this key exists; return whether one was queued."""
+    if db.session.scalar(select(Notification.id).where(Notification.key == key[:200])) is not None:
+        return False
+    notification = Notification(key=key[:200], event=event, document_id=document_id, recipient=recipient,
+                                subject=subject, body=body)
+    db.session.add(notification)
+    db.session.flush()
+    jobs.request_mail(notification)
+    return True
+
+
 def _notify(event: str, document: Document, recipients: list[tuple[str, str]], texts: tuple[str, str],
             moment: datetime) -> int:
-    """Create one notification per (recipient key, address) unless it exists; queue its mail."""
+    """One notification per (recipient key, address) and moment of the event."""
     subject, body = texts
-    made = 0
-    for who, address in recipients:
-        key = f"{event}:{document.id}:{moment.isoformat()}:{who}"[:200]
-        if db.session.scalar(select(Notification.id).where(Notification.key == key)) is not None:
-            continue
-        with db.session.begin_nested():
-            notification = Notification(key=key, event=event, document_id=document.id, recipient=address,
-                                        subject=subject, body=body)
-            db.session.add(notification)
-        jobs.request_mail(notification)
-        made += 1
-    return made
+    return sum(mail_once(f"{event}:{document.id}:{moment.isoformat()}:{who}", event, address, subject, body,
+                         document.id) for who, address in recipients)
 
 
 def on_transition(document: Document, transition: str) -> int:

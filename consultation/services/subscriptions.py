@@ -15,23 +15,12 @@ from sqlalchemy import or_, select
 from .. import audit
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import Consultation, Department, Notification, Subscription, utcnow
-from . import jobs
+from ..models import Consultation, Department, Subscription, utcnow
+from .notifications import mail_once
 
 
 def _link(path: str) -> str:
     return current_app.config["SITE_URL"].rstrip("/") + path
-
-
-def _mail(key: str, event: str, recipient: str, subject: str, body: str, document_id: int | None = None) -> bool:
-    if db.session.scalar(select(Notification.id).where(Notification.key == key)) is not None:
-        return False
-    notification = Notification(key=key, event=event, document_id=document_id, recipient=recipient,
-                                subject=subject, body=body)
-    db.session.add(notification)
-    db.session.flush()
-    jobs.request_mail(notification)
-    return True
 
 
 def subscribe(email: str, department_id: int | None) -> Subscription:
@@ -43,7 +32,7 @@ def subscribe(email: str, department_id: int | None) -> Subscription:
     db.session.add(subscription)
     db.session.flush()
     scope = subscription.department.name if subscription.department else "全部部门"
-    _mail(f"subscribe:{subscription.id}", "subscription_confirm", email, "【请确认订阅】新的公开征求意见通知",
+    mail_once(f"subscribe:{subscription.id}", "subscription_confirm", email, "【请确认订阅】新的公开征求意见通知",
           f"您（或他人使用您的邮箱）申请订阅{scope}新的公开征求意见通知。\n"
           f"确认订阅请打开：{_link(f'/subscribe/confirm/{subscription.token}')}\n"
           f"如非本人操作，请忽略本邮件，不会再收到通知。\n")
@@ -89,7 +78,7 @@ def announce_open_consultations(now=None) -> int:
             or_(Subscription.department_id.is_(None), Subscription.department_id == document.department_id),
         ))
         for subscription in subscribers:
-            sent += _mail(
+            sent += mail_once(
                 f"new_consultation:{consultation.id}:sub-{subscription.id}", "new_consultation", subscription.email,
                 f"【公开征求意见】{document.title}",
                 f"{document.department.name}就《{document.title}》公开征求意见，"
