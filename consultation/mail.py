@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import smtplib
 import tempfile
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -34,6 +35,7 @@ def deliver(message: EmailMessage) -> str:
         return f"smtp {config['MAIL_SERVER']}:{config['MAIL_PORT']}"
     folder = Path(config["MAIL_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".eml", delete=False) as fh:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=f"{stamp}-", suffix=".eml", delete=False) as fh:
         fh.write(bytes(message))
     return fh.name

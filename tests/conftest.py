@@ -60,6 +60,7 @@ def app(tmp_path_factory) -> Flask:
         "REDIS_URL": redis_url,
         "EMBEDDED_REDIS_FILE": str(instance / "redis.rdb"),
         "PDF_DIR": str(instance / "pdf"),
+        "MAIL_DIR": str(instance / "mail"),
         "RQ_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:6]}-",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production keeps scrypt
     })

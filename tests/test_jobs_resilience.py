@@ -165,7 +165,7 @@ def worker_process(app, tmp_path):
     def start(**overrides) -> subprocess.Popen:
         config = {k: v for k, v in app.config.items() if k in (
             "TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "REDIS_URL",
-            "EMBEDDED_REDIS_FILE", "PDF_DIR", "RQ_QUEUE_PREFIX", "PASSWORD_HASH_METHOD")}
+            "EMBEDDED_REDIS_FILE", "PDF_DIR", "MAIL_DIR", "RQ_QUEUE_PREFIX", "PASSWORD_HASH_METHOD")}
         config.update({"WORKER_SWEEP_SECONDS": 1, "JOB_HEARTBEAT_SECONDS": 1, "JOB_STALE_SECONDS": 4}, **overrides)
         log = open(tmp_path / f"worker-{len(started)}.log", "w")
         process = subprocess.Popen(
