@@ -5,6 +5,8 @@ commenter; a masked name where the commenter agreed.
 """
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -59,6 +61,29 @@ class Feedback:
     groups: list[ArticleGroup]
     final_articles: list[FinalArticle]
     policy_interpretation: str | None
+
+
+CSV_HEADER = ("序号", "条款", "意见建议", "意见人", "采纳情况", "理由")
+
+
+def feedback_csv(feedback: Feedback) -> bytes:
+    """The feedback table as CSV, UTF-8 with a BOM so that Excel opens the Chinese correctly.
+
+    Only what the feedback page shows: a masked name where the commenter agreed, nothing else personal.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for group in feedback.groups:
+        for c in group.comments:
+            writer.writerow([c.number, group.label, _cell(c.body), c.masked_name or "", c.decision_label,
+                             _cell(c.reason)])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _cell(text: str) -> str:
+    """Keep a spreadsheet from running a comment as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def summary_line(counts: AnswerCounts) -> str:

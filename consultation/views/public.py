@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -148,3 +150,24 @@ def end_subscription(token: str):
     if subscription is None:
         abort(404)
     return render_template("public/subscription.html", state="end", form=form, token=token)
+
+
+@bp.get("/feedback/<int:document_id>/feedback.csv")
+def feedback_csv(document_id: int):
+    """The feedback table for a spreadsheet: UTF-8 with BOM, the same columns as the page."""
+    from ..feedback import feedback_csv as as_csv
+
+    document = _published_document(document_id)
+    response = Response(as_csv(build_feedback(document)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=feedback-{document.id}.csv; filename*=UTF-8''"
+        f"{quote(f'意见采纳情况反馈-{document.id}.csv')}"
+    )
+    return response
+
+
+@bp.get("/feed.atom")
+def atom_feed():
+    from ..feeds import atom
+
+    return Response(atom(), mimetype="application/atom+xml")

@@ -1,0 +1,61 @@
+"""The Atom feed of the public site: consultations once they open, feedback once it is published."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from feedgen.feed import FeedGenerator
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Consultation, Document, utcnow
+
+LIMIT = 50
+
+
+def atom(now: datetime | None = None) -> bytes:
+    """Build the feed; nothing appears before its time, and no commenter's data at all."""
+    now = now or utcnow()
+    feed = FeedGenerator()
+    feed.id(url_for("public.index", _external=True))
+    feed.title(current_app.config["SITE_NAME"])
+    feed.subtitle("公开征求意见与意见采纳情况反馈")
+    feed.link(href=url_for("public.atom_feed", _external=True), rel="self")
+    feed.link(href=url_for("public.index", _external=True), rel="alternate")
+    feed.language("zh-CN")
+    entries: list[tuple[datetime, str, str, str, str]] = []
+    opened = db.session.scalars(select(Consultation).where(Consultation.opens_at <= now)
+                                .order_by(Consultation.opens_at.desc()).limit(LIMIT))
+    for c in opened:
+        entries.append((c.opens_at, f"consultation-{c.id}", f"【征求意见】{c.document.title}",
+                        url_for("public.consultation", consultation_id=c.id, _external=True),
+                        f"{c.document.department.name}公开征求意见，截止时间 "
+                        f"{c.closes_at.astimezone(_shanghai()).strftime('%Y-%m-%d %H:%M')}（北京时间）。"))
+    published = db.session.scalars(select(Document).where(Document.published_at.is_not(None),
+                                                          Document.published_at <= now)
+                                   .order_by(Document.published_at.desc()).limit(LIMIT))
+    for d in published:
+        entries.append((d.published_at, f"feedback-{d.id}", f"【意见采纳情况反馈】{d.title}",
+                        url_for("public.feedback", document_id=d.id, _external=True),
+                        f"{d.document_number or ''} {d.department.name}公布正式文本及意见采纳情况。".strip()))
+    entries.sort(key=lambda e: e[0])
+    for when, key, title, link, summary in entries[-LIMIT:]:
+        entry = feed.add_entry()  # feedgen prepends: the newest ends up first
+        entry.id(f"tag:{_host()},2026:{key}")
+        entry.title(title)
+        entry.link(href=link)
+        entry.updated(when)
+        entry.published(when)
+        entry.summary(summary)
+    feed.updated(entries[-1][0] if entries else now)
+    return feed.atom_str(pretty=True)
+
+
+def _host() -> str:
+    return url_for("public.index", _external=True).split("/")[2].split(":")[0]
+
+
+def _shanghai():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Shanghai")
