@@ -20,7 +20,6 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SITE_NAME = "华城市规范性文件公开征求意见平台"
     # Issuing organs and the prefix of their document numbers (发文字号), e.g. 华政办发〔2026〕7号.
@@ -40,6 +39,9 @@ class DefaultConfig:
     MAIL_DIR: str | None = None
     SITE_URL = "http://127.0.0.1:5000"  # the links in mails
     COMMENT_MAX_LENGTH = 5000
+    COMMENT_MIN_SECONDS = 3  # a comment form posted sooner after it was served is taken for a bot
+    # A long comment can take an afternoon to write: the form's token must outlive the default hour.
+    WTF_CSRF_TIME_LIMIT = 24 * 3600
     RQ_JOB_TIMEOUT = 600  # seconds; RQ ends a job that runs longer
     RQ_RETRIES = 3
     RQ_RETRY_INTERVALS: list[int] = [10, 60, 300]  # seconds before the 2nd, 3rd and 4th attempt

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, IntegerField, PasswordField, RadioField, SelectField,
+    BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
     SelectChoice, StringField, SubmitField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
@@ -95,6 +95,9 @@ class CommentForm(FlaskForm):
         Optional(), Length(max=40), Regexp(r"^[0-9+\-() ]+$", message=_l("Use digits only for the telephone number."))])
     email = StringField(_l("Email (optional)"), validators=[Optional(), Length(max=200), Email(_l("This email address is not valid."))])
     show_masked_name = BooleanField(_l("Show my name in masked form (for example 张*祥) next to my comment in the published feedback"))
+    # Against simple bots (consultation/antibot.py): a field people never see, and when the form was served.
+    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+    started = HiddenField()
     submit = SubmitField(_l("Submit comment"))
 
 

@@ -63,6 +63,7 @@ def app(tmp_path_factory) -> Flask:
         "MAIL_DIR": str(instance / "mail"),
         "RQ_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:6]}-",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production keeps scrypt
+        "COMMENT_MIN_SECONDS": 0,  # the browser tests post at once; tests/test_antibot.py checks the delay
     })
     with app.app_context():
         upgrade()  # the schema comes from the migrations, as in production
@@ -100,6 +101,7 @@ class Browser:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
         self._token: str | None = None
+        self._hidden: dict[str, str] = {}
 
     def _request(self, method: str, url: str, **kw):
         # A fresh app context per request, as in a real server: the test's own context (its g and
@@ -111,6 +113,9 @@ class Browser:
         response = self._request("get", url, **kw)
         if match := re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', response.data):
             self._token = (match.group(1) or match.group(2)).decode()
+        # Other hidden fields a browser sends back as they are (the comment form's time stamp).
+        self._hidden = {m.group(1).decode(): m.group(2).decode() for m in re.finditer(
+            rb'<input id="(started)" name="started" type="hidden" value="([^"]*)"', response.data)}
         return response
 
     def post(self, url: str, data: dict | None = None, *, form_page: str | None = None, **kw):
@@ -118,6 +123,8 @@ class Browser:
         self.get(form_page or url)
         data = dict(data or {})
         data.setdefault("csrf_token", self._token)
+        for name, value in self._hidden.items():
+            data.setdefault(name, value)
         return self._request("post", url, data=data, **kw)
 
     def login(self, username: str, password: str = PASSWORD):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from .. import antibot
 from ..errors import DomainError
 from ..extensions import db
 from ..feedback import build_feedback, summary_line
@@ -51,7 +52,10 @@ def consultation(consultation_id: int):
     form = _comment_form(item)
     if request.method == "GET" and request.args.get("article", type=int):
         form.article_id.data = request.args.get("article", type=int)
-    if form.validate_on_submit():
+    refused = None
+    if form.validate_on_submit() and (refused := antibot.refusal(form.started.data, form.website.data)):
+        flash(refused, "error")
+    elif form.validate_on_submit():
         try:
             comment = consultations.submit_comment(
                 item, body=form.body.data, article_id=form.article_id.data or None,
@@ -65,9 +69,10 @@ def consultation(consultation_id: int):
         else:
             session["last_receipt"] = comment.receipt_number
             return redirect(url_for("public.thanks", consultation_id=item.id))
+    form.started.data = antibot.issue()  # a fresh stamp each time the form is shown
     return render_template("public/consultation.html", consultation=item, form=form, now=now,
                            is_open=item.is_open(now), article_counts=consultations.comments_per_article(item)), \
-        (400 if form.errors else 200)
+        (400 if form.errors or refused else 200)
 
 
 @bp.get("/consultations/<int:consultation_id>/thanks")
