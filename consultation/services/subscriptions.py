@@ -48,22 +48,21 @@ def _by_token(token: str) -> Subscription:
     return subscription
 
 
-def confirm(token: str) -> Subscription:
+def _stamp(token: str, column: str, action: str) -> Subscription:
+    """Set the subscription's time stamp once (a link opened twice changes nothing) and log it."""
     subscription = _by_token(token)
-    if subscription.confirmed_at is None:
-        subscription.confirmed_at = utcnow()
-        audit.record("subscription_confirmed", actor=None, actor_label="public",
-                     payload={"subscription_id": subscription.id})
+    if getattr(subscription, column) is None:
+        setattr(subscription, column, utcnow())
+        audit.record(action, actor=None, actor_label="public", payload={"subscription_id": subscription.id})
     return subscription
+
+
+def confirm(token: str) -> Subscription:
+    return _stamp(token, "confirmed_at", "subscription_confirmed")
 
 
 def end(token: str) -> Subscription:
-    subscription = _by_token(token)
-    if subscription.ended_at is None:
-        subscription.ended_at = utcnow()
-        audit.record("subscription_ended", actor=None, actor_label="public",
-                     payload={"subscription_id": subscription.id})
-    return subscription
+    return _stamp(token, "ended_at", "subscription_ended")
 
 
 def announce_open_consultations(now=None) -> int:
