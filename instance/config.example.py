@@ -1,7 +1,25 @@
-# Copy to instance/config.py and adjust. Environment variables DATABASE_URL, REDIS_URL and
-# SECRET_KEY override what is set here.
+# Copy to instance/config.py and adjust. Environment variables DATABASE_URL, REDIS_URL, SECRET_KEY,
+# MAIL_SERVER, MAIL_PORT and SITE_URL override what is set here.
 # DATABASE_URL = "postgresql+psycopg://consultation@127.0.0.1:5432/consultation"
 # REDIS_URL = "redis://127.0.0.1:6379/0"
 # SITE_NAME = "华城市规范性文件公开征求意见平台"
+# SITE_URL = "https://zqyj.huacheng.gov.cn"          # the links in notification mails
 # ISSUING_ORGANS = {"华政发": "华城市人民政府", "华政办发": "华城市人民政府办公室"}
 # PDF_DIR = "/var/lib/consultation/pdf"
+#
+# Mail: without MAIL_SERVER, notifications are written as .eml files under MAIL_DIR (instance/mail/).
+# MAIL_SERVER = "smtp.huacheng.gov.cn"
+# MAIL_PORT = 587
+# MAIL_USE_STARTTLS = True
+# MAIL_USERNAME = "zqyj"
+# MAIL_PASSWORD = "..."
+# MAIL_SENDER = "华城市规范性文件公开征求意见平台 <noreply@huacheng.gov.cn>"
+#
+# Background jobs (seconds): retries and their pauses, the job timeout, the heartbeat and when a silent
+# job is taken for lost, how often each worker sweeps the outbox and the clock.
+# RQ_RETRIES = 3
+# RQ_RETRY_INTERVALS = [10, 60, 300]
+# RQ_JOB_TIMEOUT = 600
+# JOB_HEARTBEAT_SECONDS = 5
+# JOB_STALE_SECONDS = 60
+# WORKER_SWEEP_SECONDS = 15
