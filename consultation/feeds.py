@@ -8,6 +8,7 @@ from flask import current_app, url_for
 from sqlalchemy import select
 
 from .extensions import db
+from .i18n import local_time
 from .models import Consultation, Document, utcnow
 
 LIMIT = 50
@@ -30,7 +31,7 @@ def atom(now: datetime | None = None) -> bytes:
         entries.append((c.opens_at, f"consultation-{c.id}", f"【征求意见】{c.document.title}",
                         url_for("public.consultation", consultation_id=c.id, _external=True),
                         f"{c.document.department.name}公开征求意见，截止时间 "
-                        f"{c.closes_at.astimezone(_shanghai()).strftime('%Y-%m-%d %H:%M')}（北京时间）。"))
+                        f"{local_time(c.closes_at)}（北京时间）。"))
     published = db.session.scalars(select(Document).where(Document.published_at.is_not(None),
                                                           Document.published_at <= now)
                                    .order_by(Document.published_at.desc()).limit(LIMIT))
@@ -54,8 +55,3 @@ def atom(now: datetime | None = None) -> bytes:
 def _host() -> str:
     return url_for("public.index", _external=True).split("/")[2].split(":")[0]
 
-
-def _shanghai():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Shanghai")

@@ -39,12 +39,13 @@ def _staff(document: Document, who: list[str]) -> list[User]:
     return list(found.values())
 
 
-def _link(path: str) -> str:
+def link(path: str) -> str:
+    """An absolute link for a mail (SITE_URL + path)."""
     return current_app.config["SITE_URL"].rstrip("/") + path
 
 
 def _texts(event: str, document: Document) -> tuple[str, str]:
-    staff_page = _link(f"/staff/documents/{document.id}")
+    staff_page = link(f"/staff/documents/{document.id}")
     if event == "consultation_closed":
         count = db.session.scalar(select(db.func.count(Comment.id)).join(Consultation)
                                   .where(Consultation.document_id == document.id)) or 0
@@ -96,14 +97,14 @@ def on_transition(document: Document, transition: str) -> int:
 
 def _feedback_published(document: Document) -> int:
     """Each commenter who left an email address hears that the answers are published."""
-    feedback = _link(f"/feedback/{document.id}")
+    feedback = link(f"/feedback/{document.id}")
     rows = db.session.scalars(select(Comment).join(Consultation).where(
         Consultation.document_id == document.id, Comment.email.is_not(None)).order_by(Comment.id))
     made = 0
     for comment in rows:
         texts = (f"【意见采纳情况已公布】{document.title}",
                  f"您就《{document.title}》提出的意见（回执编号 {comment.receipt_number}）已有答复，"
-                 f"意见采纳情况已公布：{feedback}\n按回执编号查询：{_link('/receipt')}\n")
+                 f"意见采纳情况已公布：{feedback}\n按回执编号查询：{link('/receipt')}\n")
         made += _notify("feedback_published", document, [(f"comment-{comment.id}", comment.email)], texts,
                         document.published_at or utcnow())
     return made

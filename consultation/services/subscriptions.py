@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from .. import audit
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
+from ..i18n import local_time
 from ..models import Consultation, Department, Subscription, utcnow
-from .notifications import mail_once
-
-
-def _link(path: str) -> str:
-    return current_app.config["SITE_URL"].rstrip("/") + path
+from .notifications import link, mail_once
 
 
 def subscribe(email: str, department_id: int | None) -> Subscription:
@@ -34,7 +30,7 @@ def subscribe(email: str, department_id: int | None) -> Subscription:
     scope = subscription.department.name if subscription.department else "全部部门"
     mail_once(f"subscribe:{subscription.id}", "subscription_confirm", email, "【请确认订阅】新的公开征求意见通知",
           f"您（或他人使用您的邮箱）申请订阅{scope}新的公开征求意见通知。\n"
-          f"确认订阅请打开：{_link(f'/subscribe/confirm/{subscription.token}')}\n"
+          f"确认订阅请打开：{link(f'/subscribe/confirm/{subscription.token}')}\n"
           f"如非本人操作，请忽略本邮件，不会再收到通知。\n")
     audit.record("subscription_requested", actor=None, actor_label="public",
                  payload={"subscription_id": subscription.id, "department_id": department_id})
@@ -81,15 +77,10 @@ def announce_open_consultations(now=None) -> int:
                 f"new_consultation:{consultation.id}:sub-{subscription.id}", "new_consultation", subscription.email,
                 f"【公开征求意见】{document.title}",
                 f"{document.department.name}就《{document.title}》公开征求意见，"
-                f"截止时间为{consultation.closes_at.astimezone(_shanghai()).strftime('%Y-%m-%d %H:%M')}（北京时间）。\n"
-                f"阅读草案并提出意见：{_link(f'/consultations/{consultation.id}')}\n\n"
-                f"退订：{_link(f'/subscribe/end/{subscription.token}')}\n",
+                f"截止时间为{local_time(consultation.closes_at)}（北京时间）。\n"
+                f"阅读草案并提出意见：{link(f'/consultations/{consultation.id}')}\n\n"
+                f"退订：{link(f'/subscribe/end/{subscription.token}')}\n",
                 document.id,
             )
     return sent
 
-
-def _shanghai():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Shanghai")
