@@ -97,9 +97,10 @@ def _stage_name(document: Document, stage_id: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     from .services import jobs
-    from .views import admin, auth, jobs as _job_pages, public, workspace  # noqa: F401 - jobs adds routes to workspace
+    from .views import admin, auth, jobs as _job_pages, public, search, workspace  # noqa: F401 - jobs adds routes to workspace
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(search.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(workspace.bp)

@@ -3,18 +3,22 @@ from .accounts import Department, DepartmentKind, Role, User, UserRole
 from .audit import AuditEvent
 from .calendar import CalendarOverride, CalendarYear, DayKind
 from .consultations import (
-    AnswerDecision, Comment, CommentAnswer, CommentChannel, Consultation, ConsultationExtension,
+    AnswerDecision, Comment, CommentAnswer, CommentBand, CommentCampaign, CommentChannel, Consultation,
+    ConsultationExtension, HiddenReason, Moderation,
 )
 from .documents import (
-    Article, Assessment, AssessmentKind, Document, DocumentVersion, MeetingDecision, VersionKind,
+    Article, Assessment, AssessmentKind, Document, DocumentVersion, LibraryChange, LibraryEvent, MeetingDecision,
+    VersionKind,
 )
 from .jobs import ACTIVE_STATES, BackgroundJob, JobKind, JobState, Notification, Subscription
 from .review import OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus, Signoff, SignoffOutcome
+from .search import SearchEntry, SearchTerm
 from .types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE_STATES", "AnswerDecision", "Article", "Assessment", "AssessmentKind", "AuditEvent", "BackgroundJob", "CalendarOverride", "CalendarYear", "Comment", "CommentAnswer",
-    "CommentChannel", "Consultation", "ConsultationExtension", "Department", "DayKind", "DepartmentKind", "Document",
+    "CommentBand", "CommentCampaign", "CommentChannel", "HiddenReason", "LibraryChange", "LibraryEvent", "Moderation",
+    "SearchEntry", "SearchTerm", "Consultation", "ConsultationExtension", "Department", "DayKind", "DepartmentKind", "Document",
     "DocumentVersion", "JobKind", "JobState", "MeetingDecision", "Notification", "OpinionResponse", "ReviewOrgan", "ReviewRound",
     "Role", "RoundStatus", "Signoff", "SignoffOutcome", "Subscription", "UTCDateTime", "User", "UserRole",
     "VersionKind", "utcnow",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -27,6 +27,21 @@ class CommentChannel(str, enum.Enum):
     MEETING = "meeting"
 
 
+class Moderation(str, enum.Enum):
+    """Whether the public may see a comment's text: the openness office decides (审核)."""
+
+    PENDING = "pending"      # 待审核
+    PUBLISHED = "published"  # 已公开
+    HIDDEN = "hidden"        # 不予公开 (still counted, still answered)
+
+
+class HiddenReason(str, enum.Enum):
+    SPAM = "spam"                    # 广告或无意义内容
+    ABUSE = "abuse"                  # 辱骂、攻击
+    PERSONAL_DATA = "personal_data"  # 含他人个人信息
+    OFF_TOPIC = "off_topic"          # 与征求意见内容无关
+
+
 class Consultation(db.Model):
     """The pre-disclosure of one draft version: notice, window and comments."""
 
@@ -40,6 +55,11 @@ class Consultation(db.Model):
     short_period_reason: Mapped[str | None] = mapped_column(Text)
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The notice's channels for comments off the web form (征求意见公告: 联系人, 电话, 电子邮箱, 通信地址).
+    contact_person: Mapped[str | None] = mapped_column(String(60))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    postal_address: Mapped[str | None] = mapped_column(String(300))
 
     document: Mapped[Document] = relationship()
     version: Mapped[DocumentVersion] = relationship()
@@ -95,12 +115,49 @@ class Comment(db.Model):
     client_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Moderation by the openness office: the text is public only once published.
+    moderation: Mapped[str] = mapped_column(String(20), default=Moderation.PENDING.value, index=True)
+    hidden_reason: Mapped[str | None] = mapped_column(String(20))
+    moderation_note: Mapped[str | None] = mapped_column(Text)
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Identical and near-identical comments (a campaign) form a group, answered together.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("comment_campaign.id"), index=True)
 
     consultation: Mapped[Consultation] = relationship(back_populates="comments")
     article: Mapped[Article | None] = relationship()
+    campaign: Mapped[CommentCampaign | None] = relationship(
+        back_populates="members", foreign_keys=[campaign_id]
+    )
     answer: Mapped[CommentAnswer | None] = relationship(
         back_populates="comment", uselist=False, cascade="all, delete-orphan"
     )
+
+
+class CommentCampaign(db.Model):
+    """A group of identical or near-identical comments on one article (or the whole draft)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id"))
+    # The first comment of the group: its text stands for the group on the public feedback.
+    representative_id: Mapped[int] = mapped_column(ForeignKey("comment.id", use_alter=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    representative: Mapped[Comment] = relationship(foreign_keys=[representative_id], post_update=True)
+    members: Mapped[list[Comment]] = relationship(
+        back_populates="campaign", foreign_keys="Comment.campaign_id", order_by="Comment.id"
+    )
+
+
+class CommentBand(db.Model):
+    """One locality-sensitive band of a comment's MinHash: comments sharing a band are candidates."""
+
+    __table_args__ = (Index("ix_comment_band_lookup", "consultation_id", "band"),)
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[str] = mapped_column(String(40), primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
 
 
 class CommentAnswer(db.Model):

@@ -59,6 +59,10 @@ class Document(db.Model):
     effective_date: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     policy_interpretation: Mapped[str | None] = mapped_column(Text)
+    # 规范性文件库: the record the library keeps beside the number
+    signed_date: Mapped[date | None] = mapped_column(Date)  # 成文日期
+    registration_number: Mapped[str | None] = mapped_column(String(60))  # 备案登记号
+    topic: Mapped[str | None] = mapped_column(String(60), index=True)  # 主题分类
 
     department: Mapped[Department] = relationship()
     created_by: Mapped[User] = relationship()
@@ -79,6 +83,32 @@ class Document(db.Model):
     def latest_version(self, kind: VersionKind) -> DocumentVersion | None:
         matching = [v for v in self.versions if v.kind == kind.value]
         return matching[-1] if matching else None
+
+
+class LibraryChange(str, enum.Enum):
+    """A later change to a published document's standing in the library (库管理)."""
+
+    AMENDED = "amended"    # 已修改
+    REPEALED = "repealed"  # 已废止
+
+
+class LibraryEvent(db.Model):
+    """One recorded change of a document's library status, with the date it takes effect."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    change: Mapped[str] = mapped_column(String(20))
+    effective_on: Mapped[date] = mapped_column(Date)
+    # The document that amends or repeals it, when it is in the library (or its number as text).
+    by_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    by_reference: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    document: Mapped[Document] = relationship(foreign_keys=[document_id])
+    by_document: Mapped[Document | None] = relationship(foreign_keys=[by_document_id])
+    recorded_by: Mapped[User] = relationship()
 
 
 class AssessmentKind(str, enum.Enum):

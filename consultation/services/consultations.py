@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, working_days
+from .. import audit, search, working_days
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Article, Comment, CommentChannel, Consultation, ConsultationExtension, Document, User, utcnow
@@ -87,6 +87,7 @@ def open_consultation(
     db.session.add(consultation)
     db.session.flush()
     engine.perform(document, "open_consultation", user, now=now)
+    search.index_consultation(consultation)
     audit.record(
         "schedule_consultation", actor=user, document=document,
         payload={"opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat(),

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, search
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Document, JobKind, MeetingDecision, User, VersionKind, utcnow
@@ -83,6 +83,7 @@ def publish(
     document.valid_until = _add_years(effective_date, validity_years) - timedelta(days=1)
     document.published_at = now
     engine.perform(document, "publish", user, now=now)
+    search.index_document(document)
     audit.record("publish", actor=user, document=document,
                  payload={"final_version": version.seq, "sha256": version.sha256,
                           "effective_date": effective_date.isoformat(), "valid_until": document.valid_until.isoformat()})
