@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from .models import AnswerDecision, Comment, Document
+from .models import AnswerDecision, Comment, Document, HiddenReason, Moderation
 from .privacy import mask_name
 from .services.answers import AnswerCounts, comments_of, count_answers
 from .services.publication import final_version
@@ -25,6 +25,14 @@ DECISION_LABELS = {
 }
 
 
+HIDDEN_REASON_LABELS = {
+    HiddenReason.SPAM.value: _l("spam or meaningless content"),
+    HiddenReason.ABUSE.value: _l("abuse"),
+    HiddenReason.PERSONAL_DATA.value: _l("someone else's personal data"),
+    HiddenReason.OFF_TOPIC.value: _l("off-topic"),
+}
+
+
 @dataclass(frozen=True)
 class PublicComment:
     number: int
@@ -33,6 +41,8 @@ class PublicComment:
     decision_label: str
     reason: str
     masked_name: str | None
+    count: int = 1  # a campaign group: one representative text for this many comments
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,11 @@ class Feedback:
     groups: list[ArticleGroup]
     final_articles: list[FinalArticle]
     policy_interpretation: str | None
+    hidden: dict[str, int] = field(default_factory=dict)  # reason label -> how many comments were hidden
+
+    @property
+    def hidden_total(self) -> int:
+        return sum(self.hidden.values())
 
 
 CSV_HEADER = ("序号", "条款", "意见建议", "意见人", "采纳情况", "理由")
@@ -76,7 +91,8 @@ def feedback_csv(feedback: Feedback) -> bytes:
     writer.writerow(CSV_HEADER)
     for group in feedback.groups:
         for c in group.comments:
-            writer.writerow([c.number, group.label, _cell(c.body), c.masked_name or "", c.decision_label,
+            body = c.body if c.count == 1 else f"{c.body}（同类意见{c.count}条）"
+            writer.writerow([c.number, group.label, _cell(body), c.masked_name or "", c.decision_label,
                              _cell(c.reason)])
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -95,16 +111,49 @@ def summary_line(counts: AnswerCounts) -> str:
     return line
 
 
-def _public(comment: Comment, number: int) -> PublicComment:
+def _hidden_text(reason: str | None) -> str:
+    label = HIDDEN_REASON_LABELS.get(reason or "", _l("not yet moderated"))
+    return str(_l("[Not shown publicly: %(reason)s]", reason=label))
+
+
+def _public(comment: Comment, number: int, members: list[Comment] | None = None) -> PublicComment:
+    """One row: a comment, or a campaign group shown by one published text with the group's size."""
+    members = members or [comment]
+    shown = next((c for c in members if c.moderation == Moderation.PUBLISHED.value), None)
     answer = comment.answer
     return PublicComment(
         number=number,
-        body=comment.body,
+        body=shown.body if shown else _hidden_text(comment.hidden_reason),
         decision=answer.decision if answer else None,
         decision_label=str(DECISION_LABELS[answer.decision]) if answer else str(_l("Not yet answered")),
         reason=answer.reason if answer else "",
-        masked_name=mask_name(comment.name) if comment.show_masked_name else None,
+        masked_name=mask_name(shown.name) if shown and shown.show_masked_name and len(members) == 1 else None,
+        count=len(members),
+        hidden=shown is None,
     )
+
+
+def _answer_key(comment: Comment) -> tuple[str, str] | None:
+    return (comment.answer.decision, comment.answer.reason) if comment.answer else None
+
+
+def _rows(comments: list[Comment], start: int) -> list[PublicComment]:
+    """Number the comments of one article; a campaign whose members share one answer becomes one row."""
+    rows: list[PublicComment] = []
+    seen_campaigns: set[int] = set()
+    number = start
+    for c in comments:
+        members = None
+        if c.campaign is not None:
+            group = [m for m in comments if m.campaign_id == c.campaign_id]
+            if len(group) > 1 and len({_answer_key(m) for m in group}) == 1:
+                if c.campaign_id in seen_campaigns:
+                    continue
+                seen_campaigns.add(c.campaign_id)
+                members = group
+        number += 1
+        rows.append(_public(c, number, members))
+    return rows
 
 
 def build_feedback(document: Document) -> Feedback:
@@ -117,18 +166,19 @@ def build_feedback(document: Document) -> Feedback:
     number = 0
     groups: list[ArticleGroup] = []
     if general:
-        items = []
-        for c in general:
-            number += 1
-            items.append(_public(c, number))
+        items = _rows(general, number)
+        number = items[-1].number
         groups.append(ArticleGroup(str(_l("The draft as a whole")), "general", "", items))
     articles = sorted({c.article for c in comments if c.article is not None}, key=lambda a: a.seq)
     for article in articles:
-        items = []
-        for c in by_article[article.id]:
-            number += 1
-            items.append(_public(c, number))
+        items = _rows(by_article[article.id], number)
+        number = items[-1].number
         groups.append(ArticleGroup(article.label, article.anchor, article.text, items))
+    hidden: dict[str, int] = {}
+    for c in comments:
+        if c.moderation != Moderation.PUBLISHED.value:
+            label = str(HIDDEN_REASON_LABELS.get(c.hidden_reason or "", _l("not yet moderated")))
+            hidden[label] = hidden.get(label, 0) + 1
     final = final_version(document)
     return Feedback(
         document_id=document.id,
@@ -140,4 +190,5 @@ def build_feedback(document: Document) -> Feedback:
         groups=groups,
         final_articles=[FinalArticle(a.label, a.chapter, a.text) for a in (final.articles if final else [])],
         policy_interpretation=document.policy_interpretation,
+        hidden=hidden,
     )

@@ -9,8 +9,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
-    SelectChoice, StringField, SubmitField, TextAreaField,
+    SelectChoice, SelectMultipleField, StringField, SubmitField, TextAreaField,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -58,6 +59,12 @@ class ScheduleForm(FlaskForm):
     short_period_reason = TextAreaField(
         _l("Justification for a period shorter than the minimum"), validators=[Optional(), Length(max=5_000)],
         description=_l("Only when the consultation closes before the legal minimum. The notice shows it to the public."))
+    contact_person = StringField(_l("Contact person (联系人)"), validators=[DataRequired(), Length(max=60)])
+    contact_phone = StringField(_l("Contact telephone (联系电话)"), validators=[DataRequired(), Length(max=40),
+                                Regexp(r"^[0-9+()\- ]{5,40}$", message=_l("Digits, spaces, +, - and brackets only."))])
+    contact_email = StringField(_l("Email address for comments (电子邮箱)"),
+                                validators=[Optional(), Length(max=200), Email()])
+    postal_address = StringField(_l("Postal address for letters (通信地址)"), validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Pass the review and publish the consultation"))
 
 
@@ -120,6 +127,21 @@ class AnswerForm(FlaskForm):
     ])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=10_000)])
     submit = SubmitField(_l("Save answer"))
+
+
+class ModerationForm(FlaskForm):
+    comments = SelectMultipleField(_l("Comments"), coerce=int, choices=[], validate_choice=False,
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    action = RadioField(_l("Decision"), validators=[InputRequired()], choices=[
+        SelectChoice("publish", _l("Publish")), SelectChoice("hide", _l("Hide")),
+    ])
+    reason = SelectField(_l("Reason for hiding"), choices=[
+        SelectChoice("", "—"), SelectChoice("spam", _l("spam or meaningless content")),
+        SelectChoice("abuse", _l("abuse")), SelectChoice("personal_data", _l("someone else's personal data")),
+        SelectChoice("off_topic", _l("off-topic")),
+    ], default="")
+    note = TextAreaField(_l("Note (internal)"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Apply to the selected comments"))
 
 
 class SignoffForm(FlaskForm):

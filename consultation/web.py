@@ -6,7 +6,7 @@ from flask import Flask, Response, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .feedback import DECISION_LABELS
+from .feedback import DECISION_LABELS, HIDDEN_REASON_LABELS
 from .models import Document
 from .receipts import display as display_receipt
 from .workflow import engine
@@ -34,6 +34,8 @@ AUDIT_ACTIONS = {
     "subscription_ended": _l("Subscription ended"),
     "calendar_day_changed": _l("Holiday calendar corrected"),
     "sign_in": _l("Signed in"),
+    "moderate_comment": _l("Comment moderated"),
+    "record_library_change": _l("Library status changed"),
 }
 
 ORGANS = {"gov_office": _l("Government office"), "justice": _l("Justice bureau")}
@@ -95,6 +97,16 @@ def _stage_name(document: Document, stage_id: str | None) -> str:
     return localized(stage.title, stage.title_en) if stage else stage_id
 
 
+MODERATION_STATES = {"pending": _l("waiting for moderation"), "published": _l("published"), "hidden": _l("hidden")}
+
+
+def _moderation_label(comment) -> str:
+    label = str(MODERATION_STATES.get(comment.moderation, comment.moderation))
+    if comment.hidden_reason:
+        label += f" ({HIDDEN_REASON_LABELS.get(comment.hidden_reason, comment.hidden_reason)})"
+    return label
+
+
 def init_app(app: Flask) -> None:
     from .services import jobs
     from .views import admin, auth, jobs as _job_pages, public, search, workspace  # noqa: F401 - jobs adds routes to workspace
@@ -119,6 +131,7 @@ def init_app(app: Flask) -> None:
         round_status_label=lambda value: str(ROUND_STATUSES.get(value, value)),
         assessment_label=lambda value: str(ASSESSMENTS.get(value, value)),
         library_status_label=lambda status: str(LIBRARY_STATUSES.get(getattr(status, "value", status), status)),
+        moderation_label=_moderation_label,
     )
 
     @app.after_request

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta  # noqa: F401 (re-exported for tests)
 
 from consultation.extensions import db
-from consultation.models import Comment, Document, ReviewOrgan, Subscription, User, utcnow  # noqa: F401
-from consultation.services import answers, consultations, drafting, publication, review
+from consultation.models import Comment, Document, ReviewOrgan, Subscription, User, UserRole, utcnow  # noqa: F401
+from consultation.services import answers, consultations, drafting, moderation, publication, review
 from consultation.workflow import engine
 
 DRAFT = """华城市测试管理办法（征求意见稿）
@@ -50,7 +50,9 @@ def in_consultation(city, *, opens_at: datetime | None = None, days: int = 45, *
     doc = in_confidentiality_review(city, **kw)
     opens_at = opens_at or utcnow()
     consultations.open_consultation(doc, city["openness"], opens_at=opens_at,
-                                    closes_at=opens_at + timedelta(days=days), notice="公告", now=opens_at)
+                                    closes_at=opens_at + timedelta(days=days), notice="公告", now=opens_at,
+                                    contact_person="王科员", contact_phone="0571-87000000",
+                                    contact_email="zhengqiu@example.gov.cn", postal_address="华城市人民路1号")
     db.session.commit()
     return doc
 
@@ -77,10 +79,20 @@ def in_handling(city, *, comments: int = 2, **kw) -> Document:
 
 
 def answer_all(doc: Document, drafter: User, decision: str = "adopted") -> None:
+    """Answer every comment; the openness office publishes those still waiting for moderation."""
     for c in answers.comments_of(doc):
         if c.answer is None:
             answers.answer_comment(doc, drafter, c.id, decision=decision, reason="已据此修改。")
+    moderate_all(doc)
     db.session.commit()
+
+
+def moderate_all(doc: Document, *, publish: bool = True, reason: str | None = None) -> None:
+    pending = [c.id for c in answers.comments_of(doc) if c.moderation == "pending"]
+    if pending:
+        officer = db.session.scalars(db.select(User).join(UserRole, UserRole.user_id == User.id)
+                                     .where(UserRole.role == "openness_officer").order_by(User.id)).first()
+        moderation.moderate(doc, officer, pending, publish=publish, reason=reason)
 
 
 def assessments(doc: Document, drafter: User) -> None:

@@ -15,6 +15,8 @@ PEOPLE = [
     {"name": "上官不显", "organisation": "不显律师事务所", "phone": "021-87654321",
      "email": "shangguan.hidden@example.org", "show_masked_name": False},
 ]
+# Distinct wording: identical comments would form a campaign group, shown without any name.
+OPINIONS = ["建议延长公示期限至三十日。", "第一条的适用范围应当包括郊区。"]
 SECRETS = [v for p in PEOPLE for k, v in p.items() if k != "show_masked_name"] + ["上官", "127.0.0.1"]
 
 
@@ -40,11 +42,11 @@ def _crawl(browser, start_urls: list[str], posts: list[tuple[str, dict]]) -> dic
 
 def test_no_public_page_shows_a_commenters_personal_data(city, browser):
     open_doc = factories.in_consultation(city, title="开放中的办法")
-    for person in PEOPLE:
-        factories.comment(open_doc, body="对开放中的草案的意见。", article_seq=2, **person)
+    for person, wish in zip(PEOPLE, OPINIONS):
+        factories.comment(open_doc, body=f"对开放中的草案：{wish}", article_seq=2, **person)
     doc = factories.in_handling(city, comments=0, title="已公布的办法")
-    for person in PEOPLE:
-        factories.comment(doc, body="对已公布草案的意见。", article_seq=1, **person)
+    for person, wish in zip(PEOPLE, OPINIONS):
+        factories.comment(doc, body=f"对已公布草案：{wish}", article_seq=1, **person)
     factories.answer_all(doc, city["drafter"])
     # Finish the procedure on the same document through the services.
     from consultation.services import publication

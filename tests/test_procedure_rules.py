@@ -103,10 +103,11 @@ def test_the_openness_officer_gives_the_justification_on_the_scheduling_page(cit
     page = f"/staff/documents/{doc.id}/consultation"
     start = (utcnow() + timedelta(hours=1)).astimezone(SHANGHAI)
     form = {"opens_at": start.strftime("%Y-%m-%dT%H:%M"),
-            "closes_at": (start + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"), "notice": "征求意见公告"}
+            "closes_at": (start + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"), "notice": "征求意见公告",
+            "contact_person": "王科员", "contact_phone": "0571-87000000"}
     officer = as_user("openness")
     refused = officer.post(page, form)
-    assert refused.status_code == 200 and "征求意见公告" in text_of(refused)  # the input is kept
+    assert refused.status_code == 400 and "征求意见公告" in text_of(refused)  # the input is kept
     assert db.session.scalar(select(Consultation.id)) is None
     accepted = officer.post(page, dict(form, short_period_reason="上级文件要求限期出台，征求意见期限相应缩短。"))
     assert accepted.status_code == 302

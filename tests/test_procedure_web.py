@@ -68,12 +68,17 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
 
         # A window of fewer than 7 working days across the National Day holiday is refused.
         schedule = f"{page}/consultation"
+        contacts = {"contact_person": "王科员", "contact_phone": "0571-87001234",
+                    "contact_email": "yijian@example.gov.cn", "postal_address": "华城市人民路1号市交通局"}
         r = openness.post(schedule, {"opens_at": "2025-09-29T09:00", "closes_at": "2025-10-14T17:00",
-                                     "notice": "欢迎提出意见。"}, follow_redirects=True)
+                                     "notice": "欢迎提出意见。", **contacts}, follow_redirects=True)
         assert "2025-10-15" in text_of(r)
         assert stage(doc_id) == "confidentiality_review"
         r = openness.post(schedule, {"opens_at": "2025-09-29T09:00", "closes_at": "2025-10-15T17:00",
-                                     "notice": "欢迎提出意见。来信请寄人民路1号。"})
+                                     "notice": "欢迎提出意见。"})
+        assert r.status_code == 400 and stage(doc_id) == "confidentiality_review"  # the notice needs a contact
+        r = openness.post(schedule, {"opens_at": "2025-09-29T09:00", "closes_at": "2025-10-15T17:00",
+                                     "notice": "欢迎提出意见。", **contacts})
         assert r.status_code == 302
         assert stage(doc_id) == "consultation"
 
@@ -87,7 +92,10 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         home = text_of(browser.get("/"))
         assert f"/consultations/{consultation_id}" in home
         public_page = f"/consultations/{consultation_id}"
-        assert "第二条" in text_of(browser.get(public_page))
+        notice = text_of(browser.get(public_page))
+        assert "第二条" in notice
+        for value in contacts.values():
+            assert value in notice
         article_two = db.session.get(Document, doc_id).versions[0].articles[1].id
         r = browser.post(public_page, {"article_id": str(article_two), "body": "建议明确网约车平台的安全责任。",
                                        "name": NAME, "organisation": "某某出行公司", "phone": PHONE,
@@ -99,6 +107,20 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         assert r.status_code == 200
         lookup = text_of(browser.post("/receipt", {"receipt": receipt.lower()}))
         assert "建议明确网约车平台的安全责任" in lookup and PHONE not in lookup and NAME not in lookup
+
+        # Nothing is shown before the openness office has read it; then it publishes one and hides one.
+        assert "建议明确网约车平台的安全责任" not in text_of(browser.get(public_page))
+        queue = f"{page}/moderation"
+        waiting = text_of(openness.get(queue))
+        assert "建议明确网约车平台的安全责任" in waiting and "建议整体上减少审批环节" in waiting
+        first, second = db.session.scalars(db.select(Comment.id).order_by(Comment.id)).all()
+        r = openness.post(queue, {"comments": [str(second)], "action": "hide", "reason": ""})
+        assert r.status_code == 400  # hiding needs a reason
+        assert openness.post(queue, {"comments": [str(first)], "action": "publish"}).status_code == 302
+        assert openness.post(queue, {"comments": [str(second)], "action": "hide", "reason": "off_topic",
+                                     "note": "与本办法无关"}).status_code == 302
+        shown = text_of(browser.get(public_page))
+        assert "建议明确网约车平台的安全责任" in shown and "建议整体上减少审批环节" not in shown
 
         # Closed by the clock: no background job has run, and still nothing is accepted.
         clock.move_to(beijing(2025, 10, 15, 17, 0, 1))
@@ -173,12 +195,14 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         assert stage(doc_id) == "published"
         # One feedback PDF; the review packets of the two joint-review rounds were asked for earlier;
         # the commenter who left an email address is told that the answers are published.
+        # (Mails: the receipt at submission and the published feedback, to the one address given.)
         assert sorted(db.session.scalars(db.select(BackgroundJob.kind))) == [
-            "feedback_pdf", "mail", "review_packet_pdf", "review_packet_pdf"]
+            "feedback_pdf", "mail", "mail", "review_packet_pdf", "review_packet_pdf"]
 
         feedback = text_of(browser.get(f"/feedback/{doc_id}"))
         assert "共收到意见2条，采纳1条，部分采纳0条，未采纳1条" in feedback
         assert "第二条" in feedback and "已增加平台安全责任条款" in feedback and "审批环节由上位法规定" in feedback
+        assert "建议整体上减少审批环节" not in feedback and "与征求意见内容无关1条" in feedback
         assert "欧***人" in feedback  # masked, with consent
         for private in (NAME, PHONE, EMAIL, "某某出行公司", "127.0.0.1"):
             assert private not in feedback

@@ -107,7 +107,7 @@ BROKEN = [
      "[procedure]", "unknown role 'section_chief'"),
     # unknown condition
     ("unknown condition",
-     lambda t: edit(t, 'conditions = ["document_number_assigned", "all_comments_answered"]',
+     lambda t: edit(t, 'conditions = ["document_number_assigned", "all_comments_answered", "all_comments_moderated"]',
                     'conditions = ["document_number_assigned", "signed_by_mayor"]', within=in_transition("publish")),
      transition_entry("publish"), "unknown condition 'signed_by_mayor'"),
     # unreachable stage

@@ -126,8 +126,9 @@ class Comment(db.Model):
 
     consultation: Mapped[Consultation] = relationship(back_populates="comments")
     article: Mapped[Article | None] = relationship()
+    # post_update breaks the cycle with the group's representative: the comment row exists first.
     campaign: Mapped[CommentCampaign | None] = relationship(
-        back_populates="members", foreign_keys=[campaign_id]
+        back_populates="members", foreign_keys=[campaign_id], post_update=True
     )
     answer: Mapped[CommentAnswer | None] = relationship(
         back_populates="comment", uselist=False, cascade="all, delete-orphan"
@@ -144,9 +145,9 @@ class CommentCampaign(db.Model):
     representative_id: Mapped[int] = mapped_column(ForeignKey("comment.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    representative: Mapped[Comment] = relationship(foreign_keys=[representative_id], post_update=True)
+    representative: Mapped[Comment] = relationship(foreign_keys=[representative_id])
     members: Mapped[list[Comment]] = relationship(
-        back_populates="campaign", foreign_keys="Comment.campaign_id", order_by="Comment.id"
+        back_populates="campaign", foreign_keys="Comment.campaign_id", order_by="Comment.id", post_update=True
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .. import audit
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import AnswerDecision, Comment, CommentAnswer, Consultation, Document, User, utcnow
+from ..models import AnswerDecision, Comment, CommentAnswer, CommentCampaign, Consultation, Document, User, utcnow
 from ..workflow import engine
 
 
@@ -42,6 +42,24 @@ def answer_comment(document: Document, user: User, comment_id: int, *, decision:
         payload={"comment_id": comment.id, "decision": decision, "previous": previous},
     )
     return answer
+
+
+def answer_campaign(document: Document, user: User, campaign_id: int, *, decision: str, reason: str) -> int:
+    """Give every comment of a campaign group the same answer; return how many were answered."""
+    campaign = db.session.get(CommentCampaign, campaign_id)
+    if campaign is None or campaign.representative.consultation.document_id != document.id:
+        raise NotFound(_("No such group of comments on this document."))
+    for comment in campaign.members:
+        answer_comment(document, user, comment.id, decision=decision, reason=reason)
+    return len(campaign.members)
+
+
+def campaigns_of(document: Document) -> list[CommentCampaign]:
+    """The document's groups of identical or near-identical comments, largest first."""
+    groups = db.session.scalars(
+        select(CommentCampaign).join(Consultation).where(Consultation.document_id == document.id)
+    ).all()
+    return sorted(groups, key=lambda g: (-len(g.members), g.id))
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, search, working_days
+from .. import audit, campaigns, search, working_days
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Article, Comment, CommentChannel, Consultation, ConsultationExtension, Document, User, utcnow
 from ..receipts import new_receipt_number, normalise
 from ..workflow import engine
 from ..workflow.conditions import latest_consultation
+from . import notifications
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The officer fills the form for a while: an opening time a few minutes old still means "now".
@@ -53,7 +54,8 @@ MIN_JUSTIFICATION_LENGTH = 10
 
 def open_consultation(
     document: Document, user: User, *, opens_at: datetime, closes_at: datetime, notice: str,
-    short_period_reason: str = "", now: datetime | None = None,
+    short_period_reason: str = "", contact_person: str = "", contact_phone: str = "", contact_email: str = "",
+    postal_address: str = "", now: datetime | None = None,
 ) -> Consultation:
     """Pass the confidentiality review and publish the draft for comment in the given window.
 
@@ -82,7 +84,9 @@ def open_consultation(
     consultation = Consultation(
         document_id=document.id, version_id=document.current_version.id, opens_at=opens_at,
         closes_at=closes_at, notice=notice.strip(), short_period_reason=short_period_reason if shortened else None,
-        approved_by_id=user.id, approved_at=now,
+        approved_by_id=user.id, approved_at=now, contact_person=contact_person.strip() or None,
+        contact_phone=contact_phone.strip() or None, contact_email=contact_email.strip() or None,
+        postal_address=postal_address.strip() or None,
     )
     db.session.add(consultation)
     db.session.flush()
@@ -195,10 +199,13 @@ def submit_comment(
         except IntegrityError:  # a receipt-number collision: astronomically rare, but draw again
             db.session.rollback()
             continue
+        campaign = campaigns.place(comment)
         audit.record(
             "comment_received", actor=None, actor_label="public", document=consultation.document,
-            payload={"comment_id": comment.id, "article_id": article_id, "channel": comment.channel},
+            payload={"comment_id": comment.id, "article_id": article_id, "channel": comment.channel,
+                     "campaign_id": campaign.id if campaign else None},
         )
+        notifications.comment_received(comment)  # the mail goes out from the outbox after this commit
         db.session.commit()
         return comment
     raise RuntimeError("could not draw a unique receipt number")

@@ -13,7 +13,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import local_time
 from ..models import Comment, Consultation, Document, Notification, User, utcnow
+from ..receipts import display
 from ..workflow import deadlines, engine
 from . import jobs
 
@@ -93,6 +95,24 @@ def on_transition(document: Document, transition: str) -> int:
     event, who = ON_TRANSITION[transition]
     people = [(f"user-{u.id}", u.email) for u in _staff(document, who)]
     return _notify(event, document, people, _texts(event, document), document.stage_entered_at)
+
+
+def comment_received(comment: Comment) -> bool:
+    """The receipt by mail, for a commenter who left an address: queued in the comment's own commit."""
+    if not comment.email:
+        return False
+    document = comment.consultation.document
+    consultation_page = link(f"/consultations/{comment.consultation_id}")
+    return mail_once(
+        f"comment_received:{comment.id}", "comment_received", comment.email,
+        f"【意见回执】{document.title}",
+        f"您就《{document.title}》提出的意见已收到。\n\n回执编号：{display(comment.receipt_number)}\n"
+        f"提交时间：{local_time(comment.created_at)}\n\n"
+        f"请保存回执编号，凭此编号可查询意见的处理情况：{link('/receipt')}\n"
+        f"征求意见页面：{consultation_page}\n\n"
+        "您的姓名、单位、电话和电子邮箱不会公开。本邮件由系统自动发送，请勿回复。\n",
+        document.id,
+    )
 
 
 def _feedback_published(document: Document) -> int:

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..feedback import build_feedback, summary_line
 from ..forms import CommentForm, NoteForm, ReceiptForm, SubscribeForm
 from ..models import Department, Document, JobKind, Subscription, utcnow
-from ..services import consultations, jobs, publication, subscriptions
+from ..services import consultations, jobs, moderation, publication, subscriptions
 from ..services.publication import is_published
 
 bp = Blueprint("public", __name__)
@@ -71,7 +71,8 @@ def consultation(consultation_id: int):
             return redirect(url_for("public.thanks", consultation_id=item.id))
     form.started.data = antibot.issue()  # a fresh stamp each time the form is shown
     return render_template("public/consultation.html", consultation=item, form=form, now=now,
-                           is_open=item.is_open(now), article_counts=consultations.comments_per_article(item)), \
+                           is_open=item.is_open(now), article_counts=consultations.comments_per_article(item),
+                           published_comments=moderation.published_comments(item)), \
         (400 if form.errors or refused else 200)
 
 

@@ -15,11 +15,12 @@ from ..articles import docx_to_text
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..forms import (
-    AnswerForm, AssessmentForm, DecisionForm, DocumentForm, ExtendForm, NoteForm, OpinionAnswerForm, PublishForm,
+    AnswerForm, AssessmentForm, DecisionForm, DocumentForm, ExtendForm, ModerationForm, NoteForm, OpinionAnswerForm,
+    PublishForm,
     RejectionForm, RevisionForm, ScheduleForm, SignoffForm, beijing,
 )
 from ..models import Comment, Document, ReviewOrgan, Signoff, utcnow
-from ..services import answers, consultations, drafting, jobs, publication, review, steps
+from ..services import answers, consultations, drafting, jobs, moderation, publication, review, steps
 from ..web import localized
 from ..workflow import deadlines, engine
 
@@ -68,6 +69,8 @@ def _waiting_for(document: Document) -> bool:
     if engine.options(document, current_user):
         return True
     if any(engine.may_act(current_user, document, a) for a in ("answer_comment", "sign_off")):
+        return True
+    if engine.may_act(current_user, document, "moderate_comment") and moderation.pending_count(document):
         return True
     return engine.may_act(current_user, document, "answer_opinion") and bool(review.open_opinions(document))
 
@@ -192,10 +195,18 @@ def schedule(document_id: int):
         window = consultations.minimum_window(doc, beijing(form.opens_at.data))
     if form.validate_on_submit() and _saved(lambda: consultations.open_consultation(
             doc, current_user, opens_at=beijing(form.opens_at.data), closes_at=beijing(form.closes_at.data),
-            notice=form.notice.data, short_period_reason=form.short_period_reason.data or "")):
+            notice=form.notice.data, short_period_reason=form.short_period_reason.data or "",
+            contact_person=form.contact_person.data, contact_phone=form.contact_phone.data,
+            contact_email=form.contact_email.data or "", postal_address=form.postal_address.data or "")):
         flash(_("The consultation is scheduled."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
-    return render_template("workspace/schedule.html", document=doc, form=form, window=window)
+    if request.method == "GET":
+        previous = consultations.consultation_of(doc)  # the last notice's contacts, if there was one
+        if previous is not None:
+            form.contact_person.data, form.contact_phone.data = previous.contact_person, previous.contact_phone
+            form.contact_email.data, form.postal_address.data = previous.contact_email, previous.postal_address
+    return render_template("workspace/schedule.html", document=doc, form=form, window=window), \
+        (400 if request.method == "POST" else 200)
 
 
 @bp.route("/documents/<int:document_id>/consultation/extend", methods=["GET", "POST"])
@@ -260,6 +271,56 @@ def answer(document_id: int, comment_id: int):
         return redirect(url_for("workspace.document", document_id=doc.id) + "#comments")
     return render_template("workspace/answer.html", document=doc, comment=comment, form=form,
                            can_answer=engine.may_act(current_user, doc, "answer_comment"))
+
+
+MODERATION_VIEWS = ("pending", "published", "hidden", "all")
+
+
+@bp.route("/documents/<int:document_id>/moderation", methods=["GET", "POST"])
+def moderation_queue(document_id: int):
+    """The openness office's queue: publish or hide comments, many at once (groups together)."""
+    doc = _document(document_id)
+    show = request.args.get("show", "pending")
+    if show not in MODERATION_VIEWS:
+        show = "pending"
+    everything = answers.comments_of(doc)
+    listed = everything if show == "all" else [c for c in everything if c.moderation == show]
+    form = ModerationForm()
+    form.comments.choices = [SelectChoice(c.id, c.receipt_number) for c in listed]
+    can_moderate = engine.may_act(current_user, doc, "moderate_comment")
+    if form.validate_on_submit():
+        if not can_moderate:
+            abort(403)
+        changed: list[int] = []
+        if _saved(lambda: changed.append(moderation.moderate(
+                doc, current_user, form.comments.data or [], publish=form.action.data == "publish",
+                reason=form.reason.data or None, note=form.note.data or ""))):
+            flash(_("%(n)d comment(s) updated.", n=changed[0]), "success")
+            return redirect(url_for("workspace.moderation_queue", document_id=doc.id, show=show))
+    counts = {view: sum(1 for c in everything if view == "all" or c.moderation == view) for view in MODERATION_VIEWS}
+    return render_template("workspace/moderation.html", document=doc, form=form, comments=listed, show=show,
+                           counts=counts, can_moderate=can_moderate), (400 if request.method == "POST" else 200)
+
+
+@bp.get("/documents/<int:document_id>/campaigns")
+def campaigns(document_id: int):
+    doc = _document(document_id)
+    return render_template("workspace/campaigns.html", document=doc, groups=answers.campaigns_of(doc),
+                           form=AnswerForm(), can_answer=engine.may_act(current_user, doc, "answer_comment"))
+
+
+@bp.post("/documents/<int:document_id>/campaigns/<int:campaign_id>")
+def answer_campaign(document_id: int, campaign_id: int):
+    doc = _document(document_id)
+    form = AnswerForm()
+    answered: list[int] = []
+    if form.validate_on_submit() and _saved(lambda: answered.append(answers.answer_campaign(
+            doc, current_user, campaign_id, decision=form.decision.data, reason=form.reason.data))):
+        flash(_("The same answer was given to the %(n)d comments of the group.", n=answered[0]), "success")
+        return redirect(url_for("workspace.campaigns", document_id=doc.id))
+    return render_template("workspace/campaigns.html", document=doc, groups=answers.campaigns_of(doc),
+                           form=form, failed_campaign=campaign_id,
+                           can_answer=engine.may_act(current_user, doc, "answer_comment")), 400
 
 
 @bp.route("/documents/<int:document_id>/revise", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    Comment, CommentAnswer, Consultation, Document, OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus,
+    Comment, CommentAnswer, Consultation, Document, Moderation, OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus,
     Signoff, SignoffOutcome, VersionKind,
 )
 
@@ -43,6 +43,14 @@ def unanswered_count(document: Document) -> int:
         .join(Consultation, Comment.consultation_id == Consultation.id)
         .outerjoin(CommentAnswer, CommentAnswer.comment_id == Comment.id)
         .where(Consultation.document_id == document.id, CommentAnswer.id.is_(None))
+    ) or 0
+
+
+def unmoderated_count(document: Document) -> int:
+    return db.session.scalar(
+        select(func.count(Comment.id))
+        .join(Consultation, Comment.consultation_id == Consultation.id)
+        .where(Consultation.document_id == document.id, Comment.moderation == Moderation.PENDING.value)
     ) or 0
 
 
@@ -83,6 +91,14 @@ def all_comments_answered(document: Document, now: datetime) -> str | None:
     left = unanswered_count(document)
     if left:
         return _("%(count)d comment(s) still have no answer.", count=left)
+    return None
+
+
+@condition
+def all_comments_moderated(document: Document, now: datetime) -> str | None:
+    left = unmoderated_count(document)
+    if left:
+        return _("%(count)d comment(s) still wait for moderation by the openness office.", count=left)
     return None
 
 

@@ -1,0 +1,100 @@
+"""Campaign detection (意见群组): identical and near-identical comments grouped as they arrive.
+
+Chinese has no spaces, so a comment is compared by its character 3-grams (after removing punctuation
+and white space). Each comment's MinHash signature is cut into bands that are stored with it; a new
+comment looks up earlier comments sharing a band (locality-sensitive hashing, one indexed query) and
+joins the group of the most similar one when their exact 3-gram Jaccard similarity is at least
+``THRESHOLD``. Comments are grouped per article (or per whole draft), like the feedback they end up in.
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from functools import lru_cache
+
+from datasketch import MinHash
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Comment, CommentBand, CommentCampaign
+
+SHINGLE = 3
+NUM_PERM = 128
+BANDS, ROWS = 32, 4  # 32 bands of 4 rows: pairs above ~0.5 similarity nearly always meet as candidates
+THRESHOLD = 0.8  # the exact similarity that makes two comments one campaign
+SEED = 20221
+# The stored bands depend on the permutation scheme: pinned, so that a datasketch upgrade that changes
+# its default cannot silently stop new comments from meeting the old ones.
+SCHEME = "affine32"
+
+
+def normalise(text: str) -> str:
+    """Fold width and case, drop white space, punctuation and symbols: what remains is the wording."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZSC")
+
+
+def shingles(text: str) -> frozenset[str]:
+    words = normalise(text)
+    if len(words) <= SHINGLE:
+        return frozenset({words}) if words else frozenset()
+    return frozenset(words[i:i + SHINGLE] for i in range(len(words) - SHINGLE + 1))
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+@lru_cache(maxsize=1)
+def _permutations():
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
+def bands(grams: frozenset[str]) -> list[str]:
+    """The LSH band keys of a set of 3-grams: ``"<band>:<hash>"``."""
+    if not grams:
+        return []
+    signature = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_permutations(), scheme=SCHEME)
+    signature.update_batch([g.encode() for g in sorted(grams)])
+    values = signature.hashvalues
+    return [
+        f"{i}:{hashlib.blake2b(values[i * ROWS:(i + 1) * ROWS].tobytes(), digest_size=10).hexdigest()}"
+        for i in range(BANDS)
+    ]
+
+
+def place(comment: Comment) -> CommentCampaign | None:
+    """Store the comment's bands and put it in the group of its most similar earlier comment, if any.
+
+    Runs inside the caller's transaction, before the commit that makes the comment's receipt valid.
+    """
+    grams = shingles(comment.body)
+    keys = bands(grams)
+    if not keys:
+        return None
+    candidates = db.session.scalars(
+        select(Comment).where(
+            Comment.id.in_(select(CommentBand.comment_id).where(
+                CommentBand.consultation_id == comment.consultation_id, CommentBand.band.in_(keys))),
+            Comment.id != comment.id,
+            Comment.article_id.is_(None) if comment.article_id is None else Comment.article_id == comment.article_id,
+        ).order_by(Comment.id)
+    ).all()
+    db.session.add_all(CommentBand(comment_id=comment.id, band=key, consultation_id=comment.consultation_id)
+                       for key in keys)
+    scored = [(similarity(grams, shingles(c.body)), c) for c in candidates]
+    scored = [(score, c) for score, c in scored if score >= THRESHOLD]
+    if not scored:
+        return None
+    best = max(scored, key=lambda pair: (pair[0], -pair[1].id))[1]
+    campaign = best.campaign
+    if campaign is None:
+        campaign = CommentCampaign(consultation_id=comment.consultation_id, article_id=comment.article_id,
+                                   representative=best, created_at=comment.created_at)
+        db.session.add(campaign)
+        best.campaign = campaign
+    comment.campaign = campaign
+    db.session.flush()
+    return campaign
