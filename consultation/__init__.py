@@ -28,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.finalize(app.config, app.instance_path)
 
-    from . import cli, errorhandlers, extensions, i18n, security, web
+    from . import cli, errorhandlers, extensions, i18n, ratelimit, security, web
     from .workflow import engine
 
     extensions.db.init_app(app)
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     extensions.csrf.init_app(app)
     security.init_app(app)
+    ratelimit.init_app(app)
     i18n.init_app(app)
     engine.init_app(app)
     web.init_app(app)

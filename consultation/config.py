@@ -50,6 +50,22 @@ class DefaultConfig:
     WORKER_SWEEP_SECONDS = 15  # how often a worker looks at the outbox and for jobs of dead workers
     OUTBOX_REQUEST_SWEEP_SECONDS = 30  # how often a web process looks at the outbox after a request
     PASSWORD_HASH_METHOD = "scrypt"
+    # The library's topics (主题分类), after the State Council's classification of government information.
+    LIBRARY_TOPICS = ["综合政务", "国民经济管理", "财政、金融、审计", "国土资源、能源", "农业、林业、水利", "工业、交通",
+                      "商贸、海关、旅游", "市场监管、安全生产监管", "城乡建设、环境保护", "科技、教育", "文化、广电、新闻出版",
+                      "卫生、体育", "人口与计划生育、妇女儿童工作", "劳动、人事、监察", "公安、安全、司法", "民政、扶贫、救灾",
+                      "其他"]
+    # Per client address (a keyed hash of it), shared by the comment form and the API. An office behind one
+    # address can still send a hundred comments a day; a script cannot send thousands.
+    COMMENT_RATE_LIMIT = "5 per minute; 30 per hour; 100 per day"
+    RECEIPT_LOOKUP_RATE_LIMIT = "30 per minute; 300 per hour"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis away: requests are served (the bot check still applies) ...
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # ... with per-process limits until Redis is back
+    RATELIMIT_KEY_PREFIX = "consultation-limits"
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For (0: take the connecting address).
+    PROXY_FIX_X_FOR = 0
 
 
 def _secret_key(instance_path: Path) -> str:

@@ -33,6 +33,7 @@ MAX_QUERY_TERMS = 16
 TITLE_WEIGHT = 5
 TEXT_WEIGHT_CAP = 4
 SNIPPET_BEFORE, SNIPPET_LENGTH = 30, 120
+INSERT_CHUNK = 300  # rows of 3 parameters: within SQLite's oldest limit of 999
 
 # Han ideographs (with 〇 and the extensions) and kana: scripts written without spaces.
 _CJK = "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -95,8 +96,9 @@ def _store(kind: Kind, ref_id: int, document: Document, *, visible_from: datetim
     db.session.flush()
     db.session.execute(delete(SearchTerm).where(SearchTerm.entry_id == entry.id))
     rows = [{"term": t, "entry_id": entry.id, "weight": w} for t, w in _weights(document.title, text).items()]
-    if rows:
-        db.session.execute(insert(SearchTerm), rows)
+    # Multi-row VALUES in chunks: many times faster than executemany, under every driver's parameter limit.
+    for start in range(0, len(rows), INSERT_CHUNK):
+        db.session.execute(insert(SearchTerm.__table__).values(rows[start:start + INSERT_CHUNK]))
     return entry
 
 

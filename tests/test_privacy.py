@@ -42,10 +42,10 @@ def _crawl(browser, start_urls: list[str], posts: list[tuple[str, dict]]) -> dic
 
 def test_no_public_page_shows_a_commenters_personal_data(city, browser):
     open_doc = factories.in_consultation(city, title="开放中的办法")
-    for person, wish in zip(PEOPLE, OPINIONS):
+    for person, wish in zip(PEOPLE, OPINIONS, strict=True):
         factories.comment(open_doc, body=f"对开放中的草案：{wish}", article_seq=2, **person)
     doc = factories.in_handling(city, comments=0, title="已公布的办法")
-    for person, wish in zip(PEOPLE, OPINIONS):
+    for person, wish in zip(PEOPLE, OPINIONS, strict=True):
         factories.comment(doc, body=f"对已公布草案：{wish}", article_seq=1, **person)
     factories.answer_all(doc, city["drafter"])
     # Finish the procedure on the same document through the services.

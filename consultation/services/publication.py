@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, search
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import Document, JobKind, MeetingDecision, User, VersionKind, utcnow
+from ..models import Document, JobKind, LibraryChange, LibraryEvent, MeetingDecision, User, VersionKind, utcnow
 from ..workflow import engine
 from . import drafting, jobs
 
@@ -106,21 +106,32 @@ def final_version(document: Document):
 
 
 class LibraryStatus(str, enum.Enum):
-    """The status of a published document in the library (规范性文件库), derived from its dates."""
+    """The status of a published document in the library (规范性文件库)."""
 
     NOT_YET_IN_FORCE = "not_yet_in_force"  # 尚未生效
     IN_FORCE = "in_force"                  # 现行有效
+    AMENDED = "amended"                    # 已修改 (in force as amended)
+    REPEALED = "repealed"                  # 已废止
     EXPIRED = "expired"                    # 已失效
 
 
 def library_status(document: Document, now: datetime | None = None) -> LibraryStatus | None:
-    """Follow the dates, so that no job has to run at midnight: None while not published."""
+    """Follow the dates and the recorded changes, so that no job has to run at midnight.
+
+    None while not published. A repeal or amendment counts from the day it takes effect.
+    """
     now = now or utcnow()
     if not is_published(document, now) or document.effective_date is None:
         return None
     today = now.astimezone(SHANGHAI).date()
-    if today < document.effective_date:
-        return LibraryStatus.NOT_YET_IN_FORCE
+    changes = {e.change for e in db.session.scalars(
+        select(LibraryEvent).where(LibraryEvent.document_id == document.id, LibraryEvent.effective_on <= today))}
+    if LibraryChange.REPEALED.value in changes:
+        return LibraryStatus.REPEALED
     if document.valid_until is not None and today > document.valid_until:
         return LibraryStatus.EXPIRED
+    if today < document.effective_date:
+        return LibraryStatus.NOT_YET_IN_FORCE
+    if LibraryChange.AMENDED.value in changes:
+        return LibraryStatus.AMENDED
     return LibraryStatus.IN_FORCE

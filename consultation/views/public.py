@@ -5,14 +5,15 @@ from pathlib import Path
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import antibot
+from .. import antibot, ratelimit
 from ..errors import DomainError
 from ..extensions import db
+from ..ratelimit import limiter
 from ..feedback import build_feedback, summary_line
 from ..forms import CommentForm, NoteForm, ReceiptForm, SubscribeForm
 from ..models import Department, Document, JobKind, Subscription, utcnow
@@ -53,8 +54,14 @@ def consultation(consultation_id: int):
     if request.method == "GET" and request.args.get("article", type=int):
         form.article_id.data = request.args.get("article", type=int)
     refused = None
+    status = 200
     if form.validate_on_submit() and (refused := antibot.refusal(form.started.data, form.website.data)):
         flash(refused, "error")
+    elif form.validate_on_submit() and not ratelimit.comment_allowed():
+        refused = _("You have sent many comments in a short time. Please wait a while and send this one again; "
+                    "your text is kept below.")
+        flash(refused, "error")
+        status = 429
     elif form.validate_on_submit():
         try:
             comment = consultations.submit_comment(
@@ -73,7 +80,7 @@ def consultation(consultation_id: int):
     return render_template("public/consultation.html", consultation=item, form=form, now=now,
                            is_open=item.is_open(now), article_counts=consultations.comments_per_article(item),
                            published_comments=moderation.published_comments(item)), \
-        (400 if form.errors or refused else 200)
+        (status if status != 200 else 400 if form.errors or refused else 200)
 
 
 @bp.get("/consultations/<int:consultation_id>/thanks")
@@ -85,6 +92,7 @@ def thanks(consultation_id: int):
 
 
 @bp.route("/receipt", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RECEIPT_LOOKUP_RATE_LIMIT"], methods=["POST"], scope="receipt")
 def receipt_lookup():
     form = ReceiptForm()
     comment = None
