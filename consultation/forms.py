@@ -192,4 +192,40 @@ class PublishForm(FlaskForm):
     policy_interpretation = TextAreaField(_l("Policy interpretation (政策解读)"), validators=[Optional(), Length(max=100_000)])
     effective_date = DateField(_l("Effective date (施行日期)"), validators=[InputRequired()])
     validity_years = IntegerField(_l("Validity in years (有效期)"), default=5, validators=[InputRequired(), NumberRange(1, 5)])
+    signed_date = DateField(_l("Date of signing (成文日期)"), validators=[Optional()],
+                            description=_l("Leave empty to use the date of the executive meeting's decision."))
+    topic = SelectField(_l("Topic (主题分类)"), choices=[], validators=[Optional()])
     submit = SubmitField(_l("Publish"))
+
+
+class LibraryRecordForm(FlaskForm):
+    registration_number = StringField(_l("Registration number (备案登记号)"), validators=[Optional(), Length(max=60)])
+    topic = SelectField(_l("Topic (主题分类)"), choices=[], validators=[Optional()])
+    signed_date = DateField(_l("Date of signing (成文日期)"), validators=[Optional()])
+    submit = SubmitField(_l("Save the library record"))
+
+
+class LibraryChangeForm(FlaskForm):
+    change = RadioField(_l("Change"), validators=[InputRequired()], choices=[
+        SelectChoice("amended", _l("Amended (已修改)")), SelectChoice("repealed", _l("Repealed (已废止)")),
+    ])
+    effective_on = DateField(_l("Takes effect on"), validators=[InputRequired()])
+    by_document = SelectField(_l("By the published document"), coerce=int, choices=[], validators=[Optional()])
+    by_reference = StringField(_l("Or by (document number and title, when not in this library)"),
+                               validators=[Optional(), Length(max=200)])
+    note = TextAreaField(_l("Note (shown in the public history)"), validators=[Optional(), Length(max=2_000)])
+    submit = SubmitField(_l("Record the change"))
+
+
+class LibraryFilterForm(FlaskForm):
+    """The library's filters, read from the query string."""
+
+    status = SelectField(_l("Status"), validators=[Optional()], choices=[
+        SelectChoice("", _l("All statuses")), SelectChoice("in_force", _l("in force (现行有效)")),
+        SelectChoice("not_yet_in_force", _l("not yet in force (尚未生效)")), SelectChoice("amended", _l("amended (已修改)")),
+        SelectChoice("repealed", _l("repealed (已废止)")), SelectChoice("expired", _l("expired (已失效)")),
+    ])
+    topic = SelectField(_l("Topic"), choices=[], validators=[Optional()])
+    department = SelectField(_l("Department"), coerce=int, choices=[], validators=[Optional()])
+    year = SelectField(_l("Year"), coerce=int, choices=[], validators=[Optional()])
+    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(1, 10_000)])

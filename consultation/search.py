@@ -33,7 +33,6 @@ MAX_QUERY_TERMS = 16
 TITLE_WEIGHT = 5
 TEXT_WEIGHT_CAP = 4
 SNIPPET_BEFORE, SNIPPET_LENGTH = 30, 120
-INSERT_CHUNK = 300  # rows of 3 parameters: within SQLite's oldest limit of 999
 
 # Han ideographs (with 〇 and the extensions) and kana: scripts written without spaces.
 _CJK = "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -96,10 +95,16 @@ def _store(kind: Kind, ref_id: int, document: Document, *, visible_from: datetim
     db.session.flush()
     db.session.execute(delete(SearchTerm).where(SearchTerm.entry_id == entry.id))
     rows = [{"term": t, "entry_id": entry.id, "weight": w} for t, w in _weights(document.title, text).items()]
-    # Multi-row VALUES in chunks: many times faster than executemany, under every driver's parameter limit.
-    for start in range(0, len(rows), INSERT_CHUNK):
-        db.session.execute(insert(SearchTerm.__table__).values(rows[start:start + INSERT_CHUNK]))
+    if rows:  # a Core executemany: the ORM's bulk path costs more than the insert itself here
+        db.session.execute(insert(SearchTerm.__table__), rows)
     return entry
+
+
+def _remove(kind: Kind, ref_id: int) -> None:
+    """Drop an entry with its terms (SQLite does not enforce the cascade)."""
+    entry = select(SearchEntry.id).where(SearchEntry.kind == kind.value, SearchEntry.ref_id == ref_id)
+    db.session.execute(delete(SearchTerm).where(SearchTerm.entry_id.in_(entry)))
+    db.session.execute(delete(SearchEntry).where(SearchEntry.id.in_(entry)))
 
 
 def _articles_text(version) -> str:
@@ -126,8 +131,7 @@ def index_document(document: Document) -> None:
 
     final = publication.final_version(document)
     if document.published_at is None or final is None:
-        db.session.execute(delete(SearchEntry).where(
-            SearchEntry.kind == Kind.LIBRARY.value, SearchEntry.ref_id == document.id))
+        _remove(Kind.LIBRARY, document.id)
         return
     parts = (document.document_number, _articles_text(final), document.policy_interpretation)
     _store(Kind.LIBRARY, document.id, document, visible_from=document.published_at,

@@ -36,6 +36,7 @@ AUDIT_ACTIONS = {
     "sign_in": _l("Signed in"),
     "moderate_comment": _l("Comment moderated"),
     "record_library_change": _l("Library status changed"),
+    "update_library_record": _l("Library record updated"),
 }
 
 ORGANS = {"gov_office": _l("Government office"), "justice": _l("Justice bureau")}
@@ -63,6 +64,8 @@ ASSESSMENTS = {
 LIBRARY_STATUSES = {
     "not_yet_in_force": _l("not yet in force (尚未生效)"),
     "in_force": _l("in force (现行有效)"),
+    "amended": _l("amended (已修改)"),
+    "repealed": _l("repealed (已废止)"),
     "expired": _l("expired (已失效)"),
 }
 

@@ -327,7 +327,9 @@ def test_redis_stopped_while_comments_arrive_and_feedback_is_published_loses_not
     receipts = []
     for i in range(3):
         page = f"/consultations/{consultation_id}"
-        r = public.post(page, {"article_id": "0", "body": f"Redis停机期间的意见{i}", "name": f"停机{i}",
+        # Distinct wording (alike comments would be shown as one group); the rate limit fails open.
+        wish = ("建议延长公示期限。", "第二条应写明责任主体。", "施行日期过早，建议推迟。")[i]
+        r = public.post(page, {"article_id": "0", "body": f"Redis停机期间的意见{i}：{wish}", "name": f"停机{i}",
                                "phone": f"1380000000{i}"}, follow_redirects=True)
         assert r.status_code == 200
         receipts.append(db.session.scalars(select(Comment.receipt_number).order_by(Comment.id.desc())).first())

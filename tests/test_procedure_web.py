@@ -202,7 +202,8 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         feedback = text_of(browser.get(f"/feedback/{doc_id}"))
         assert "共收到意见2条，采纳1条，部分采纳0条，未采纳1条" in feedback
         assert "第二条" in feedback and "已增加平台安全责任条款" in feedback and "审批环节由上位法规定" in feedback
-        assert "建议整体上减少审批环节" not in feedback and "与征求意见内容无关1条" in feedback
+        assert "建议整体上减少审批环节" not in feedback, feedback[feedback.find("建议整体上减少审批环节") - 300:][:600]
+        assert "与征求意见内容无关1条" in feedback
         assert "欧***人" in feedback  # masked, with consent
         for private in (NAME, PHONE, EMAIL, "某某出行公司", "127.0.0.1"):
             assert private not in feedback

@@ -13,7 +13,7 @@ from consultation.errors import InvalidInput
 from consultation.extensions import db
 from consultation.models import Document, SearchEntry, SearchTerm
 from consultation.search_cli import search_group
-from consultation.services import consultations
+from consultation.services import consultations, library
 
 from . import factories
 
@@ -188,6 +188,17 @@ def test_library_status_filter_follows_the_library_dates(city):
         assert all(search.search("停车", status=other, now=now).total == 0 for other in others)
 
 
+def test_a_repealed_document_is_found_under_repealed_only(city, browser):
+    doc = factories.published(city, title="华城市停车场建设办法")
+    today = factories.utcnow().astimezone(search.SHANGHAI).date()
+    library.record_change(doc, city["openness"], change="repealed", effective_on=today, by_reference="华政办发〔2026〕99号")
+    db.session.commit()
+    assert [i.document_id for i in search.search("停车", status="repealed").items] == [doc.id]
+    assert search.search("停车", status="not_yet_in_force").total == 0
+    page = browser.get("/search?q=停车&status=repealed").get_data(as_text=True)
+    assert 'class="badge status-repealed"' in page
+
+
 def test_unknown_or_mismatched_filters_are_refused(city):
     for kw in ({"kind": "comments"}, {"status": "secret"}, {"kind": "library", "status": "open"},
                {"kind": "consultation", "status": "in_force"}):
@@ -356,6 +367,12 @@ def test_indexing_again_replaces_the_terms(city):
     assert db.session.scalar(db.select(db.func.count(SearchEntry.id))) == 1
     weights = dict(db.session.execute(db.select(SearchTerm.term, SearchTerm.weight)).all())
     assert weights["道路"] == search.TITLE_WEIGHT and weights["公告"] == 1
+
+
+def test_an_unpublished_document_has_no_library_entry(city):
+    doc = factories.in_publication(city, title="华城市停车场建设办法")
+    search.index_document(doc)
+    assert db.session.scalar(db.select(db.func.count(SearchEntry.id)).where(SearchEntry.kind == "library")) == 0
 
 
 def test_reindex_command_rebuilds_the_index(app, city):

@@ -155,6 +155,17 @@ def open_consultations(now: datetime | None = None) -> list[Consultation]:
     ))
 
 
+def recently_closed(now: datetime | None = None, days: int = 180, limit: int = 10) -> list[Consultation]:
+    """Consultations closed in the last months whose feedback is not published yet (being handled)."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(Consultation).join(Document, Consultation.document_id == Document.id).where(
+            Consultation.closes_at <= now, Consultation.closes_at > now - timedelta(days=days),
+            (Document.published_at.is_(None)) | (Document.published_at > now),
+        ).order_by(Consultation.closes_at.desc()).limit(limit)
+    ))
+
+
 def client_hash(address: str | None) -> str | None:
     """Keep a keyed hash of the client address, never the address itself."""
     if not address:

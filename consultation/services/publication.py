@@ -68,7 +68,8 @@ def max_validity_years(title: str) -> int:
 
 def publish(
     document: Document, user: User, *, final_text: str, policy_interpretation: str,
-    effective_date: date, validity_years: int, now: datetime | None = None,
+    effective_date: date, validity_years: int, signed_date: date | None = None, topic: str = "",
+    now: datetime | None = None,
 ) -> None:
     """Publish the final text with its interpretation and the adoption feedback; request the PDF."""
     now = now or utcnow()
@@ -77,7 +78,11 @@ def publish(
         raise InvalidInput(_("The validity period must be between 1 and %(n)d years.", n=limit))
     if effective_date < now.astimezone(SHANGHAI).date():
         raise InvalidInput(_("The effective date cannot be before the publication date."))
+    if topic and topic not in current_app.config["LIBRARY_TOPICS"]:
+        raise InvalidInput(_("Choose a topic from the list."))
     version = drafting.add_final_text(document, user, final_text)
+    document.signed_date = signed_date or document.decision_date
+    document.topic = topic or None
     document.policy_interpretation = policy_interpretation.strip() or None
     document.effective_date = effective_date
     document.valid_until = _add_years(effective_date, validity_years) - timedelta(days=1)
@@ -86,7 +91,9 @@ def publish(
     search.index_document(document)
     audit.record("publish", actor=user, document=document,
                  payload={"final_version": version.seq, "sha256": version.sha256,
-                          "effective_date": effective_date.isoformat(), "valid_until": document.valid_until.isoformat()})
+                          "effective_date": effective_date.isoformat(), "valid_until": document.valid_until.isoformat(),
+                          "signed_date": document.signed_date.isoformat() if document.signed_date else None,
+                          "topic": document.topic})
     jobs.request(JobKind.FEEDBACK_PDF, document)
 
 

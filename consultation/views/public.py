@@ -15,9 +15,9 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ratelimit import limiter
 from ..feedback import build_feedback, summary_line
-from ..forms import CommentForm, NoteForm, ReceiptForm, SubscribeForm
+from ..forms import CommentForm, LibraryFilterForm, NoteForm, ReceiptForm, SubscribeForm
 from ..models import Department, Document, JobKind, Subscription, utcnow
-from ..services import consultations, jobs, moderation, publication, subscriptions
+from ..services import consultations, jobs, library, moderation, publication, subscriptions
 from ..services.publication import is_published
 
 bp = Blueprint("public", __name__)
@@ -31,7 +31,7 @@ def index():
         .order_by(Document.published_at.desc()).limit(20)
     ).all()
     return render_template("public/index.html", open_consultations=consultations.open_consultations(now),
-                           published=published, now=now)
+                           recently_closed=consultations.recently_closed(now), published=published, now=now)
 
 
 def _comment_form(consultation) -> CommentForm:
@@ -185,3 +185,46 @@ def atom_feed():
     from ..feeds import atom
 
     return Response(atom(), mimetype="application/atom+xml")
+
+
+# --- the library (规范性文件库) ----------------------------------------------------------------
+
+@bp.get("/library")
+def library_index():
+    form = LibraryFilterForm(request.args, meta={"csrf": False})
+    departments = db.session.scalars(select(Department).where(Department.kind == "drafting").order_by(Department.id)).all()
+    form.department.choices = [SelectChoice(0, _("All departments"))] + [SelectChoice(d.id, d.name) for d in departments]
+    form.topic.choices = [SelectChoice("", _("All topics"))] + [SelectChoice(t, t) for t in library.topics()]
+    form.year.choices = [SelectChoice(0, _("All years"))] + [SelectChoice(y, str(y)) for y in library.years()]
+    if not form.validate():
+        return render_template("public/library.html", form=form, result=None), 400
+    result = library.browse(status=form.status.data or None, topic=form.topic.data or None,
+                            department_id=form.department.data or None, year=form.year.data or None,
+                            page=form.page.data or 1)
+    return render_template("public/library.html", form=form, result=result)
+
+
+@bp.get("/library/<int:document_id>")
+def library_document(document_id: int):
+    document = library.public_document(document_id)
+    if document is None:
+        abort(404)
+    final = publication.final_version(document)
+    return render_template("public/library_document.html", document=document, final=final,
+                           status=publication.library_status(document), history=library.history(document),
+                           changed=library.changed_by(document))
+
+
+@bp.get("/library/<int:document_id>/<name>.docx")
+def library_docx(document_id: int, name: str):
+    """The final text as a Word file, built from the stored articles."""
+    from ..exports import final_text_docx
+
+    document = library.public_document(document_id)
+    if document is None or publication.final_version(document) is None:
+        abort(404)
+    response = Response(final_text_docx(document),
+                        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=document-{document.id}.docx; filename*=UTF-8''{quote(document.title + '.docx')}")
+    return response

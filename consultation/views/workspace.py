@@ -15,12 +15,12 @@ from ..articles import docx_to_text
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..forms import (
-    AnswerForm, AssessmentForm, DecisionForm, DocumentForm, ExtendForm, ModerationForm, NoteForm, OpinionAnswerForm,
-    PublishForm,
+    AnswerForm, AssessmentForm, DecisionForm, DocumentForm, ExtendForm, LibraryChangeForm, LibraryRecordForm,
+    ModerationForm, NoteForm, OpinionAnswerForm, PublishForm,
     RejectionForm, RevisionForm, ScheduleForm, SignoffForm, beijing,
 )
 from ..models import Comment, Document, ReviewOrgan, Signoff, utcnow
-from ..services import answers, consultations, drafting, jobs, moderation, publication, review, steps
+from ..services import answers, consultations, drafting, jobs, library, moderation, publication, review, steps
 from ..web import localized
 from ..workflow import deadlines, engine
 
@@ -388,6 +388,7 @@ def decision(document_id: int):
 def publish(document_id: int):
     doc = _document(document_id)
     form = PublishForm()
+    form.topic.choices = [SelectChoice("", "—")] + [SelectChoice(t, t) for t in library.topics()]
     if request.method == "GET":
         form.final_text.data = doc.current_version.body
         form.effective_date.data = utcnow().astimezone(consultations.SHANGHAI).date() + timedelta(days=30)
@@ -395,7 +396,38 @@ def publish(document_id: int):
     if form.validate_on_submit() and _saved(lambda: publication.publish(
             doc, current_user, final_text=form.final_text.data,
             policy_interpretation=form.policy_interpretation.data or "",
-            effective_date=form.effective_date.data, validity_years=form.validity_years.data)):
+            effective_date=form.effective_date.data, validity_years=form.validity_years.data,
+            signed_date=form.signed_date.data, topic=form.topic.data or "")):
         flash(_("Published. The feedback PDF is being generated."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
-    return render_template("workspace/publish.html", document=doc, form=form)
+    return render_template("workspace/publish.html", document=doc, form=form), \
+        (400 if request.method == "POST" else 200)
+
+
+@bp.route("/documents/<int:document_id>/library", methods=["GET", "POST"])
+def library_record(document_id: int):
+    """The openness office keeps the library record and records amendments and repeals."""
+    doc = _document(document_id)
+    if not library.may_keep(current_user):
+        abort(403)
+    if publication.library_status(doc) is None:
+        abort(404)
+    record = LibraryRecordForm(prefix="record", obj=doc if request.method == "GET" else None)
+    record.topic.choices = [SelectChoice("", "—")] + [SelectChoice(t, t) for t in library.topics()]
+    change = LibraryChangeForm(prefix="change")
+    change.by_document.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(d.id, f"{d.document_number or ''} {d.title}") for d in library.published_documents() if d.id != doc.id]
+    if record.submit.data and record.validate_on_submit() and _saved(lambda: library.update_record(
+            doc, current_user, registration_number=record.registration_number.data or "",
+            topic=record.topic.data or "", signed_date=record.signed_date.data)):
+        flash(_("The library record was saved."), "success")
+        return redirect(url_for("workspace.library_record", document_id=doc.id))
+    if change.submit.data and change.validate_on_submit() and _saved(lambda: library.record_change(
+            doc, current_user, change=change.change.data, effective_on=change.effective_on.data,
+            by_document_id=change.by_document.data or None, by_reference=change.by_reference.data or "",
+            note=change.note.data or "")):
+        flash(_("The change was recorded."), "success")
+        return redirect(url_for("workspace.library_record", document_id=doc.id))
+    return render_template("workspace/library.html", document=doc, record=record, change=change,
+                           status=publication.library_status(doc), history=library.history(doc)), \
+        (400 if request.method == "POST" else 200)
