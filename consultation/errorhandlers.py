@@ -30,4 +30,5 @@ def init_app(app: Flask) -> None:
             429: _("Too many requests. Please wait a moment and try again."),
         }
         message = messages.get(exc.code, exc.description)
-        return render_template("errors/error.html", message=message, code=exc.code), exc.code
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() == "retry-after"]
+        return render_template("errors/error.html", message=message, code=exc.code), exc.code, headers

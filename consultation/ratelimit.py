@@ -1,18 +1,27 @@
 """Rate limits per client address (Flask-Limiter on the same Redis as the queues).
 
-The comment form and the API share one limit, checked by :func:`comment_allowed` so that a refused
-comment keeps its text on the page. Other endpoints use the decorator. The embedded Redis has a socket
-path known only once the server runs, so its connections find the socket when they first connect.
-Should Redis be away, the limits fall back to each process's memory rather than refusing the public.
+Each application gets its own Flask-Limiter instance (``app.extensions["rate_limiter"]``), so that two
+apps in one process (tests, a worker beside a web app) never share a storage. Limits are checked in the
+view, not by a decorator that answers before the view runs: a refused comment keeps its text on the
+page. The comment form and the API share one limit (:func:`comment_allowed`).
+
+The embedded Redis has a socket path known only once the server runs, so its connections find the
+socket when they first connect. Should Redis be away, the public is served (fail open) and the check
+is logged; the bot check and size limits still apply.
 """
 from __future__ import annotations
 
+import functools
 import logging
+import math
+import time
+from collections.abc import Callable
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse_many
 from redis import ConnectionPool, UnixDomainSocketConnection
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
@@ -23,9 +32,6 @@ def client_key() -> str:
     from .services.consultations import client_hash
 
     return client_hash(request.remote_addr) or "unknown"
-
-
-limiter = Limiter(key_func=client_key)
 
 
 class _EmbeddedRedisConnection(UnixDomainSocketConnection):
@@ -54,22 +60,41 @@ def init_app(app: Flask) -> None:
             app.config["RATELIMIT_STORAGE_OPTIONS"] = {
                 "connection_pool": ConnectionPool(connection_class=_EmbeddedRedisConnection, app=app),
             }
-    limiter.init_app(app)
+    app.extensions["rate_limiter"] = Limiter(client_key, app=app)
+
+
+def retry_after(scope: str, setting: str) -> int | None:
+    """Count one request of this client in ``scope``; None when allowed, else the seconds to wait."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    key = client_key()
+    try:
+        strategy = current_app.extensions["rate_limiter"].limiter
+        limits = parse_many(current_app.config[setting])
+        for item in limits:
+            if not strategy.test(item, scope, key):
+                reset = strategy.get_window_stats(item, scope, key).reset_time
+                return max(1, math.ceil(reset - time.time()))
+        for item in limits:
+            strategy.hit(item, scope, key)
+        return None
+    except Exception:  # noqa: BLE001 - Redis away: serve the public; the other checks still apply
+        log.warning("rate-limit storage unavailable; %s allowed", scope, exc_info=True)
+        return None
 
 
 def comment_allowed() -> bool:
-    """Count one comment from this client; False once any of the configured windows is full."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return True
-    key = client_key()
-    try:
-        strategy = limiter.limiter
-        limits = parse_many(current_app.config["COMMENT_RATE_LIMIT"])
-        if not all(strategy.test(item, "comment", key) for item in limits):
-            return False
-        for item in limits:
-            strategy.hit(item, "comment", key)
-        return True
-    except Exception:  # noqa: BLE001 - Redis away: serve the public; the other checks still apply
-        log.warning("rate-limit storage unavailable; comment allowed", exc_info=True)
-        return True
+    """The comment limit shared by the web form and the API."""
+    return retry_after("comment", "COMMENT_RATE_LIMIT") is None
+
+
+def limited(scope: str, setting: str, methods: tuple[str, ...] = ("GET", "POST")) -> Callable:
+    """Decorate a view: past the limit named by ``setting``, answer 429 with Retry-After."""
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if request.method in methods and (seconds := retry_after(scope, setting)) is not None:
+                raise TooManyRequests(retry_after=seconds)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -13,7 +13,6 @@ from wtforms import SelectChoice
 from .. import antibot, ratelimit
 from ..errors import DomainError
 from ..extensions import db
-from ..ratelimit import limiter
 from ..feedback import build_feedback, summary_line
 from ..forms import CommentForm, LibraryFilterForm, NoteForm, ReceiptForm, SubscribeForm
 from ..models import Department, Document, JobKind, Subscription, utcnow
@@ -92,7 +91,7 @@ def thanks(consultation_id: int):
 
 
 @bp.route("/receipt", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RECEIPT_LOOKUP_RATE_LIMIT"], methods=["POST"], scope="receipt")
+@ratelimit.limited("receipt", "RECEIPT_LOOKUP_RATE_LIMIT", methods=("POST",))
 def receipt_lookup():
     form = ReceiptForm()
     comment = None
