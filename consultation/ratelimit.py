@@ -67,16 +67,16 @@ def retry_after(scope: str, setting: str) -> int | None:
     """Count one request of this client in ``scope``; None when allowed, else the seconds to wait."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return None
-    key = client_key()
+    names = (current_app.config["RATELIMIT_KEY_PREFIX"], scope, client_key())
     try:
         strategy = current_app.extensions["rate_limiter"].limiter
         limits = parse_many(current_app.config[setting])
         for item in limits:
-            if not strategy.test(item, scope, key):
-                reset = strategy.get_window_stats(item, scope, key).reset_time
+            if not strategy.test(item, *names):
+                reset = strategy.get_window_stats(item, *names).reset_time
                 return max(1, math.ceil(reset - time.time()))
         for item in limits:
-            strategy.hit(item, scope, key)
+            strategy.hit(item, *names)
         return None
     except Exception:  # noqa: BLE001 - Redis away: serve the public; the other checks still apply
         log.warning("rate-limit storage unavailable; %s allowed", scope, exc_info=True)

@@ -1,0 +1,375 @@
+"""The public site of issue 4: moderation, campaign groups, the rate limit, the notice's channels and the
+library (规范性文件库) with its statuses, history and download."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consultation import campaigns
+from consultation.errors import InvalidInput, NotAllowed
+from consultation.extensions import db
+from consultation.models import AuditEvent, BackgroundJob, Comment, CommentCampaign, LibraryEvent
+from consultation.services import answers, consultations, library, moderation, publication
+from consultation.services.publication import SHANGHAI, LibraryStatus
+
+from . import factories
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _page(doc) -> str:
+    return f"/consultations/{consultations.consultation_of(doc).id}"
+
+
+def _ids(doc) -> list[int]:
+    return [c.id for c in answers.comments_of(doc)]
+
+
+# --- moderation ---------------------------------------------------------------------------------
+
+def test_a_comment_is_public_only_once_the_openness_office_publishes_it(city, browser, as_user):
+    doc = factories.in_consultation(city)
+    browser.post(_page(doc), {"article_id": "0", "body": "建议在第二条中写明投诉渠道。"})
+    [comment] = answers.comments_of(doc)
+    assert comment.moderation == "pending"
+    assert "建议在第二条中写明投诉渠道" not in text_of(browser.get(_page(doc)))
+    officer = as_user("openness")
+    queue = f"/staff/documents/{doc.id}/moderation"
+    assert "建议在第二条中写明投诉渠道" in text_of(officer.get(queue))
+    assert officer.post(queue, {"comments": [str(comment.id)], "action": "publish"}).status_code == 302
+    assert "建议在第二条中写明投诉渠道" in text_of(browser.get(_page(doc)))
+    [event] = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "moderate_comment")).all()
+    payload = json.loads(event.payload)
+    assert payload["to"] == "published" and payload["comment_id"] == comment.id
+
+
+@pytest.mark.parametrize("username", ["drafter", "head", "govoffice", "justice"])
+def test_only_the_openness_office_moderates(city, as_user, username):
+    doc = factories.in_consultation(city)
+    factories.comment(doc, body="待审核的意见。")
+    with pytest.raises(NotAllowed):
+        moderation.moderate(doc, city[username], _ids(doc), publish=True)
+    db.session.rollback()
+    r = as_user(username).post(f"/staff/documents/{doc.id}/moderation",
+                               {"comments": [str(i) for i in _ids(doc)], "action": "publish"})
+    assert r.status_code in (403, 404)
+    assert {c.moderation for c in answers.comments_of(doc)} == {"pending"}
+
+
+def test_hiding_needs_one_of_the_recorded_reasons_and_keeps_the_typed_note(city, as_user):
+    doc = factories.in_consultation(city)
+    factories.comment(doc, body="某某公司电话13900000000，欢迎来电。")
+    with pytest.raises(InvalidInput):
+        moderation.moderate(doc, city["openness"], _ids(doc), publish=False, reason="dislike")
+    db.session.rollback()
+    r = as_user("openness").post(f"/staff/documents/{doc.id}/moderation",
+                                 {"comments": [str(i) for i in _ids(doc)], "action": "hide", "reason": "",
+                                  "note": "广告"})
+    assert r.status_code == 400 and "请选择不予公开的原因" in text_of(r) and "广告" in text_of(r)
+    moderation.moderate(doc, city["openness"], _ids(doc), publish=False, reason="spam", note="广告")
+    db.session.commit()
+    [c] = answers.comments_of(doc)
+    assert (c.moderation, c.hidden_reason, c.moderation_note) == ("hidden", "spam", "广告")
+
+
+def test_hidden_comments_are_counted_answered_and_explained_on_the_feedback(city, browser):
+    doc = factories.in_handling(city, comments=0)
+    factories.comment(doc, body="建议增加对老年人的优惠措施。", article_seq=1)
+    factories.comment(doc, body="点击链接领取红包 http://spam.example", article_seq=1)
+    factories.comment(doc, body="张三住在某小区，电话13812345678。", article_seq=2)
+    kept, spam, personal = _ids(doc)
+    moderation.moderate(doc, city["openness"], [kept], publish=True)
+    moderation.moderate(doc, city["openness"], [spam], publish=False, reason="spam")
+    db.session.commit()
+    # Publication waits for every comment to be moderated (answered here without the factory, which moderates).
+    for cid in (kept, spam, personal):
+        answers.answer_comment(doc, city["drafter"], cid, decision="not_adopted", reason="不予采纳的理由。")
+    db.session.commit()
+    from consultation.workflow.conditions import all_comments_moderated
+    assert "1" in all_comments_moderated(doc, factories.utcnow())
+    moderation.moderate(doc, city["openness"], [personal], publish=False, reason="personal_data")
+    db.session.commit()
+    assert all_comments_moderated(doc, factories.utcnow()) is None
+    doc = _publish(doc, city)
+
+    page = text_of(browser.get(f"/feedback/{doc.id}"))
+    assert "共收到意见3条" in page and "未采纳3条" in page
+    assert "建议增加对老年人的优惠措施" in page
+    assert "红包" not in page and "13812345678" not in page and "张三" not in page
+    assert "其中2条意见已计入并答复，但内容不予公开显示" in page
+    assert "广告或无意义内容1条" in page and "含他人个人信息1条" in page
+    assert page.count("不予采纳的理由") == 3  # the hidden ones still have their answer
+    rows = list(csv.reader(io.StringIO(text_of(browser.get(f"/feedback/{doc.id}/feedback.csv")).lstrip("\ufeff"))))
+    assert len(rows) == 4 and not any("红包" in cell or "13812345678" in cell for row in rows for cell in row)
+    assert sum("不予公开显示" in row[2] for row in rows[1:]) == 2
+
+
+def _publish(doc, city):
+    factories.adopt(doc, city)
+    publication.publish(doc, city["govoffice"], final_text=factories.REVISED, policy_interpretation="解读。",
+                        effective_date=factories.utcnow().date() + timedelta(days=30), validity_years=5)
+    db.session.commit()
+    return doc
+
+
+def test_hiding_after_publication_updates_the_feedback_and_asks_for_a_new_pdf(city, browser):
+    doc = factories.in_handling(city, comments=0)
+    factories.comment(doc, body="我邻居李四的身份证号是……", article_seq=1)
+    factories.answer_all(doc, city["drafter"])  # published by the openness office in the factory
+    doc = _publish(doc, city)
+    assert "李四" in text_of(browser.get(f"/feedback/{doc.id}"))
+    pdf_jobs = db.session.scalar(db.select(db.func.count(BackgroundJob.id)).where(BackgroundJob.kind == "feedback_pdf"))
+    moderation.moderate(doc, city["openness"], _ids(doc), publish=False, reason="personal_data")
+    db.session.commit()
+    assert "李四" not in text_of(browser.get(f"/feedback/{doc.id}"))
+    assert db.session.scalar(db.select(db.func.count(BackgroundJob.id)).where(
+        BackgroundJob.kind == "feedback_pdf")) == pdf_jobs + 1
+
+
+# --- campaign groups ----------------------------------------------------------------------------
+
+CAMPAIGN = "坚决反对提高停车收费标准，请保留夜间免费停车，照顾周边居民的实际困难！"
+
+
+def test_identical_and_near_identical_comments_form_one_group_unrelated_ones_do_not(city):
+    doc = factories.in_consultation(city)
+    first = factories.comment(doc, body=CAMPAIGN, article_seq=2)
+    same = factories.comment(doc, body=CAMPAIGN, article_seq=2)
+    spaced = factories.comment(doc, body=" ".join(CAMPAIGN).replace("！", "。"), article_seq=2)  # spaces, punctuation
+    edited = factories.comment(doc, body=CAMPAIGN.replace("坚决", "强烈"), article_seq=2)  # one word changed
+    other = factories.comment(doc, body="建议第二条明确收费标准的听证程序和公示期限。", article_seq=2)
+    elsewhere = factories.comment(doc, body=CAMPAIGN, article_seq=3)  # another article: its own group
+    db.session.expire_all()
+    group = db.session.get(Comment, first.id).campaign
+    assert group is not None and group.representative_id == first.id
+    assert {c.id for c in group.members} == {first.id, same.id, spaced.id, edited.id}
+    assert db.session.get(Comment, other.id).campaign_id is None
+    assert db.session.get(Comment, elsewhere.id).campaign_id is None
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80), min_size=12, max_size=80),
+       noise=st.lists(st.sampled_from(["，", "。", " ", "！", "\u3000"]), max_size=6))
+def test_a_copy_with_other_spaces_and_punctuation_is_always_recognised(text, noise):
+    copy = "".join(noise) + text + "".join(noise)
+    assert campaigns.similarity(campaigns.shingles(text), campaigns.shingles(copy)) == 1.0
+    assert set(campaigns.bands(campaigns.shingles(text))) == set(campaigns.bands(campaigns.shingles(copy)))
+
+
+def test_staff_answer_a_group_at_once_and_the_feedback_shows_one_text_with_the_count(city, as_user, browser):
+    doc = factories.in_handling(city, comments=0)
+    for _ in range(4):
+        factories.comment(doc, body=CAMPAIGN, article_seq=2)
+    factories.comment(doc, body="建议第二条明确听证程序。", article_seq=2)
+    [group] = answers.campaigns_of(doc)
+    drafter = as_user("drafter")
+    page = text_of(drafter.get(f"/staff/documents/{doc.id}/campaigns"))
+    assert CAMPAIGN in page and "统一答复本组4条意见" in page
+    r = drafter.post(f"/staff/documents/{doc.id}/campaigns/{group.id}",
+                     {"decision": "partly_adopted", "reason": "夜间免费时段予以保留。"},
+                     form_page=f"/staff/documents/{doc.id}/campaigns")
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert {c.answer.decision for c in db.session.get(CommentCampaign, group.id).members} == {"partly_adopted"}
+    assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "answer_comment")).all()) == 4
+    factories.answer_all(doc, city["drafter"])
+    doc = _publish(doc, city)
+    feedback = text_of(browser.get(f"/feedback/{doc.id}"))
+    assert feedback.count(CAMPAIGN) == 1 and "相同或相近意见4条" in feedback
+    assert "共收到意见5条，采纳1条，部分采纳4条" in feedback
+
+
+def test_a_group_answer_needs_a_reason_and_the_drafters_role(city, as_user):
+    doc = factories.in_handling(city, comments=0)
+    factories.comment(doc, body=CAMPAIGN, article_seq=2)
+    factories.comment(doc, body=CAMPAIGN, article_seq=2)
+    [group] = answers.campaigns_of(doc)
+    url = f"/staff/documents/{doc.id}/campaigns/{group.id}"
+    r = as_user("drafter").post(url, {"decision": "adopted", "reason": ""}, form_page=url.rsplit("/", 1)[0])
+    assert r.status_code == 400
+    r = as_user("govoffice").post(url, {"decision": "adopted", "reason": "理由"}, form_page=url.rsplit("/", 1)[0])
+    assert r.status_code in (400, 403, 404)
+    assert not any(c.answer for c in answers.comments_of(doc))
+
+
+# --- the rate limit -----------------------------------------------------------------------------
+
+@pytest.fixture
+def low_limit(app):
+    before = app.config["COMMENT_RATE_LIMIT"]
+    app.config["COMMENT_RATE_LIMIT"] = "2 per minute"
+    yield
+    app.config["COMMENT_RATE_LIMIT"] = before
+
+
+def test_the_rate_limit_refuses_a_third_comment_and_keeps_its_text(city, browser, low_limit):
+    doc = factories.in_consultation(city)
+    address = {"REMOTE_ADDR": "198.51.100.7"}
+    for i in range(2):
+        r = browser.post(_page(doc), {"article_id": "0", "body": f"第{i}条不同的意见：{'甲乙'[i]}。"},
+                         environ_base=address)
+        assert r.status_code == 302
+    r = browser.post(_page(doc), {"article_id": "0", "body": "第三条意见，被限流。"}, environ_base=address)
+    assert r.status_code == 429
+    assert "您在短时间内提交的意见较多" in text_of(r) and "第三条意见，被限流。" in text_of(r)
+    assert db.session.scalar(db.select(db.func.count(Comment.id))) == 2
+    # Another address is not affected.
+    r = browser.post(_page(doc), {"article_id": "0", "body": "另一个地址的意见。"},
+                     environ_base={"REMOTE_ADDR": "198.51.100.8"})
+    assert r.status_code == 302
+
+
+def test_the_limit_stores_no_client_address(app, city, browser, low_limit):
+    doc = factories.in_consultation(city)
+    browser.post(_page(doc), {"article_id": "0", "body": "意见。"}, environ_base={"REMOTE_ADDR": "203.0.113.99"})
+    from consultation import queue
+
+    keys = [k.decode() for k in queue.connection(app).keys("*" + app.config["RATELIMIT_KEY_PREFIX"] + "*")]
+    assert keys and not any("203.0.113.99" in k for k in keys)
+
+
+def test_with_its_redis_away_the_limit_lets_the_public_comment(app, city, browser, low_limit):
+    doc = factories.in_consultation(city)
+    limiter = app.extensions["rate_limiter"]
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    healthy = limiter._limiter
+    limiter._limiter = MovingWindowRateLimiter(storage_from_string("redis://127.0.0.1:1/0"))  # nothing listens
+    try:
+        for i in range(3):
+            r = browser.post(_page(doc), {"article_id": "0", "body": f"Redis不可用时的意见{i}：{'甲乙丙'[i]}"},
+                             environ_base={"REMOTE_ADDR": "198.51.100.9"})
+            assert r.status_code == 302
+    finally:
+        limiter._limiter = healthy
+    assert db.session.scalar(db.select(db.func.count(Comment.id))) == 3
+
+
+def test_receipt_lookups_are_limited_with_retry_after(app, city, browser):
+    before = app.config["RECEIPT_LOOKUP_RATE_LIMIT"]
+    app.config["RECEIPT_LOOKUP_RATE_LIMIT"] = "3 per minute"
+    try:
+        codes = [browser.post("/receipt", {"receipt": "ABCD-EFGH-JKMN"},
+                              environ_base={"REMOTE_ADDR": "198.51.100.10"}).status_code for _ in range(4)]
+    finally:
+        app.config["RECEIPT_LOOKUP_RATE_LIMIT"] = before
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+
+
+# --- the notice and the home page ---------------------------------------------------------------
+
+def test_the_notice_gives_the_offline_channels_and_the_home_lists_recently_closed(city, browser):
+    doc = factories.in_consultation(city)
+    page = text_of(browser.get(_page(doc)))
+    for value in ("王科员", "0571-87000000", "zhengqiu@example.gov.cn", "华城市人民路1号"):
+        assert value in page
+    closed = factories.in_handling(city, title="华城市已截止的办法")
+    home = text_of(browser.get("/"))
+    assert "近期截止" in home and "华城市已截止的办法" in home
+    assert f"/consultations/{consultations.consultation_of(closed).id}" in home
+
+
+# --- the library --------------------------------------------------------------------------------
+
+def test_the_library_lists_a_published_document_with_its_record_and_text(city, browser, as_user):
+    doc = factories.published(city, title="华城市停车管理办法")
+    officer = as_user("openness")
+    url = f"/staff/documents/{doc.id}/library"
+    r = officer.post(url, {"record-registration_number": "HCDR-2026-001", "record-topic": "城乡建设、环境保护",
+                           "record-signed_date": "2026-11-20", "record-submit": "1"})
+    assert r.status_code == 302
+    index = text_of(browser.get("/library"))
+    assert "华城市停车管理办法" in index and doc.document_number in index and "尚未生效" in index
+    page = text_of(browser.get(f"/library/{doc.id}"))
+    for value in ("HCDR-2026-001", "城乡建设、环境保护", "2026年11月20日", doc.document_number, "第三条",
+                  "本办法自2027年1月1日起施行", f"/feedback/{doc.id}"):
+        assert value in page
+    assert f"/library/{doc.id}" in text_of(browser.get(f"/feedback/{doc.id}"))  # linked both ways
+    docx = browser.get(f"/library/{doc.id}/{doc.title}.docx")
+    assert docx.status_code == 200 and docx.mimetype.endswith("wordprocessingml.document")
+    xml = zipfile.ZipFile(io.BytesIO(docx.data)).read("word/document.xml").decode()
+    assert "华城市停车管理办法" in xml and "本办法自2027年1月1日起施行" in xml and doc.document_number in xml
+    assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "update_library_record")).all()) == 1
+
+
+def test_nothing_is_in_the_library_before_publication(city, browser):
+    doc = factories.in_publication(city)
+    assert browser.get(f"/library/{doc.id}").status_code == 404
+    assert browser.get(f"/library/{doc.id}/x.docx").status_code == 404
+    assert doc.title not in text_of(browser.get("/library"))
+
+
+def test_amendment_and_repeal_change_the_status_on_their_day_and_stay_in_the_history(city, browser):
+    old = factories.published(city, title="华城市旧办法")
+    new = factories.published(city, title="华城市新办法")
+    now = factories.utcnow()
+    today = now.astimezone(SHANGHAI).date()
+    old.effective_date = today - timedelta(days=1)  # in force since yesterday
+    db.session.commit()
+    assert publication.library_status(old) is LibraryStatus.IN_FORCE
+    library.record_change(old, city["openness"], change="amended", effective_on=today, by_document_id=new.id,
+                          note="第三条修改。")
+    db.session.commit()
+    assert publication.library_status(old) is LibraryStatus.AMENDED
+    library.record_change(old, city["openness"], change="repealed", effective_on=today + timedelta(days=10),
+                          by_reference="华政发〔2027〕1号")
+    db.session.commit()
+    assert publication.library_status(old) is LibraryStatus.AMENDED  # the repeal is announced, not yet in effect
+    assert publication.library_status(old, now + timedelta(days=11)) is LibraryStatus.REPEALED
+    with pytest.raises(InvalidInput):
+        library.record_change(old, city["openness"], change="amended", effective_on=today, by_reference="x")
+    db.session.rollback()
+    statuses = [h.status for h in library.history(old)]
+    assert statuses == [LibraryStatus.IN_FORCE, LibraryStatus.AMENDED, LibraryStatus.REPEALED]  # no expiry after
+    page = text_of(browser.get(f"/library/{old.id}"))
+    assert "已修改" in page and "已废止" in page and "华政发〔2027〕1号" in page and f"/library/{new.id}" in page
+    assert f"/library/{old.id}" in text_of(browser.get(f"/library/{new.id}"))  # "this document changed"
+    assert {e.change for e in db.session.scalars(db.select(LibraryEvent))} == {"amended", "repealed"}
+    assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "record_library_change")).all()) == 2
+
+
+def test_library_changes_are_refused_with_reasons(city, as_user):
+    doc = factories.published(city)
+    today = factories.utcnow().astimezone(SHANGHAI).date()
+    with pytest.raises(NotAllowed):
+        library.record_change(doc, city["drafter"], change="repealed", effective_on=today, by_reference="某文件")
+    with pytest.raises(InvalidInput):
+        library.record_change(doc, city["openness"], change="repealed", effective_on=today - timedelta(days=400),
+                              by_reference="某文件")
+    with pytest.raises(InvalidInput):
+        library.record_change(doc, city["openness"], change="repealed", effective_on=today)  # by whom?
+    with pytest.raises(InvalidInput):
+        library.record_change(doc, city["openness"], change="repealed", effective_on=today, by_document_id=doc.id)
+    db.session.rollback()
+    r = as_user("openness").post(f"/staff/documents/{doc.id}/library",
+                                 {"change-change": "repealed", "change-effective_on": today.isoformat(),
+                                  "change-by_document": "0", "change-by_reference": "", "change-note": "废止说明",
+                                  "change-submit": "1"})
+    assert r.status_code == 400 and "废止说明" in text_of(r)
+    assert as_user("drafter").get(f"/staff/documents/{doc.id}/library").status_code in (403, 404)
+
+
+def test_the_library_filters_and_pages(app, city, browser):
+    docs = [factories.published(city, title=f"华城市第{i}号测试办法") for i in range(3)]
+    docs[0].topic = "工业、交通"
+    db.session.commit()
+    assert re.search(r'id="library-total">共3件', text_of(browser.get("/library")))
+    page = text_of(browser.get("/library?topic=工业、交通"))
+    assert "华城市第0号测试办法" in page and "华城市第1号测试办法" not in page
+    assert "华城市第0号测试办法" not in text_of(browser.get("/library?status=in_force"))
+    assert "华城市第0号测试办法" in text_of(browser.get("/library?status=not_yet_in_force"))
+    result = library.browse(per_page=2, page=2)
+    assert result.total == 3 and result.pages == 2 and len(result.items) == 1
+    for bad in ("status=nonsense", "page=-1", "year=abc", "department=x"):
+        assert browser.get(f"/library?{bad}").status_code == 400
