@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Department, DepartmentKind, Document, Role, User, utcnow
-from .services import answers, consultations, drafting, review
+from .models import Department, DepartmentKind, Document, ReviewOrgan, Role, User, utcnow
+from .services import answers, consultations, drafting, library, moderation, publication, review
+from .services.publication import SHANGHAI
 from .workflow import engine
 
 DEPARTMENTS = [
@@ -58,6 +59,15 @@ PARKING_DRAFT = """华城市中心城区停车收费标准调整方案（征求�
 第三条 本方案自发布之日起施行，有效期3年。
 """
 
+ROADS_DRAFT = """华城市城市道路临时占用管理办法（征求意见稿）
+第一章 总则
+第一条 为了加强城市道路临时占用管理，保障道路安全畅通，制定本办法。
+第二条 临时占用城市道路施工的单位，应当遵守施工现场管理规定，设置明显的安全警示标志。
+第三条 临时占用城市道路，应当经市城市管理部门批准。
+第二章 附则
+第四条 本办法自发布之日起施行。
+"""
+
 EXPLANATION = "一、起草背景\n为落实上级工作部署，回应群众关切。\n二、主要内容\n共若干条，明确适用范围、职责分工和主要制度。\n三、征求意见情况\n拟通过预公开向社会公开征求意见。"
 
 
@@ -99,6 +109,10 @@ def seed(password: str) -> str:
                                  article_id=article.id, name="张小祥", phone="13800000001",
                                  show_masked_name=True)
     consultations.submit_comment(doc_consultation(doc), body="建议增加夜间充电安全巡查的要求。")
+    for sign in ("！", "！！", "。"):  # a small campaign: three near-identical comments form one group
+        consultations.submit_comment(doc_consultation(doc), body="坚决反对在楼道内充电，请尽快在小区增设集中充电桩" + sign,
+                                     article_id=article.id)
+    moderation.moderate(doc, openness, [c.id for c in answers.comments_of(doc)[:3]], publish=True)
     # 3. A market-entities draft whose consultation has closed: comments wait for answers.
     drafter2, head2 = _user("drafter2"), _user("head2")
     doc3 = drafting.create_document(drafter2, title="华城市小微企业首次轻微违法行为免予处罚清单（试行）",
@@ -112,6 +126,7 @@ def seed(password: str) -> str:
         art = doc3.current_version.articles[article_no].id if article_no is not None else None
         consultations.submit_comment(consultation, body=body, article_id=art, now=opened + timedelta(days=3))
     engine.settle(doc3)
+    moderation.moderate(doc3, openness, [c.id for c in answers.comments_of(doc3)], publish=True)
     # 4. A major decision (重大行政决策) with its expert argument and risk assessment, in the legality
     #    review since 17 days ago: the justice bureau's 15-working-day limit is near.
     doc4 = drafting.create_document(drafter, title="华城市中心城区停车收费标准调整方案", body=PARKING_DRAFT,
@@ -122,6 +137,7 @@ def seed(password: str) -> str:
                                            article_id=doc4.current_version.articles[1].id,
                                            now=opened + timedelta(days=2))
     engine.settle(doc4)
+    moderation.moderate(doc4, openness, [comment.id], publish=True)
     answers.answer_comment(doc4, drafter, comment.id, decision="adopted", reason="已在第二条增加夜间优惠时段。")
     drafting.revise_draft(doc4, drafter, body=PARKING_DRAFT.replace("分时段收费", "分时段收费，夜间实行优惠"),
                           explanation=EXPLANATION)
@@ -134,7 +150,49 @@ def seed(password: str) -> str:
     review.submit_for_review(doc4, drafter)
     review.send_to_joint_review(doc4, head)
     doc4.stage_entered_at = utcnow() - timedelta(days=17)
-    return "departments, 8 accounts, 4 documents"
+    _published_example(drafter, head, openness)
+    return "departments, 8 accounts, 5 documents (one published, in the library)"
+
+
+def _published_example(drafter: User, head: User, openness: User) -> None:
+    """5. A document taken all the way: comments moderated (one hidden) and answered, joint review,
+    adoption, publication with its feedback, and its place in the library."""
+    govoffice, justice = _user("govoffice"), _user("justice")
+    doc = drafting.create_document(drafter, title="华城市城市道路临时占用管理办法", body=ROADS_DRAFT,
+                                   explanation=EXPLANATION, affects_public_rights=True)
+    opened = utcnow() - timedelta(days=90)
+    _open(doc, drafter, head, openness, opens_at=opened, days=30)
+    articles = doc.current_version.articles
+    for body, article, name in (
+        ("建议明确占道施工的夜间作业时间限制。", articles[1].id, "李明华"),
+        ("建议占用审批结果在网上公开，便于群众监督。", articles[2].id, None),
+        ("加微信领取免费停车券 wx:abc123", None, None),
+    ):
+        consultations.submit_comment(doc_consultation(doc), body=body, article_id=article, name=name or "",
+                                     show_masked_name=bool(name), now=opened + timedelta(days=5))
+    engine.settle(doc)
+    first, second, spam = answers.comments_of(doc)
+    moderation.moderate(doc, openness, [first.id, second.id], publish=True)
+    moderation.moderate(doc, openness, [spam.id], publish=False, reason="spam", note="广告")
+    answers.answer_comment(doc, drafter, first.id, decision="adopted", reason="已在第二条增加夜间作业时间限制。")
+    answers.answer_comment(doc, drafter, second.id, decision="partly_adopted",
+                           reason="审批结果将在政务服务网公开，个人信息除外。")
+    answers.answer_comment(doc, drafter, spam.id, decision="explained", reason="与本办法无关。")
+    final = ROADS_DRAFT.replace("应当遵守", "应当遵守，夜间二十二时至次日六时不得施工，并")
+    drafting.revise_draft(doc, drafter, body=final, explanation=EXPLANATION)
+    review.submit_for_review(doc, drafter)
+    review.send_to_joint_review(doc, head)
+    review.approve(doc, govoffice, ReviewOrgan.GOVERNMENT_OFFICE, "同意。")
+    review.approve(doc, justice, ReviewOrgan.JUSTICE, "合法。")
+    decided = (utcnow() - timedelta(days=20)).astimezone(SHANGHAI).date()
+    publication.record_adoption(doc, govoffice, decision="adopted", decision_date=decided, prefix="华政办发")
+    published = utcnow() - timedelta(days=10)
+    publication.publish(doc, govoffice, final_text=final,
+                        policy_interpretation="一、制定背景。二、主要内容：明确占用审批、夜间作业限制和信息公开。",
+                        effective_date=published.astimezone(SHANGHAI).date() + timedelta(days=1), validity_years=5,
+                        topic="城乡建设、环境保护", now=published)
+    library.update_record(doc, openness, registration_number="HCDR-2026-0001", topic="城乡建设、环境保护",
+                          signed_date=decided)
 
 
 def doc_consultation(document: Document):
@@ -145,5 +203,7 @@ def _open(doc: Document, drafter: User, head: User, openness: User, *, opens_at:
     engine.perform(doc, "request_predisclosure", drafter, now=opens_at)
     engine.perform(doc, "head_approve_predisclosure", head, now=opens_at)
     consultations.open_consultation(doc, openness, opens_at=opens_at, closes_at=opens_at + timedelta(days=days),
-                                    notice="欢迎社会各界提出意见建议。来信请寄华城市人民路1号，邮编000000。",
-                                    now=opens_at)
+                                    notice="欢迎社会各界提出意见建议。",
+                                    contact_person="王科员", contact_phone="0571-87000000",
+                                    contact_email="zhengqiu@demo.huacheng.gov.cn",
+                                    postal_address="华城市人民路1号华城市人民政府办公室（邮编000000）", now=opens_at)

@@ -13,7 +13,10 @@ def test_demo_creates_the_city_once(app):
     assert set(users) >= {"drafter", "head", "govoffice", "justice", "openness", "admin"}
     stages = sorted((d.procedure, d.stage) for d in db.session.scalars(db.select(Document)))
     assert stages == [("major_decision", "joint_review"), ("normative_document", "consultation"),
-                      ("normative_document", "drafting"), ("normative_document", "handling")]
+                      ("normative_document", "drafting"), ("normative_document", "handling"),
+                      ("normative_document", "published")]
+    published = db.session.scalars(db.select(Document).where(Document.stage == "published")).one()
+    assert published.document_number and published.published_at is not None
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and db.session.scalar(db.select(db.func.count(User.id))) == len(users)
 
