@@ -18,6 +18,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(workflows_group)
     app.cli.add_command(calendar_group)
+    from .search_cli import search_group
+
+    app.cli.add_command(search_group)
 
 
 @click.command("demo")

@@ -21,6 +21,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):  # an address no API route matched: answer in JSON too
+            from .api.errors import api_http_error
+
+            return api_http_error(exc)
         messages = {
             400: _("The request could not be understood. Please go back and try again."),
             403: _("You are not allowed to see this page."),

@@ -5,6 +5,7 @@ from flask import Flask, Response, redirect, request, session, url_for
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from .feedback import DECISION_LABELS, HIDDEN_REASON_LABELS
 from .models import Document
@@ -110,8 +111,19 @@ def _moderation_label(comment) -> str:
     return label
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route stops at the database's integer: a larger number is a 404, not an
+    overflow deep in the database driver."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     from .services import jobs
+
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from .views import admin, auth, jobs as _job_pages, public, search, workspace  # noqa: F401 - jobs adds routes to workspace
 
     app.register_blueprint(public.bp)
@@ -119,6 +131,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(workspace.bp)
+    from . import api
+    from .extensions import csrf
+
+    csrf.exempt(api.bp)  # JSON only, no cookies: see consultation/api/params.py json_object
+    app.register_blueprint(api.bp)
 
     app.jinja_env.filters["receipt"] = display_receipt
     app.jinja_env.globals.update(

@@ -147,3 +147,24 @@ def as_user(app: Flask, city):
     def make(username: str) -> Browser:
         return Browser(app.test_client()).login(username)
     return make
+
+
+@pytest.fixture
+def live_server(app: Flask):
+    """The app served over real HTTP on a free localhost port, in a thread; yields its base address.
+
+    Each request gets its own app context and database session, as under a production server.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

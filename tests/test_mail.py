@@ -273,3 +273,16 @@ def test_subscriber_addresses_never_appear_on_public_pages(app, city, browser):
     browser.post("/subscribe", {"email": "secret.reader@example.org", "department": "0"})
     for page in ("/", "/subscribe", "/receipt"):
         assert "secret.reader" not in browser.get(page).get_data(as_text=True)
+
+
+def test_a_comment_sent_through_the_api_gets_its_receipt_by_mail(app, city, smtp):
+    from consultation.services import consultations
+
+    doc = factories.in_consultation(city)
+    consultation_id = consultations.consultation_of(doc).id
+    r = app.test_client().post(f"/api/v1/consultations/{consultation_id}/comments",
+                               json={"body": "通过开放接口提交的意见。", "email": "api.user@example.net"})
+    assert r.status_code == 201
+    _run_worker(app)
+    [message] = smtp.to("api.user@example.net")
+    assert "意见回执" in message["Subject"] and r.get_json()["receipt_display"] in message.get_content()

@@ -1,0 +1,438 @@
+"""What the API answers, as typed dicts built from the models and the services' dataclasses.
+
+Only public data leaves this module. A commenter appears as the text of a published comment, as a
+count, or (in the adoption feedback, with consent) as a masked name; never a name, organisation,
+telephone, email or address. The contacts of a consultation are the drafting office's own.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TypedDict
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..feedback import DECISION_LABELS, HIDDEN_REASON_LABELS, Feedback, PublicComment, summary_line
+from ..models import Comment, Consultation, Department, Document, JobKind, LibraryEvent, utcnow
+from ..receipts import display
+from ..services import jobs, library, moderation, publication
+from ..services.consultations import SHANGHAI, comments_per_article
+from ..services.library import HistoryEntry
+from ..services.publication import LibraryStatus, is_published
+from ..web import LIBRARY_STATUSES, MODERATION_STATES
+from .listing import consultation_status
+
+
+def when(value: datetime | None) -> str | None:
+    """ISO 8601 in Beijing time with its offset: 2026-05-01T09:00:00+08:00."""
+    return value.astimezone(SHANGHAI).isoformat(timespec="seconds") if value else None
+
+
+def local_minute(value: datetime) -> str:
+    """A moment for a message: 2026-05-01 09:00, Beijing time."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class DepartmentOut(TypedDict):
+    id: int
+    name: str
+
+
+def department(value: Department) -> DepartmentOut:
+    return {"id": value.id, "name": value.name}
+
+
+class Page(TypedDict):
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+
+# --- consultations ------------------------------------------------------------------------------
+
+class ConsultationItem(TypedDict):
+    id: int
+    document_id: int
+    title: str
+    department: DepartmentOut
+    opens_at: str
+    closes_at: str
+    status: str
+    comment_count: int
+    url: str
+
+
+def consultation_item(consultation: Consultation, comment_count: int, now: datetime) -> ConsultationItem:
+    document = consultation.document
+    return {
+        "id": consultation.id, "document_id": document.id, "title": document.title,
+        "department": department(document.department), "opens_at": when(consultation.opens_at),
+        "closes_at": when(consultation.closes_at), "status": consultation_status(consultation, now),
+        "comment_count": comment_count,
+        "url": url_for("public.consultation", consultation_id=consultation.id, _external=True),
+    }
+
+
+class Contacts(TypedDict):
+    contact_person: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    postal_address: str | None
+
+
+class ExtensionOut(TypedDict):
+    extended_at: str
+    previous_closes_at: str
+    new_closes_at: str
+    reason: str
+
+
+class PublishedComment(TypedDict):
+    text: str
+    count: int  # a group of identical or near-identical comments is shown once
+
+
+class ArticleOut(TypedDict):
+    id: int
+    seq: int
+    label: str
+    chapter: str | None
+    text: str
+    anchor: str
+    comment_count: int
+    published_comments: list[PublishedComment]
+
+
+class ConsultationDetail(ConsultationItem):
+    notice: str
+    short_period_reason: str | None
+    contacts: Contacts
+    extensions: list[ExtensionOut]
+    explanation: str
+    articles: list[ArticleOut]
+    published_comments_on_whole_draft: list[PublishedComment]
+
+
+def consultation_detail(consultation: Consultation, now: datetime) -> ConsultationDetail:
+    per_article = comments_per_article(consultation)
+    shown = moderation.published_comments(consultation)
+    total = len(consultation.comments)
+
+    def texts(article_id: int | None) -> list[PublishedComment]:
+        return [{"text": text, "count": count} for text, count in shown.get(article_id, [])]
+
+    return {
+        **consultation_item(consultation, total, now),
+        "notice": consultation.notice,
+        "short_period_reason": consultation.short_period_reason,
+        "contacts": {"contact_person": consultation.contact_person, "contact_phone": consultation.contact_phone,
+                     "contact_email": consultation.contact_email, "postal_address": consultation.postal_address},
+        "extensions": [{"extended_at": when(x.extended_at), "previous_closes_at": when(x.previous_closes_at),
+                        "new_closes_at": when(x.new_closes_at), "reason": x.reason}
+                       for x in consultation.extensions],
+        "explanation": consultation.version.explanation,
+        "articles": [{"id": a.id, "seq": a.seq, "label": a.label, "chapter": a.chapter, "text": a.text,
+                      "anchor": a.anchor, "comment_count": per_article.get(a.id, 0), "published_comments": texts(a.id)}
+                     for a in consultation.version.articles],
+        "published_comments_on_whole_draft": texts(None),
+    }
+
+
+class CommentCreated(TypedDict):
+    receipt_number: str
+    receipt_display: str
+    lookup_url: str
+    lookup_page: str
+
+
+def comment_created(comment: Comment) -> CommentCreated:
+    return {
+        "receipt_number": comment.receipt_number, "receipt_display": display(comment.receipt_number),
+        "lookup_url": url_for("api.receipt", number=comment.receipt_number, _external=True),
+        "lookup_page": url_for("public.receipt_lookup", _external=True),
+    }
+
+
+# --- receipts -----------------------------------------------------------------------------------
+
+PROGRESS = {
+    "consultation_open": _l("Received; the consultation is still open."),
+    "being_considered": _l("Being considered by the drafting department; the answer will be shown here when the "
+                           "feedback is published."),
+    "answered": _l("Answered; the feedback has been published."),
+}
+
+
+class ConsultationRef(TypedDict):
+    id: int
+    title: str
+    url: str
+
+
+class ArticleRef(TypedDict):
+    id: int
+    label: str
+
+
+class AnswerOut(TypedDict):
+    decision: str
+    decision_label: str
+    reason: str
+
+
+class ReceiptOut(TypedDict):
+    receipt_number: str
+    receipt_display: str
+    consultation: ConsultationRef
+    article: ArticleRef | None
+    received_at: str
+    moderation: str
+    moderation_label: str
+    progress: str
+    progress_label: str
+    answer: AnswerOut | None
+    feedback_url: str | None
+
+
+def receipt(comment: Comment, now: datetime | None = None) -> ReceiptOut:
+    """The status of one comment, as the receipt page shows it: the answer only once the feedback is public."""
+    now = now or utcnow()
+    consultation = comment.consultation
+    document = consultation.document
+    answered = is_published(document, now) and comment.answer is not None
+    progress = ("answered" if answered else "consultation_open" if consultation.is_open(now)
+                else "being_considered")
+    return {
+        "receipt_number": comment.receipt_number, "receipt_display": display(comment.receipt_number),
+        "consultation": {"id": consultation.id, "title": document.title,
+                         "url": url_for("public.consultation", consultation_id=consultation.id, _external=True)},
+        "article": {"id": comment.article.id, "label": comment.article.label} if comment.article else None,
+        "received_at": when(comment.created_at),
+        "moderation": comment.moderation,
+        "moderation_label": str(MODERATION_STATES.get(comment.moderation, comment.moderation)),
+        "progress": progress, "progress_label": str(PROGRESS[progress]),
+        "answer": {"decision": comment.answer.decision, "decision_label": str(DECISION_LABELS[comment.answer.decision]),
+                   "reason": comment.answer.reason} if answered else None,
+        "feedback_url": url_for("public.feedback", document_id=document.id, _external=True)
+        if is_published(document, now) else None,
+    }
+
+
+# --- the adoption feedback ----------------------------------------------------------------------
+
+class FeedbackRow(TypedDict):
+    number: int
+    body: str
+    decision: str | None
+    decision_label: str
+    reason: str
+    masked_name: str | None
+    count: int
+    hidden: bool
+
+
+class FeedbackGroup(TypedDict):
+    label: str
+    anchor: str
+    text: str
+    comments: list[FeedbackRow]
+
+
+class Counts(TypedDict):
+    total: int
+    adopted: int
+    partly_adopted: int
+    not_adopted: int
+    explained: int
+    unanswered: int
+
+
+class HiddenCount(TypedDict):
+    reason: str
+    label: str
+    count: int
+
+
+class FinalArticleOut(TypedDict):
+    label: str
+    chapter: str | None
+    text: str
+
+
+class FeedbackLinks(TypedDict):
+    page: str
+    pdf: str | None
+    csv: str
+    library: str
+
+
+class FeedbackOut(TypedDict):
+    document_id: int
+    title: str
+    document_number: str | None
+    department: DepartmentOut
+    published_at: str
+    summary: str
+    counts: Counts
+    hidden: list[HiddenCount]
+    hidden_total: int
+    groups: list[FeedbackGroup]
+    final_articles: list[FinalArticleOut]
+    policy_interpretation: str | None
+    links: FeedbackLinks
+
+
+HIDDEN_REASONS = (*HIDDEN_REASON_LABELS, "pending")  # "pending": not yet moderated, so not shown either
+
+
+def feedback(document: Document, data: Feedback) -> FeedbackOut:
+    """Serialise the feedback that the page, the PDF and the CSV are made from."""
+    # The feedback counts hidden comments by label; the API gives the reason's code as well.
+    codes = {str(label): code for code, label in HIDDEN_REASON_LABELS.items()}
+    codes[_("not yet moderated")] = "pending"
+    pdf = jobs.latest_done(document, JobKind.FEEDBACK_PDF)
+    c = data.counts
+    return {
+        "document_id": document.id, "title": data.title, "document_number": data.document_number,
+        "department": department(document.department), "published_at": when(data.published_at),
+        "summary": summary_line(c),
+        "counts": {"total": c.total, "adopted": c.adopted, "partly_adopted": c.partly_adopted,
+                   "not_adopted": c.not_adopted, "explained": c.explained, "unanswered": c.unanswered},
+        "hidden": [{"reason": codes.get(label, "pending"), "label": label, "count": n} for label, n in data.hidden.items()],
+        "hidden_total": data.hidden_total,
+        "groups": [{"label": g.label, "anchor": g.anchor, "text": g.text, "comments": [_row(r) for r in g.comments]}
+                   for g in data.groups],
+        "final_articles": [{"label": a.label, "chapter": a.chapter, "text": a.text} for a in data.final_articles],
+        "policy_interpretation": data.policy_interpretation,
+        "links": {
+            "page": url_for("public.feedback", document_id=document.id, _external=True),
+            "pdf": url_for("public.feedback_pdf", document_id=document.id, _external=True) if pdf else None,
+            "csv": url_for("public.feedback_csv", document_id=document.id, _external=True),
+            "library": url_for("public.library_document", document_id=document.id, _external=True),
+        },
+    }
+
+
+def _row(row: PublicComment) -> FeedbackRow:
+    return {"number": row.number, "body": row.body, "decision": row.decision, "decision_label": row.decision_label,
+            "reason": row.reason, "masked_name": row.masked_name, "count": row.count, "hidden": row.hidden}
+
+
+# --- the library --------------------------------------------------------------------------------
+
+class DocumentRef(TypedDict):
+    id: int
+    title: str
+    document_number: str | None
+    url: str
+
+
+class LibraryUrls(TypedDict):
+    page: str
+    feedback: str
+    api: str
+
+
+class LibraryItem(TypedDict):
+    id: int
+    title: str
+    document_number: str | None
+    registration_number: str | None
+    department: DepartmentOut
+    signed_date: str | None
+    published_at: str
+    effective_date: str | None
+    valid_until: str | None
+    status: str | None
+    status_label: str | None
+    topic: str | None
+    urls: LibraryUrls
+
+
+def status_label(status: LibraryStatus | str | None) -> str | None:
+    if status is None:
+        return None
+    value = getattr(status, "value", status)
+    return str(LIBRARY_STATUSES.get(value, value))
+
+
+def library_item(document: Document, status: LibraryStatus | None) -> LibraryItem:
+    return {
+        "id": document.id, "title": document.title, "document_number": document.document_number,
+        "registration_number": document.registration_number, "department": department(document.department),
+        "signed_date": day(document.signed_date), "published_at": when(document.published_at),
+        "effective_date": day(document.effective_date), "valid_until": day(document.valid_until),
+        "status": status.value if status else None, "status_label": status_label(status), "topic": document.topic,
+        "urls": {"page": url_for("public.library_document", document_id=document.id, _external=True),
+                 "feedback": url_for("public.feedback", document_id=document.id, _external=True),
+                 "api": url_for("api.library_document", document_id=document.id, _external=True)},
+    }
+
+
+class HistoryOut(TypedDict):
+    day: str
+    status: str
+    status_label: str
+    note: str
+    by_document: DocumentRef | None
+    by_reference: str | None
+
+
+class ChangeOut(TypedDict):
+    document: DocumentRef
+    change: str
+    change_label: str
+    effective_on: str
+
+
+class TextArticle(TypedDict):
+    seq: int
+    label: str
+    chapter: str | None
+    text: str
+    anchor: str
+
+
+class LibraryDetail(LibraryItem):
+    history: list[HistoryOut]
+    changed: list[ChangeOut]
+    articles: list[TextArticle]
+    policy_interpretation: str | None
+    docx_url: str | None
+
+
+def document_ref(document: Document) -> DocumentRef:
+    return {"id": document.id, "title": document.title, "document_number": document.document_number,
+            "url": url_for("public.library_document", document_id=document.id, _external=True)}
+
+
+def library_detail(document: Document) -> LibraryDetail:
+    final = publication.final_version(document)
+    return {
+        **library_item(document, publication.library_status(document)),
+        "history": [_history(h) for h in library.history(document)],
+        "changed": [_change(e) for e in library.changed_by(document)],
+        "articles": [{"seq": a.seq, "label": a.label, "chapter": a.chapter, "text": a.text, "anchor": a.anchor}
+                     for a in (final.articles if final else [])],
+        "policy_interpretation": document.policy_interpretation,
+        "docx_url": url_for("public.library_docx", document_id=document.id, name=document.title, _external=True)
+        if final else None,
+    }
+
+
+def _history(entry: HistoryEntry) -> HistoryOut:
+    return {"day": day(entry.day), "status": entry.status.value, "status_label": status_label(entry.status),
+            "note": str(entry.note), "by_document": document_ref(entry.by_document) if entry.by_document else None,
+            "by_reference": entry.by_reference}
+
+
+def _change(event: LibraryEvent) -> ChangeOut:
+    """A change this document made to another one: it amended or repealed it."""
+    return {"document": document_ref(event.document), "change": event.change, "change_label": status_label(event.change),
+            "effective_on": day(event.effective_on)}
