@@ -65,7 +65,9 @@ def _schemas() -> dict[str, Schema]:
                    "description": "open: inside the comment period; closed: after it; feedback: the final text "
                                   "and the adoption feedback are published"},
         "comment_count": {**COUNT, "description": "every comment received, hidden ones included"},
-        "url": URL,
+        "url": {**URL, "description": "the public page"},
+        "api_url": URL,
+        "feedback_api_url": {**nullable(URL), "description": "once the adoption feedback is published"},
     }
     published_comment = obj({"text": STRING, "count": {"type": "integer", "minimum": 1}},
                             "A published comment; a group of identical or near-identical comments appears once.")

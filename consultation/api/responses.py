@@ -66,6 +66,8 @@ class ConsultationItem(TypedDict):
     status: str
     comment_count: int
     url: str
+    api_url: str
+    feedback_api_url: str | None
 
 
 def consultation_item(consultation: Consultation, comment_count: int, now: datetime) -> ConsultationItem:
@@ -76,6 +78,9 @@ def consultation_item(consultation: Consultation, comment_count: int, now: datet
         "closes_at": when(consultation.closes_at), "status": consultation_status(consultation, now),
         "comment_count": comment_count,
         "url": url_for("public.consultation", consultation_id=consultation.id, _external=True),
+        "api_url": url_for("api.consultation_detail", consultation_id=consultation.id, _external=True),
+        "feedback_api_url": url_for("api.feedback", document_id=document.id, _external=True)
+        if is_published(document, now) else None,
     }
 
 
