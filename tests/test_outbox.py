@@ -26,8 +26,8 @@ def test_publishing_while_redis_is_down_succeeds_and_the_job_goes_out_later(app,
     gov = Browser(app_without_redis.test_client()).login("govoffice")
     page = f"/staff/documents/{doc.id}"
     response = gov.post(f"{page}/publish", {"final_text": factories.REVISED, "policy_interpretation": "",
-                                            "effective_date": str(factories.utcnow().date()), "validity_years": "5"})
-    assert response.status_code == 302
+                                            "effective_date": str(factories.utcnow().date() + factories.timedelta(days=1)), "validity_years": "5"})
+    assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Document, doc.id).stage == "published"
     job = db.session.scalars(db.select(BackgroundJob).where(BackgroundJob.kind == "feedback_pdf")).one()
@@ -44,9 +44,10 @@ def test_publishing_while_redis_is_down_succeeds_and_the_job_goes_out_later(app,
 def test_the_next_request_empties_the_outbox_once_redis_is_back(app, app_without_redis, city, monkeypatch):
     doc = factories.in_publication(city)
     gov = Browser(app_without_redis.test_client()).login("govoffice")
-    gov.post(f"/staff/documents/{doc.id}/publish", {"final_text": factories.REVISED, "policy_interpretation": "",
-                                                   "effective_date": str(factories.utcnow().date()),
-                                                   "validity_years": "5"})
+    tomorrow = factories.utcnow().date() + factories.timedelta(days=1)  # never before the Beijing publication day
+    r = gov.post(f"/staff/documents/{doc.id}/publish", {"final_text": factories.REVISED, "policy_interpretation": "",
+                                                       "effective_date": str(tomorrow), "validity_years": "5"})
+    assert r.status_code == 302
     waiting = db.session.scalars(db.select(BackgroundJob.id).where(BackgroundJob.enqueued_at.is_(None))).all()
     assert waiting
     monkeypatch.setitem(app.config, "OUTBOX_REQUEST_SWEEP_SECONDS", 0)
