@@ -71,7 +71,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['article.id'], name=op.f('fk_comment_campaign_article_id_article')),
     sa.ForeignKeyConstraint(['consultation_id'], ['consultation.id'], name=op.f('fk_comment_campaign_consultation_id_consultation'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['representative_id'], ['comment.id'], name=op.f('fk_comment_campaign_representative_id_comment'), use_alter=True),
+    sa.ForeignKeyConstraint(['representative_id'], ['comment.id'], name=op.f('fk_comment_campaign_representative_id_comment')),  # comment exists already: no ALTER needed
     sa.PrimaryKeyConstraint('id', name=op.f('pk_comment_campaign'))
     )
     with op.batch_alter_table('comment_campaign', schema=None) as batch_op:
