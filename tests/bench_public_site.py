@@ -106,6 +106,7 @@ def main() -> None:
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL"), "EMBEDDED_REDIS_FILE": f"{folder}/redis.rdb",
             "PDF_DIR": f"{folder}/pdf", "MAIL_DIR": f"{folder}/mail", "RQ_QUEUE_PREFIX": f"bench-{uuid.uuid4().hex[:6]}-",
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "COMMENT_RATE_LIMIT": "1000000 per minute",
+            "RECEIPT_LOOKUP_RATE_LIMIT": "1000000 per minute",
             "RATELIMIT_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:6]}", "WTF_CSRF_ENABLED": False,
             "COMMENT_MIN_SECONDS": 0,
         })

@@ -66,6 +66,7 @@ def app(tmp_path_factory) -> Flask:
         "COMMENT_MIN_SECONDS": 0,  # the browser tests post at once; tests/test_antibot.py checks the delay
         # Every test client comes from 127.0.0.1: the limit is lowered where it is tested (test_public_site.py).
         "COMMENT_RATE_LIMIT": "10000 per minute",
+        "RECEIPT_LOOKUP_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_KEY_PREFIX": f"test-limits-{uuid.uuid4().hex[:6]}",
     })
     with app.app_context():

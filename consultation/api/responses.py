@@ -21,7 +21,7 @@ from ..services.consultations import SHANGHAI, comments_per_article
 from ..services.library import HistoryEntry
 from ..services.publication import LibraryStatus, is_published
 from ..web import LIBRARY_STATUSES, MODERATION_STATES
-from .listing import consultation_status
+from .listing import comment_counts, consultation_status
 
 
 def when(value: datetime | None) -> str | None:
@@ -127,7 +127,7 @@ class ConsultationDetail(ConsultationItem):
 def consultation_detail(consultation: Consultation, now: datetime) -> ConsultationDetail:
     per_article = comments_per_article(consultation)
     shown = moderation.published_comments(consultation)
-    total = len(consultation.comments)
+    total = comment_counts([consultation]).get(consultation.id, 0)
 
     def texts(article_id: int | None) -> list[PublishedComment]:
         return [{"text": text, "count": count} for text, count in shown.get(article_id, [])]

@@ -86,16 +86,23 @@ def published_comments(consultation: Consultation) -> dict[int | None, list[tupl
 
     A campaign group appears once, with the number of comments in it.
     """
-    rows = db.session.scalars(
-        select(Comment).where(Comment.consultation_id == consultation.id,
-                              Comment.moderation == Moderation.PUBLISHED.value).order_by(Comment.id)
+    rows = db.session.execute(
+        select(Comment.article_id, Comment.body, Comment.campaign_id)
+        .where(Comment.consultation_id == consultation.id, Comment.moderation == Moderation.PUBLISHED.value)
+        .order_by(Comment.id)
     ).all()
+    # A group counts all its members, those still waiting or hidden included: one query, not one per group.
+    sizes = dict(db.session.execute(
+        select(Comment.campaign_id, func.count(Comment.id))
+        .where(Comment.consultation_id == consultation.id, Comment.campaign_id.is_not(None))
+        .group_by(Comment.campaign_id)
+    ).all())
     shown: dict[int | None, list[tuple[str, int]]] = {}
     seen_campaigns: set[int] = set()
-    for c in rows:
-        if c.campaign_id is not None:
-            if c.campaign_id in seen_campaigns:
+    for article_id, body, campaign_id in rows:
+        if campaign_id is not None:
+            if campaign_id in seen_campaigns:
                 continue
-            seen_campaigns.add(c.campaign_id)
-        shown.setdefault(c.article_id, []).append((c.body, len(c.campaign.members) if c.campaign else 1))
+            seen_campaigns.add(campaign_id)
+        shown.setdefault(article_id, []).append((body, sizes.get(campaign_id, 1)))
     return shown
