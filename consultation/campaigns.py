@@ -1,10 +1,9 @@
 """Campaign detection (意见群组): identical and near-identical comments grouped as they arrive.
 
 Chinese has no spaces, so a comment is compared by its character 3-grams (after removing punctuation
-and white space). Each comment's MinHash signature is cut into bands that are stored with it; a new
-comment looks up earlier comments sharing a band (locality-sensitive hashing, one indexed query) and
-joins the group of the most similar one when their exact 3-gram Jaccard similarity is at least
-``THRESHOLD``. Comments are grouped per article (or per whole draft), like the feedback they end up in.
+and white space). A text's MinHash signature is cut into bands that are stored with it; a new comment
+looks up the earlier texts sharing a band (locality-sensitive hashing, an indexed lookup) and joins the
+group of the most similar one when their exact 3-gram Jaccard similarity is at least ``THRESHOLD``. Comments are grouped per article (or per whole draft), like the feedback they end up in.
 """
 from __future__ import annotations
 
@@ -66,27 +65,33 @@ def bands(grams: frozenset[str]) -> list[str]:
 
 
 def place(comment: Comment) -> CommentCampaign | None:
-    """Store the comment's bands and put it in the group of its most similar earlier comment, if any.
+    """Put the comment in the group of the most similar earlier text, if one is similar enough.
 
+    Only the texts that stand for themselves carry bands: comments in no group, and each group's
+    representative. A comment that joins a group is compared with, and represented by, its first
+    text; so the candidates of a new comment are bounded by the number of distinct texts, not by the
+    size of a campaign of thousands. Two plain indexed queries, whatever the planner's statistics.
     Runs inside the caller's transaction, before the commit that makes the comment's receipt valid.
     """
     grams = shingles(comment.body)
     keys = bands(grams)
     if not keys:
         return None
+    ids = db.session.scalars(
+        select(CommentBand.comment_id).distinct()
+        .where(CommentBand.consultation_id == comment.consultation_id, CommentBand.band.in_(keys))
+    ).all()
     candidates = db.session.scalars(
         select(Comment).where(
-            Comment.id.in_(select(CommentBand.comment_id).where(
-                CommentBand.consultation_id == comment.consultation_id, CommentBand.band.in_(keys))),
-            Comment.id != comment.id,
+            Comment.id.in_(ids), Comment.id != comment.id,
             Comment.article_id.is_(None) if comment.article_id is None else Comment.article_id == comment.article_id,
         ).order_by(Comment.id)
-    ).all()
-    db.session.add_all(CommentBand(comment_id=comment.id, band=key, consultation_id=comment.consultation_id)
-                       for key in keys)
+    ).all() if ids else []
     scored = [(similarity(grams, shingles(c.body)), c) for c in candidates]
     scored = [(score, c) for score, c in scored if score >= THRESHOLD]
     if not scored:
+        db.session.add_all(CommentBand(comment_id=comment.id, band=key, consultation_id=comment.consultation_id)
+                           for key in keys)
         return None
     best = max(scored, key=lambda pair: (pair[0], -pair[1].id))[1]
     campaign = best.campaign

@@ -157,6 +157,22 @@ def test_identical_and_near_identical_comments_form_one_group_unrelated_ones_do_
     assert db.session.get(Comment, elsewhere.id).campaign_id is None
 
 
+def test_a_large_campaign_keeps_one_text_to_compare_with(city):
+    """Members are represented by the group's first text: a new comment meets one candidate per distinct
+    text, however many thousands joined the campaign."""
+    from consultation.models import CommentBand
+
+    doc = factories.in_consultation(city)
+    for i in range(40):
+        factories.comment(doc, body=CAMPAIGN if i % 2 else CAMPAIGN.replace("坚决", "强烈"), article_seq=2)
+    factories.comment(doc, body="建议第二条明确收费标准的听证程序和公示期限。", article_seq=2)
+    [group] = answers.campaigns_of(doc)
+    assert len(group.members) == 40
+    banded = set(db.session.scalars(db.select(CommentBand.comment_id).distinct()))
+    assert len(banded) == 2 and group.representative_id in banded  # the group's first text and the other one
+    assert db.session.scalar(db.select(db.func.count()).select_from(CommentBand)) == 2 * campaigns.BANDS
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80), min_size=12, max_size=80),
        noise=st.lists(st.sampled_from(["，", "。", " ", "！", "\u3000"]), max_size=6))

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..errors import InvalidInput, NotAllowed
@@ -62,8 +63,15 @@ def browse(*, status: str | None = None, topic: str | None = None, department_id
         query = query.where(Document.department_id == department_id)
     if year:
         query = query.where(Document.number_year == year)
-    documents = db.session.scalars(query.order_by(Document.published_at.desc(), Document.id.desc())).all()
-    rows = [(d, library_status(d, now)) for d in documents]
+    documents = db.session.scalars(query.options(selectinload(Document.department))
+                                   .order_by(Document.published_at.desc(), Document.id.desc())).all()
+    # The changes in effect today, read once for the whole library rather than once per document.
+    changes: dict[int, set[str]] = {}
+    for document_id, change in db.session.execute(
+            select(LibraryEvent.document_id, LibraryEvent.change)
+            .where(LibraryEvent.effective_on <= now.astimezone(SHANGHAI).date())):
+        changes.setdefault(document_id, set()).add(change)
+    rows = [(d, library_status(d, now, changes.get(d.id, set()))) for d in documents]
     if status:
         rows = [(d, s) for d, s in rows if s is not None and s.value == status]
     page = max(1, page)

@@ -122,17 +122,20 @@ class LibraryStatus(str, enum.Enum):
     EXPIRED = "expired"                    # 已失效
 
 
-def library_status(document: Document, now: datetime | None = None) -> LibraryStatus | None:
+def library_status(document: Document, now: datetime | None = None,
+                   changes: set[str] | None = None) -> LibraryStatus | None:
     """Follow the dates and the recorded changes, so that no job has to run at midnight.
 
-    None while not published. A repeal or amendment counts from the day it takes effect.
+    None while not published. A repeal or amendment counts from the day it takes effect. ``changes``:
+    the changes in effect today, when the caller has read them for many documents at once.
     """
     now = now or utcnow()
     if not is_published(document, now) or document.effective_date is None:
         return None
     today = now.astimezone(SHANGHAI).date()
-    changes = {e.change for e in db.session.scalars(
-        select(LibraryEvent).where(LibraryEvent.document_id == document.id, LibraryEvent.effective_on <= today))}
+    if changes is None:
+        changes = {e.change for e in db.session.scalars(
+            select(LibraryEvent).where(LibraryEvent.document_id == document.id, LibraryEvent.effective_on <= today))}
     if LibraryChange.REPEALED.value in changes:
         return LibraryStatus.REPEALED
     if document.valid_until is not None and today > document.valid_until:
