@@ -86,7 +86,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('comment_id', 'band', name=op.f('pk_comment_band'))
     )
     with op.batch_alter_table('comment_band', schema=None) as batch_op:
-        batch_op.create_index('ix_comment_band_lookup', ['consultation_id', 'band'], unique=False)
+        batch_op.create_index('ix_comment_band_lookup', ['band', 'consultation_id'], unique=False)
 
     with op.batch_alter_table('comment', schema=None) as batch_op:
         # Comments received before moderation existed were already treated as public: keep them so.
