@@ -1,6 +1,10 @@
 """Blueprints and what every page needs."""
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
 from flask import Flask, Response, redirect, request, session, url_for
 
 from flask_babel import get_locale
@@ -120,6 +124,19 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _asset_url(app: Flask) -> Callable[[str], str]:
+    """``asset('site.css')``: the static file's address with a digest of its content, so that a new
+    release is never hidden behind a browser's cached copy of the old one."""
+    digests: dict[str, str] = {}
+
+    def asset(filename: str) -> str:
+        if filename not in digests or app.debug:
+            path = Path(app.static_folder) / filename
+            digests[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        return url_for("static", filename=filename, v=digests[filename])
+    return asset
+
+
 def init_app(app: Flask) -> None:
     from .services import jobs
 
@@ -139,6 +156,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["receipt"] = display_receipt
     app.jinja_env.globals.update(
+        asset=_asset_url(app),
         site_name=lambda: app.config["SITE_NAME"],
         localized=localized,
         stage_title=lambda document: localized(engine.stage_of(document).title, engine.stage_of(document).title_en),
