@@ -47,6 +47,7 @@ def test_the_list_gives_opened_consultations_with_status_and_counts(city, browse
     factories.in_consultation(city, title="华城市尚未开始的办法", opens_at=utcnow() + timedelta(days=2))
     r = browser.client.get(f"{API}/consultations")
     assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert r.headers["Cache-Control"] == "public, max-age=60" and "Accept-Language" in r.headers["Vary"]
     data = r.get_json()
     by_title = {item["title"]: item for item in data["items"]}
     assert set(by_title) == {"华城市开放中的办法", "华城市已截止的办法"} and data["total"] == 2
@@ -286,6 +287,7 @@ def test_an_unknown_receipt_is_a_404_and_lookups_are_limited(app, city, browser)
         app.config["RECEIPT_LOOKUP_RATE_LIMIT"] = before
     assert [c.status_code for c in codes] == [404, 404, 429]
     assert _error(codes[2])["code"] == "rate_limited" and codes[2].headers["Retry-After"]
+    assert all(c.headers["Cache-Control"] == "no-store" for c in codes)  # no proxy keeps a refusal
 
 
 # --- feedback and the library -------------------------------------------------------------------

@@ -29,7 +29,9 @@ def _headers(response: Response) -> Response:
     # JSON body, which a cross-site browser request cannot send without a preflight that is never granted.
     if request.method in ("GET", "HEAD"):
         response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers.setdefault("Cache-Control", "no-store" if request.endpoint == "api.receipt" else "public, max-age=60")
+    # Public data may be cached for a minute; a receipt's progress, writes and refusals not at all.
+    cacheable = request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint != "api.receipt"
+    response.headers.setdefault("Cache-Control", "public, max-age=60" if cacheable else "no-store")
     response.vary.add("Accept-Language")
     return response
 
