@@ -103,7 +103,7 @@ class CommentForm(FlaskForm):
     email = StringField(_l("Email (optional)"), validators=[Optional(), Length(max=200), Email(_l("This email address is not valid."))])
     show_masked_name = BooleanField(_l("Show my name in masked form (for example 张*祥) next to my comment in the published feedback"))
     # Against simple bots (consultation/antibot.py): a field people never see, and when the form was served.
-    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])  # any value refuses the comment (antibot)
     started = HiddenField()
     submit = SubmitField(_l("Submit comment"))
 
