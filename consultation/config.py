@@ -59,6 +59,10 @@ class DefaultConfig:
     # address can still send a hundred comments a day; a script cannot send thousands.
     COMMENT_RATE_LIMIT = "5 per minute; 30 per hour; 100 per day"
     RECEIPT_LOOKUP_RATE_LIMIT = "30 per minute; 300 per hour"
+    # Subscription requests per client address (each one may mail a confirmation link).
+    SUBSCRIBE_RATE_LIMIT = "5 per hour; 20 per day"
+    # Receipts mailed to one address in 24 hours; later comments are kept, only their mail is skipped.
+    RECEIPT_MAILS_PER_ADDRESS_PER_DAY = 10
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True  # Redis away: requests are served (the bot check still applies) ...

@@ -67,6 +67,7 @@ def app(tmp_path_factory) -> Flask:
         # Every test client comes from 127.0.0.1: the limit is lowered where it is tested (test_public_site.py).
         "COMMENT_RATE_LIMIT": "10000 per minute",
         "RECEIPT_LOOKUP_RATE_LIMIT": "10000 per minute",
+        "SUBSCRIBE_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_KEY_PREFIX": f"test-limits-{uuid.uuid4().hex[:6]}",
     })
     with app.app_context():

@@ -286,3 +286,35 @@ def test_a_comment_sent_through_the_api_gets_its_receipt_by_mail(app, city, smtp
     _run_worker(app)
     [message] = smtp.to("api.user@example.net")
     assert "意见回执" in message["Subject"] and r.get_json()["receipt_display"] in message.get_content()
+
+
+def test_the_subscription_form_cannot_flood_an_inbox(app, city, smtp, browser):
+    """Asked again and again for one address, the form mails one confirmation a day; and each client
+    address may ask only a few times an hour."""
+    for _ in range(4):
+        r = browser.post("/subscribe", {"email": "Victim@Example.org", "department": "0"})
+        assert r.status_code == 200 and "确认" in r.get_data(as_text=True)  # the same page each time
+    _run_worker(app)
+    assert len(smtp.to("Victim@Example.org")) == 1
+    assert db.session.scalar(db.select(db.func.count()).select_from(factories.Subscription)) == 1
+    before = app.config["SUBSCRIBE_RATE_LIMIT"]
+    app.config["SUBSCRIBE_RATE_LIMIT"] = "2 per hour"
+    try:
+        codes = [browser.post("/subscribe", {"email": f"reader{i}@example.org", "department": "0"},
+                              environ_base={"REMOTE_ADDR": "198.51.100.40"}).status_code for i in range(3)]
+    finally:
+        app.config["SUBSCRIBE_RATE_LIMIT"] = before
+    assert codes == [200, 200, 429]
+
+
+def test_receipts_to_one_address_are_capped_per_day_and_the_comments_kept(app, city, smtp, monkeypatch):
+    monkeypatch.setitem(app.config, "RECEIPT_MAILS_PER_ADDRESS_PER_DAY", 2)
+    doc = factories.in_consultation(city)
+    receipts = [factories.comment(doc, body=f"第{i}条不同的意见：{'甲乙丙'[i]}。", email="Flooded@example.org").receipt_number
+                for i in range(3)]
+    factories.comment(doc, body="另一个地址的意见。", email="other@example.org")
+    _run_worker(app)
+    mails = smtp.to("Flooded@example.org")
+    assert len(mails) == 2 and receipts[0][:4] in mails[0].get_content()
+    assert len(smtp.to("other@example.org")) == 1
+    assert db.session.scalar(db.select(db.func.count()).select_from(factories.Comment)) == 4

@@ -7,10 +7,10 @@ stored times.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..i18n import local_time
@@ -98,8 +98,18 @@ def on_transition(document: Document, transition: str) -> int:
 
 
 def comment_received(comment: Comment) -> bool:
-    """The receipt by mail, for a commenter who left an address: queued in the comment's own commit."""
+    """The receipt by mail, for a commenter who left an address: queued in the comment's own commit.
+
+    At most ``RECEIPT_MAILS_PER_ADDRESS_PER_DAY`` receipts go to one address in a day, so that comments
+    sent from many places with someone else's address cannot flood that inbox; the comments themselves
+    are kept and their receipt numbers shown on the page as always.
+    """
     if not comment.email:
+        return False
+    sent_today = db.session.scalar(select(func.count(Comment.id)).where(
+        func.lower(Comment.email) == comment.email.lower(), Comment.id != comment.id,
+        Comment.created_at > comment.created_at - timedelta(days=1)))
+    if sent_today >= current_app.config["RECEIPT_MAILS_PER_ADDRESS_PER_DAY"]:
         return False
     document = comment.consultation.document
     consultation_page = link(f"/consultations/{comment.consultation_id}")

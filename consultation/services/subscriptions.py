@@ -7,9 +7,10 @@ known or not, so that the form tells nobody who subscribes.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from .. import audit
 from ..errors import InvalidInput, NotFound
@@ -19,12 +20,30 @@ from ..models import Consultation, Department, Subscription, utcnow
 from .notifications import link, mail_once
 
 
-def subscribe(email: str, department_id: int | None) -> Subscription:
-    """Record the request and mail the confirmation link; nothing is announced before it is confirmed."""
+# One confirmation mail per address and choice a day: the form cannot be used to flood someone's inbox.
+CONFIRMATION_INTERVAL = timedelta(days=1)
+
+
+def subscribe(email: str, department_id: int | None, now: datetime | None = None) -> Subscription:
+    """Record the request and mail the confirmation link; nothing is announced before it is confirmed.
+
+    Asked again for the same address and choice within a day, it mails nothing and keeps the first
+    request (its link still works); the page says the same either way, so it tells nobody whether an
+    address is subscribed.
+    """
+    now = now or utcnow()
     email = email.strip()
     if department_id is not None and db.session.get(Department, department_id) is None:
         raise InvalidInput(_("Choose a department from the list."))
-    subscription = Subscription(email=email, department_id=department_id, token=secrets.token_urlsafe(32))
+    recent = db.session.scalars(select(Subscription).where(
+        func.lower(Subscription.email) == email.lower(),
+        Subscription.department_id.is_(None) if department_id is None else Subscription.department_id == department_id,
+        Subscription.ended_at.is_(None), Subscription.created_at > now - CONFIRMATION_INTERVAL,
+    ).order_by(Subscription.id.desc())).first()
+    if recent is not None:
+        return recent
+    subscription = Subscription(email=email, department_id=department_id, token=secrets.token_urlsafe(32),
+                                created_at=now)
     db.session.add(subscription)
     db.session.flush()
     scope = subscription.department.name if subscription.department else "全部部门"

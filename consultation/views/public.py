@@ -132,6 +132,7 @@ def feedback_pdf(document_id: int):
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
+@ratelimit.limited("subscribe", "SUBSCRIBE_RATE_LIMIT", methods=("POST",))
 def subscribe():
     """Ask to be told of new consultations (all, or one department's); confirmed by a mailed link."""
     form = SubscribeForm()
