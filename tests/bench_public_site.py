@@ -16,7 +16,6 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
 
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -24,7 +23,7 @@ from sqlalchemy import create_engine, text
 from consultation import create_app
 from consultation.demo import seed_accounts
 from consultation.extensions import db
-from consultation.models import User, utcnow
+from consultation.models import User
 from consultation.services import consultations, moderation
 
 from . import factories
