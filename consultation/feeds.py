@@ -6,6 +6,7 @@ from datetime import datetime
 from feedgen.feed import FeedGenerator
 from flask import current_app, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .i18n import local_time
@@ -26,6 +27,7 @@ def atom(now: datetime | None = None) -> bytes:
     feed.language("zh-CN")
     entries: list[tuple[datetime, str, str, str, str]] = []
     opened = db.session.scalars(select(Consultation).where(Consultation.opens_at <= now)
+                                .options(selectinload(Consultation.document).selectinload(Document.department))
                                 .order_by(Consultation.opens_at.desc()).limit(LIMIT))
     for c in opened:
         entries.append((c.opens_at, f"consultation-{c.id}", f"【征求意见】{c.document.title}",
@@ -34,6 +36,7 @@ def atom(now: datetime | None = None) -> bytes:
                         f"{local_time(c.closes_at)}（北京时间）。"))
     published = db.session.scalars(select(Document).where(Document.published_at.is_not(None),
                                                           Document.published_at <= now)
+                                   .options(selectinload(Document.department))
                                    .order_by(Document.published_at.desc()).limit(LIMIT))
     for d in published:
         entries.append((d.published_at, f"feedback-{d.id}", f"【意见采纳情况反馈】{d.title}",

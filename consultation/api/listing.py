@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Comment, Consultation, Document, utcnow
@@ -52,7 +53,8 @@ def browse_consultations(*, status: str | None = None, department_id: int | None
         conditions += [Consultation.opens_at >= start, Consultation.opens_at < start.replace(year=year + 1)]
     query = select(Consultation).join(Document, Consultation.document_id == Document.id).where(*conditions)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.order_by(Consultation.opens_at.desc(), Consultation.id.desc())
+    items = db.session.scalars(query.options(selectinload(Consultation.document).selectinload(Document.department))
+                               .order_by(Consultation.opens_at.desc(), Consultation.id.desc())
                                .offset((page - 1) * per_page).limit(per_page)).all()
     return ConsultationPage(list(items), total, page, per_page)
 
