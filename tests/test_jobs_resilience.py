@@ -371,7 +371,7 @@ def test_the_job_page_updates_itself_from_the_json_view(app, city, as_user):
     page = f"/staff/documents/{doc.id}/jobs"
     staff = as_user("govoffice")
     html = staff.get(page).get_data(as_text=True)
-    assert 'src="/static/jobs.js"' in html and f'data-poll="{page}.json"' in html
+    assert 'src="/static/jobs.js?v=' in html and f'data-poll="{page}.json"' in html
     assert staff.get("/static/jobs.js").status_code == 200
     state = staff.get(f"{page}.json").get_json()
     mine = next(j for j in state["jobs"] if j["id"] == job_id)

@@ -136,6 +136,49 @@ def test_hiding_after_publication_updates_the_feedback_and_asks_for_a_new_pdf(ci
         BackgroundJob.kind == "feedback_pdf")) == pdf_jobs + 1
 
 
+def test_the_public_pdf_is_always_the_one_made_from_the_current_moderation(app, city, browser):
+    """Hidden, published by mistake, hidden again: the PDF offered is never one that shows a hidden text."""
+    import io
+
+    from pypdf import PdfReader
+
+    from .test_pdf_job import _run_worker
+
+    doc = factories.in_handling(city, comments=0)
+    factories.comment(doc, body="我邻居李四的电话是……", article_seq=1)
+    factories.comment(doc, body="建议第二条写明期限。", article_seq=2)
+    factories.answer_all(doc, city["drafter"])
+    doc_id, officer_id = _publish(doc, city).id, city["openness"].id
+    secret = next(c.id for c in answers.comments_of(doc) if "李四" in c.body)
+
+    def pdf_text() -> str | None:
+        r = browser.get(f"/feedback/{doc_id}/feedback.pdf")
+        if r.status_code == 404:
+            assert "PDF版本正在生成中" in text_of(browser.get(f"/feedback/{doc_id}"))
+            return None
+        return "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.data)).pages)
+
+    def moderate(publish: bool) -> None:
+        document = db.session.get(factories.Document, doc_id)
+        officer = db.session.get(factories.User, officer_id)
+        moderation.moderate(document, officer, [secret], publish=publish,
+                            reason=None if publish else "personal_data")
+        db.session.commit()
+
+    _run_worker(app)
+    assert "李四" in pdf_text()
+    moderate(publish=False)
+    assert pdf_text() is None  # the old PDF is withdrawn at once, not after the worker's turn
+    _run_worker(app)
+    assert "李四" not in pdf_text()
+    moderate(publish=True)  # by mistake: the earlier PDF, made from this very content, is offered again
+    assert "李四" in pdf_text()
+    moderate(publish=False)
+    text = pdf_text()
+    assert text is not None and "李四" not in text and "建议第二条写明期限" in text
+    assert browser.get(f"/api/v1/feedback/{doc_id}").get_json()["links"]["pdf"] is not None
+
+
 # --- campaign groups ----------------------------------------------------------------------------
 
 CAMPAIGN = "坚决反对提高停车收费标准，请保留夜间免费停车，照顾周边居民的实际困难！"

@@ -301,7 +301,7 @@ def feedback(document: Document, data: Feedback) -> FeedbackOut:
     # The feedback counts hidden comments by label; the API gives the reason's code as well.
     codes = {str(label): code for code, label in HIDDEN_REASON_LABELS.items()}
     codes[_("not yet moderated")] = "pending"
-    pdf = jobs.latest_done(document, JobKind.FEEDBACK_PDF)
+    pdf = jobs.current_done(document, JobKind.FEEDBACK_PDF)
     c = data.counts
     return {
         "document_id": document.id, "title": data.title, "document_number": data.document_number,

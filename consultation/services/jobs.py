@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from rq import Retry
@@ -37,9 +38,7 @@ def request(kind: JobKind, document: Document | None) -> BackgroundJob:
     A report whose content has not changed is not made again: the job already asked for (waiting,
     running or done with its file) is returned instead of a new one.
     """
-    from ..reports import BUILDERS
-
-    key = BUILDERS[kind.value](document).key if kind.value in BUILDERS and document is not None else None
+    key = content_key(document, kind) if document is not None else None
     if key is not None:
         existing = db.session.scalars(
             select(BackgroundJob).where(
@@ -202,6 +201,32 @@ def jobs_of(document: Document) -> list[BackgroundJob]:
     return list(db.session.scalars(
         select(BackgroundJob).where(BackgroundJob.document_id == document.id).order_by(BackgroundJob.id.desc())
     ))
+
+
+def content_key(document: Document, kind: JobKind) -> str | None:
+    """The digest of what the report would contain now, in Chinese as the worker renders it."""
+    from ..reports import BUILDERS
+
+    if kind.value not in BUILDERS:
+        return None
+    with force_locale("zh_Hans_CN"):
+        return BUILDERS[kind.value](document).key
+
+
+def current_done(document: Document, kind: JobKind) -> BackgroundJob | None:
+    """The finished file made from the document as it is now, or None while it is being made again.
+
+    The public is never served an older file: after a comment is hidden, the PDF that still showed it
+    is gone from the page until the worker has made the new one.
+    """
+    key = content_key(document, kind)
+    job = db.session.scalars(
+        select(BackgroundJob).where(
+            BackgroundJob.document_id == document.id, BackgroundJob.kind == kind.value,
+            BackgroundJob.state == JobState.DONE.value, BackgroundJob.content_key == key,
+        ).order_by(BackgroundJob.id.desc())
+    ).first()
+    return job if job is not None and _file_exists(job) else None
 
 
 def latest_done(document: Document, kind: JobKind) -> BackgroundJob | None:

@@ -117,14 +117,14 @@ def feedback(document_id: int):
     document = _published_document(document_id)
     data = build_feedback(document)
     return render_template("public/feedback.html", feedback=data, summary=summary_line(data.counts),
-                           pdf_job=jobs.latest_done(document, JobKind.FEEDBACK_PDF), document=document,
+                           pdf_job=jobs.current_done(document, JobKind.FEEDBACK_PDF), document=document,
                            library_status=publication.library_status(document))
 
 
 @bp.get("/feedback/<int:document_id>/feedback.pdf")
 def feedback_pdf(document_id: int):
     document = _published_document(document_id)
-    job = jobs.latest_done(document, JobKind.FEEDBACK_PDF)
+    job = jobs.current_done(document, JobKind.FEEDBACK_PDF)
     if job is None or not job.file_path or not Path(job.file_path).exists():
         abort(404)
     return send_file(job.file_path, mimetype="application/pdf",
