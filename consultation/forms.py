@@ -1,6 +1,7 @@
 """WTForms for every page; CSRF comes with FlaskForm."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,11 @@ from wtforms import (
     BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
     SelectChoice, SelectMultipleField, StringField, SubmitField, TextAreaField,
 )
+from wtforms.fields import EmailField, TelField
 from wtforms.widgets import CheckboxInput, ListWidget
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -93,14 +97,33 @@ class OpinionAnswerForm(FlaskForm):
     submit = SubmitField(_l("Save the answer"))
 
 
+def one_line_break(value: str | None) -> str | None:
+    """Browsers send a line break as CR LF but count it as one character: count it as one here too."""
+    return value.replace("\r\n", "\n") if value else value
+
+
+def no_control_characters(form, field) -> None:
+    """Tabs and line breaks are text; other control characters are not (PostgreSQL refuses NUL)."""
+    if field.data and CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError(_l("Contains characters that are not allowed."))
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class CommentForm(FlaskForm):
     article_id = SelectField(_l("Which part does your comment concern?"), coerce=int, default=0)
-    body = TextAreaField(_l("Your comment"), validators=[DataRequired(_l("Please write your comment.")), Length(max=5000)])
-    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=100)])
-    organisation = StringField(_l("Organisation (optional)"), validators=[Optional(), Length(max=200)])
-    phone = StringField(_l("Telephone (optional)"), validators=[
-        Optional(), Length(max=40), Regexp(r"^[0-9+\-() ]+$", message=_l("Use digits only for the telephone number."))])
-    email = StringField(_l("Email (optional)"), validators=[Optional(), Length(max=200), Email(_l("This email address is not valid."))])
+    body = TextAreaField(_l("Your comment"), filters=[one_line_break], validators=[
+        DataRequired(_l("Please write your comment.")), Length(max=5000), no_control_characters])
+    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=100), no_control_characters],
+                       render_kw={"autocomplete": "name"})
+    organisation = StringField(_l("Organisation (optional)"), validators=[
+        Optional(), Length(max=200), no_control_characters], render_kw={"autocomplete": "organization"})
+    phone = TelField(_l("Telephone (optional)"), validators=[
+        Optional(), Length(max=40), Regexp(r"^[0-9+\-() ]+$", message=_l("Use digits only for the telephone number."))],
+        render_kw={"autocomplete": "tel"})
+    email = EmailField(_l("Email (optional)"), validators=[
+        Optional(), Length(max=200), Email(_l("This email address is not valid."))], render_kw={"autocomplete": "email"})
     show_masked_name = BooleanField(_l("Show my name in masked form (for example 张*祥) next to my comment in the published feedback"))
     # Against simple bots (consultation/antibot.py): a field people never see, and when the form was served.
     website = StringField(_l("Leave this field empty"), validators=[Optional()])  # any value refuses the comment (antibot)
@@ -109,8 +132,9 @@ class CommentForm(FlaskForm):
 
 
 class SubscribeForm(FlaskForm):
-    email = StringField(_l("Email"), validators=[DataRequired(_l("Please give your email address.")), Length(max=200),
-                                                 Email(_l("This email address is not valid."))])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Please give your email address.")), Length(max=200),
+                                                Email(_l("This email address is not valid."))],
+                       render_kw={"autocomplete": "email"})
     department = SelectField(_l("New consultations of"), coerce=int, default=0)
     submit = SubmitField(_l("Subscribe"))
 

@@ -5,7 +5,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask, Response, redirect, request, session, url_for
+from flask import Flask, Response, abort, redirect, request, session, url_for
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -171,6 +171,14 @@ def init_app(app: Flask) -> None:
         library_status_label=lambda status: str(LIBRARY_STATUSES.get(getattr(status, "value", status), status)),
         moderation_label=_moderation_label,
     )
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        # No text column takes NUL (PostgreSQL refuses it outright): refuse it at the door, for every
+        # address, query and form, rather than as a database error deep inside a view.
+        values = [request.path, *request.args.values(), *(request.form.values() if request.form else [])]
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def _dispatch_jobs(response: Response) -> Response:

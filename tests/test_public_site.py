@@ -432,3 +432,36 @@ def test_the_library_filters_and_pages(app, city, browser):
     assert result.total == 3 and result.pages == 2 and len(result.items) == 1
     for bad in ("status=nonsense", "page=-1", "year=abc", "department=x"):
         assert browser.get(f"/library?{bad}").status_code == 400
+
+
+# --- the comment form in a browser's hands ------------------------------------------------------
+
+def test_line_breaks_count_once_as_the_browser_counts_them(city, browser):
+    doc = factories.in_consultation(city)
+    body = "意见\r\n" * 1500  # 6,000 characters as sent, 4,500 as typed
+    r = browser.post(_page(doc), {"article_id": "0", "body": body})
+    assert r.status_code == 302
+    [stored] = answers.comments_of(doc)
+    assert "\r" not in stored.body and len(stored.body) == 4499  # the last line break is trimmed
+    r = browser.client.post(f"/api/v1/consultations/{consultations.consultation_of(doc).id}/comments",
+                            json={"body": body})
+    assert r.status_code == 201
+
+
+def test_the_form_fields_tell_phones_and_screen_readers_what_they_are(city, browser):
+    doc = factories.in_consultation(city)
+    page = text_of(browser.get(_page(doc)))
+    assert '="None"' not in page and "aria-invalid" not in page  # nothing is invalid before sending
+    assert re.search(r'<input[^>]*autocomplete="tel"[^>]*type="tel"', page)
+    assert re.search(r'<input[^>]*autocomplete="email"[^>]*type="email"', page)
+    refused = text_of(browser.post(_page(doc), {"article_id": "0", "body": "", "phone": "call me"}))
+    for name in ("body", "phone"):
+        control = re.search(rf'<(?:textarea|input)[^>]*id="{name}"[^>]*>', refused).group(0)
+        assert 'aria-invalid="true"' in control and f'aria-describedby="{name}-error-1"' in control
+        assert f'<p class="error" id="{name}-error-1" role="alert">' in refused
+
+
+@pytest.mark.parametrize("url", ["/subscribe/confirm/abc%00def", "/subscribe/end/%00", "/library?topic=%00",
+                                 "/search?q=%00", "/api/v1/receipts/AB%00CD"])
+def test_a_nul_anywhere_is_refused_at_the_door(city, browser, url):
+    assert browser.get(url).status_code == 400

@@ -139,6 +139,8 @@ def _text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str]) -
     value = data.get(name)
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n")  # one line break is one character, as in the web form
     if not isinstance(value, str):
         errors[name] = _("Must be text.")
     elif len(value) > limit:

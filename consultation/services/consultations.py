@@ -186,7 +186,7 @@ def submit_comment(
             raise InvalidInput(_("The consultation closed on %(when)s; comments are no longer accepted.",
                                  when=consultation.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")))
         raise InvalidInput(_("The consultation has not opened yet."))
-    body = body.strip()
+    body = body.replace("\r\n", "\n").strip()  # a line break counts once, as the browser counts it
     if not body:
         raise InvalidInput(_("Please write your comment."))
     limit = current_app.config["COMMENT_MAX_LENGTH"]
