@@ -46,6 +46,12 @@ def final_text_docx(document: Document) -> bytes:
         paragraph.paragraph_format.first_line_indent = Pt(32)
         paragraph.add_run(article.label).bold = True
         paragraph.add_run("　" + article.text)
+    # The closing lines (落款): the issuing organ and the date of signing, flush right.
+    from .services.library import issuing_organ
+
+    for line in (issuing_organ(document), local_date(document.signed_date) if document.signed_date else None):
+        if line:
+            out.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.RIGHT
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()

@@ -326,6 +326,7 @@ def test_the_library_lists_and_serves_published_documents_only(city, browser):
     item = data["items"][0]
     assert item["status"] == "not_yet_in_force" and item["status_label"] == "尚未生效"
     assert item["registration_number"] == "HCDR-2026-009" and item["document_number"] == doc.document_number
+    assert item["issuing_organ"] == "华城市人民政府办公室"
     assert browser.client.get(f"{API}/library?status=in_force").get_json()["total"] == 0
     assert browser.client.get(f"{API}/library?topic=城乡建设、环境保护").get_json()["total"] == 1
     assert browser.client.get(f"{API}/library?topic=nonsense").status_code == 400

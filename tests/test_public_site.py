@@ -351,12 +351,15 @@ def test_the_library_lists_a_published_document_with_its_record_and_text(city, b
     index = text_of(browser.get("/library"))
     assert "华城市停车管理办法" in index and doc.document_number in index and "尚未生效" in index
     page = text_of(browser.get(f"/library/{doc.id}"))
-    for value in ("HCDR-2026-001", "城乡建设、环境保护", "2026年11月20日", doc.document_number, "第三条",
+    for value in ("HCDR-2026-001", "城乡建设、环境保护", "2026年11月20日", doc.document_number, "第三条", "华城市人民政府办公室",
                   "本办法自2027年1月1日起施行", f"/feedback/{doc.id}"):
         assert value in page
     assert f"/library/{doc.id}" in text_of(browser.get(f"/feedback/{doc.id}"))  # linked both ways
     docx = browser.get(f"/library/{doc.id}/{doc.title}.docx")
     assert docx.status_code == 200 and docx.mimetype.endswith("wordprocessingml.document")
+    import docx as python_docx
+    lines = [p.text for p in python_docx.Document(io.BytesIO(docx.data)).paragraphs]
+    assert lines[-2:] == ["华城市人民政府办公室", "2026年11月20日"]  # 落款: the issuing organ and the date signed
     xml = zipfile.ZipFile(io.BytesIO(docx.data)).read("word/document.xml").decode()
     assert "华城市停车管理办法" in xml and "本办法自2027年1月1日起施行" in xml and doc.document_number in xml
     assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "update_library_record")).all()) == 1
@@ -465,3 +468,10 @@ def test_the_form_fields_tell_phones_and_screen_readers_what_they_are(city, brow
                                  "/search?q=%00", "/api/v1/receipts/AB%00CD"])
 def test_a_nul_anywhere_is_refused_at_the_door(city, browser, url):
     assert browser.get(url).status_code == 400
+
+
+def test_the_word_download_works_whatever_the_title_holds(city, browser):
+    doc = factories.published(city, title="华城市“停车/充电”设施管理办法")
+    link = re.search(r'href="(/library/\d+/[^"]+\.docx)"', text_of(browser.get(f"/library/{doc.id}"))).group(1)
+    r = browser.get(link)
+    assert r.status_code == 200 and r.mimetype.endswith("wordprocessingml.document")

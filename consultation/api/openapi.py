@@ -95,13 +95,13 @@ def _schemas() -> dict[str, Schema]:
                                     "published only after moderation"},
             "article_id": {**nullable(ID), "description": "an article of this draft; absent or null: the draft as a "
                                                           "whole"},
-            "name": {"type": "string", "maxLength": NAME_MAX, "pattern": TEXT_PATTERN,
+            "name": {"type": ["string", "null"], "maxLength": NAME_MAX, "pattern": TEXT_PATTERN,
                      "description": "never published"},
-            "organisation": {"type": "string", "maxLength": ORGANISATION_MAX, "pattern": TEXT_PATTERN,
+            "organisation": {"type": ["string", "null"], "maxLength": ORGANISATION_MAX, "pattern": TEXT_PATTERN,
                              "description": "never published"},
-            "phone": {"type": "string", "maxLength": PHONE_MAX, "pattern": f"^{PHONE_PATTERN}$",
+            "phone": {"type": ["string", "null"], "maxLength": PHONE_MAX, "pattern": f"^{PHONE_PATTERN}$",
                       "description": "never published"},
-            "email": {"type": "string", "maxLength": EMAIL_MAX, "format": "email",
+            "email": {"type": ["string", "null"], "maxLength": EMAIL_MAX, "format": "email",
                       "description": "never published; the receipt is mailed here. Checked as a deliverable "
                                      "address form (no reserved domains such as .test or .local)"},
             "show_masked_name": {"type": "boolean", "default": False,
@@ -151,7 +151,9 @@ def _schemas() -> dict[str, Schema]:
     statuses = [s.value for s in LibraryStatus]
     library_item = {
         "id": ID, "title": STRING, "document_number": nullable(STRING), "registration_number": nullable(STRING),
-        "department": ref("Department"), "signed_date": nullable(DAY), "published_at": MOMENT,
+        "issuing_organ": {**nullable(STRING), "description": "发文机关, the organ whose number the document carries"},
+        "department": {**ref("Department"), "description": "the drafting department (起草单位)"},
+        "signed_date": nullable(DAY), "published_at": MOMENT,
         "effective_date": nullable(DAY), "valid_until": nullable(DAY),
         "status": nullable({"type": "string", "enum": statuses}), "status_label": nullable(STRING),
         "topic": nullable(STRING), "urls": obj({"page": URL, "feedback": URL, "api": URL}),

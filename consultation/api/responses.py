@@ -349,6 +349,7 @@ class LibraryItem(TypedDict):
     title: str
     document_number: str | None
     registration_number: str | None
+    issuing_organ: str | None
     department: DepartmentOut
     signed_date: str | None
     published_at: str
@@ -370,7 +371,8 @@ def status_label(status: LibraryStatus | str | None) -> str | None:
 def library_item(document: Document, status: LibraryStatus | None) -> LibraryItem:
     return {
         "id": document.id, "title": document.title, "document_number": document.document_number,
-        "registration_number": document.registration_number, "department": department(document.department),
+        "registration_number": document.registration_number, "issuing_organ": library.issuing_organ(document),
+        "department": department(document.department),
         "signed_date": day(document.signed_date), "published_at": when(document.published_at),
         "effective_date": day(document.effective_date), "valid_until": day(document.valid_until),
         "status": status.value if status else None, "status_label": status_label(status), "topic": document.topic,

@@ -79,6 +79,11 @@ def browse(*, status: str | None = None, topic: str | None = None, department_id
     return LibraryPage(rows[start:start + per_page], len(rows), page, per_page)
 
 
+def issuing_organ(document: Document) -> str | None:
+    """发文机关: the organ whose number the document carries (华政办发 → 华城市人民政府办公室)."""
+    return current_app.config["ISSUING_ORGANS"].get(document.number_prefix) if document.number_prefix else None
+
+
 def years() -> list[int]:
     return [y for (y,) in db.session.execute(
         select(Document.number_year).where(Document.published_at.is_not(None), Document.number_year.is_not(None))

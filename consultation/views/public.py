@@ -215,7 +215,7 @@ def library_document(document_id: int):
                            changed=library.changed_by(document))
 
 
-@bp.get("/library/<int:document_id>/<name>.docx")
+@bp.get("/library/<int:document_id>/<path:name>.docx")  # a title may hold a slash
 def library_docx(document_id: int, name: str):
     """The final text as a Word file, built from the stored articles."""
     from ..exports import final_text_docx
