@@ -475,3 +475,22 @@ def test_the_word_download_works_whatever_the_title_holds(city, browser):
     link = re.search(r'href="(/library/\d+/[^"]+\.docx)"', text_of(browser.get(f"/library/{doc.id}"))).group(1)
     r = browser.get(link)
     assert r.status_code == 200 and r.mimetype.endswith("wordprocessingml.document")
+
+
+def test_a_campaign_is_one_row_and_one_decision_in_the_moderation_queue(city, as_user):
+    doc = factories.in_consultation(city)
+    for _ in range(5):
+        factories.comment(doc, body=CAMPAIGN, article_seq=2)
+    factories.comment(doc, body="建议第二条明确听证程序。", article_seq=2)
+    [group] = answers.campaigns_of(doc)
+    officer = as_user("openness")
+    url = f"/staff/documents/{doc.id}/moderation"
+    page = text_of(officer.get(url))
+    assert page.count(CAMPAIGN) == 1 and "本组在此列表中的5条意见" in page
+    assert page.count('name="comments"') == 2
+    r = officer.post(url, {"comments": [str(group.representative_id)], "action": "hide", "reason": "spam"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    states = {c.id: (c.moderation, c.hidden_reason) for c in answers.comments_of(doc)}
+    assert sorted(states.values()) == [("hidden", "spam")] * 5 + [("pending", None)]
+    assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "moderate_comment")).all()) == 5

@@ -285,21 +285,38 @@ def moderation_queue(document_id: int):
         show = "pending"
     everything = answers.comments_of(doc)
     listed = everything if show == "all" else [c for c in everything if c.moderation == show]
+    # A group of identical or near-identical comments is one row, and one decision for all its members
+    # in this view: a campaign of a thousand copies is moderated with one tick.
+    group_members: dict[int, list[int]] = {}
+    rows = []
+    for c in listed:
+        if c.campaign_id is not None:
+            if c.campaign_id in group_members:
+                group_members[c.campaign_id].append(c.id)
+                continue
+            group_members[c.campaign_id] = [c.id]
+        rows.append(c)
     form = ModerationForm()
     form.comments.choices = [SelectChoice(c.id, c.receipt_number) for c in listed]
     can_moderate = engine.may_act(current_user, doc, "moderate_comment")
     if form.validate_on_submit():
         if not can_moderate:
             abort(403)
+        by_id = {c.id: c for c in listed}
+        chosen = set(form.comments.data or [])  # the service refuses ids of other documents
+        for i in list(chosen):
+            if i in by_id and by_id[i].campaign_id is not None:
+                chosen.update(group_members[by_id[i].campaign_id])
         changed: list[int] = []
         if _saved(lambda: changed.append(moderation.moderate(
-                doc, current_user, form.comments.data or [], publish=form.action.data == "publish",
+                doc, current_user, sorted(chosen), publish=form.action.data == "publish",
                 reason=form.reason.data or None, note=form.note.data or ""))):
             flash(_("%(n)d comment(s) updated.", n=changed[0]), "success")
             return redirect(url_for("workspace.moderation_queue", document_id=doc.id, show=show))
     counts = {view: sum(1 for c in everything if view == "all" or c.moderation == view) for view in MODERATION_VIEWS}
-    return render_template("workspace/moderation.html", document=doc, form=form, comments=listed, show=show,
-                           counts=counts, can_moderate=can_moderate), (400 if request.method == "POST" else 200)
+    return render_template("workspace/moderation.html", document=doc, form=form, comments=rows, show=show,
+                           group_sizes={g: len(ids) for g, ids in group_members.items()}, counts=counts,
+                           can_moderate=can_moderate), (400 if request.method == "POST" else 200)
 
 
 @bp.get("/documents/<int:document_id>/campaigns")
