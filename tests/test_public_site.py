@@ -494,3 +494,13 @@ def test_a_campaign_is_one_row_and_one_decision_in_the_moderation_queue(city, as
     states = {c.id: (c.moderation, c.hidden_reason) for c in answers.comments_of(doc)}
     assert sorted(states.values()) == [("hidden", "spam")] * 5 + [("pending", None)]
     assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "moderate_comment")).all()) == 5
+
+
+def test_the_english_feedback_page_gives_the_summary_in_english_beside_the_official_line(city, browser):
+    doc = factories.in_handling(city, comments=2)
+    factories.answer_all(doc, city["drafter"])
+    doc = _publish(doc, city)
+    browser.get("/lang/en", headers={"Referer": "http://localhost/"})
+    page = text_of(browser.get(f"/feedback/{doc.id}"))
+    assert "共收到意见2条，采纳2条" in page and 'lang="zh-Hans"' in page
+    assert "2 comments received: 2 adopted, 0 partly adopted, 0 not adopted" in page
