@@ -12,9 +12,13 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from .models import AnswerDecision, Comment, Document, HiddenReason, Moderation
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import AnswerDecision, Comment, Consultation, Document, HiddenReason, Moderation
 from .privacy import mask_name
-from .services.answers import AnswerCounts, comments_of, count_answers
+from .services.answers import AnswerCounts, count_answers
 from .services.publication import final_version
 
 DECISION_LABELS = {
@@ -139,25 +143,31 @@ def _answer_key(comment: Comment) -> tuple[str, str] | None:
 
 def _rows(comments: list[Comment], start: int) -> list[PublicComment]:
     """Number the comments of one article; a campaign whose members share one answer becomes one row."""
+    groups: dict[int, list[Comment]] = {}
+    for c in comments:
+        if c.campaign_id is not None:
+            groups.setdefault(c.campaign_id, []).append(c)
     rows: list[PublicComment] = []
     seen_campaigns: set[int] = set()
     number = start
     for c in comments:
         members = None
-        if c.campaign is not None:
-            group = [m for m in comments if m.campaign_id == c.campaign_id]
-            if len(group) > 1 and len({_answer_key(m) for m in group}) == 1:
-                if c.campaign_id in seen_campaigns:
-                    continue
-                seen_campaigns.add(c.campaign_id)
-                members = group
+        group = groups.get(c.campaign_id) if c.campaign_id is not None else None
+        if group and len(group) > 1 and len({_answer_key(m) for m in group}) == 1:
+            if c.campaign_id in seen_campaigns:
+                continue
+            seen_campaigns.add(c.campaign_id)
+            members = group
         number += 1
         rows.append(_public(c, number, members))
     return rows
 
 
 def build_feedback(document: Document) -> Feedback:
-    comments = comments_of(document)
+    # Answers and articles in two more queries, not one per comment: the page and the PDF route build this.
+    comments = list(db.session.scalars(
+        select(Comment).join(Consultation).where(Consultation.document_id == document.id)
+        .options(selectinload(Comment.answer), selectinload(Comment.article)).order_by(Comment.id)))
     general = [c for c in comments if c.article_id is None]
     by_article: dict[int, list[Comment]] = {}
     for c in comments:

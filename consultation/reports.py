@@ -45,10 +45,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def feedback(document: Document) -> Report:
+def feedback(document: Document, data=None) -> Report:
+    """The public feedback PDF; ``data``: the feedback already built (in Chinese) by the caller."""
     from .feedback import build_feedback, summary_line
 
-    data = build_feedback(document)
+    data = data or build_feedback(document)
     return Report(JobKind.FEEDBACK_PDF, "pdf/feedback.html", "意见采纳情况反馈",
                   {"feedback": data, "summary": summary_line(data.counts)}, public=True)
 

@@ -478,22 +478,34 @@ def test_the_word_download_works_whatever_the_title_holds(city, browser):
 
 
 def test_a_campaign_is_one_row_and_one_decision_in_the_moderation_queue(city, as_user):
+    """Exact copies are one row and one decision; a near-identical variant has its own row, so that no text
+    is published or hidden unread; a copy already decided is left alone."""
     doc = factories.in_consultation(city)
     for _ in range(5):
         factories.comment(doc, body=CAMPAIGN, article_seq=2)
+    variant = factories.comment(doc, body=CAMPAIGN.replace("坚决", "强烈"), article_seq=2)
     factories.comment(doc, body="建议第二条明确听证程序。", article_seq=2)
     [group] = answers.campaigns_of(doc)
+    assert variant.campaign_id == group.id  # near-identical: the same group
     officer = as_user("openness")
     url = f"/staff/documents/{doc.id}/moderation"
     page = text_of(officer.get(url))
-    assert page.count(CAMPAIGN) == 1 and "本组在此列表中的5条意见" in page
-    assert page.count('name="comments"') == 2
-    r = officer.post(url, {"comments": [str(group.representative_id)], "action": "hide", "reason": "spam"})
+    assert page.count(variant.body) == 1 and "此行代表本组在此列表中的5条相同意见" in page
+    assert page.count('name="comments"') == 3
+    r = officer.post(url, {"comments": [str(group.representative_id)], "action": "publish"})
     assert r.status_code == 302
     db.session.expire_all()
-    states = {c.id: (c.moderation, c.hidden_reason) for c in answers.comments_of(doc)}
-    assert sorted(states.values()) == [("hidden", "spam")] * 5 + [("pending", None)]
+    states = {c.body: c.moderation for c in answers.comments_of(doc)}
+    assert states[CAMPAIGN] == "published" and states[variant.body] == "pending"
+    assert sum(c.moderation == "published" for c in answers.comments_of(doc)) == 5
     assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "moderate_comment")).all()) == 5
+    # In the "all" view, hiding the published copies does not touch the variant still waiting.
+    r = officer.post(f"{url}?show=all", {"comments": [str(group.representative_id)], "action": "hide",
+                                         "reason": "spam"}, form_page=f"{url}?show=all")
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert [c.moderation for c in answers.comments_of(doc)].count("hidden") == 5
+    assert db.session.get(Comment, variant.id).moderation == "pending"
 
 
 def test_the_english_feedback_page_gives_the_summary_in_english_beside_the_official_line(city, browser):

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..feedback import DECISION_LABELS, HIDDEN_REASON_LABELS, Feedback, PublicComment, summary_line
-from ..models import Comment, Consultation, Department, Document, JobKind, LibraryEvent, utcnow
+from ..models import Comment, Consultation, Department, Document, LibraryEvent, utcnow
 from ..receipts import display
 from ..services import jobs, library, moderation, publication
 from ..services.consultations import SHANGHAI, comments_per_article
@@ -301,7 +301,7 @@ def feedback(document: Document, data: Feedback) -> FeedbackOut:
     # The feedback counts hidden comments by label; the API gives the reason's code as well.
     codes = {str(label): code for code, label in HIDDEN_REASON_LABELS.items()}
     codes[_("not yet moderated")] = "pending"
-    pdf = jobs.current_done(document, JobKind.FEEDBACK_PDF)
+    pdf = jobs.current_feedback_pdf(document, data)
     c = data.counts
     return {
         "document_id": document.id, "title": data.title, "document_number": data.document_number,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from rq import Retry
@@ -213,13 +213,23 @@ def content_key(document: Document, kind: JobKind) -> str | None:
         return BUILDERS[kind.value](document).key
 
 
-def current_done(document: Document, kind: JobKind) -> BackgroundJob | None:
-    """The finished file made from the document as it is now, or None while it is being made again.
+def current_feedback_pdf(document: Document, data=None) -> BackgroundJob | None:
+    """The feedback PDF made from the feedback as it is now, or None while it is being made again.
 
     The public is never served an older file: after a comment is hidden, the PDF that still showed it
-    is gone from the page until the worker has made the new one.
+    is gone from the page until the worker has made the new one. ``data``: the feedback the caller has
+    built already; used when it was built in Chinese, as the PDF is, so that it is not built twice.
     """
-    key = content_key(document, kind)
+    from ..reports import feedback as feedback_report
+
+    if data is not None and str(get_locale()).startswith("zh"):
+        key = feedback_report(document, data).key
+    else:
+        key = content_key(document, JobKind.FEEDBACK_PDF)
+    return _done_with_key(document, JobKind.FEEDBACK_PDF, key)
+
+
+def _done_with_key(document: Document, kind: JobKind, key: str | None) -> BackgroundJob | None:
     job = db.session.scalars(
         select(BackgroundJob).where(
             BackgroundJob.document_id == document.id, BackgroundJob.kind == kind.value,

@@ -15,7 +15,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..feedback import build_feedback, summary_line
 from ..forms import CommentForm, LibraryFilterForm, NoteForm, ReceiptForm, SubscribeForm
-from ..models import Department, Document, JobKind, Subscription, utcnow
+from ..models import Department, Document, Subscription, utcnow
 from ..services import consultations, jobs, library, moderation, publication, subscriptions
 from ..services.publication import is_published
 
@@ -117,14 +117,14 @@ def feedback(document_id: int):
     document = _published_document(document_id)
     data = build_feedback(document)
     return render_template("public/feedback.html", feedback=data, summary=summary_line(data.counts),
-                           pdf_job=jobs.current_done(document, JobKind.FEEDBACK_PDF), document=document,
+                           pdf_job=jobs.current_feedback_pdf(document, data), document=document,
                            library_status=publication.library_status(document))
 
 
 @bp.get("/feedback/<int:document_id>/feedback.pdf")
 def feedback_pdf(document_id: int):
     document = _published_document(document_id)
-    job = jobs.current_done(document, JobKind.FEEDBACK_PDF)
+    job = jobs.current_feedback_pdf(document)
     if job is None or not job.file_path or not Path(job.file_path).exists():
         abort(404)
     return send_file(job.file_path, mimetype="application/pdf",

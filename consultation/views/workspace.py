@@ -285,16 +285,20 @@ def moderation_queue(document_id: int):
         show = "pending"
     everything = answers.comments_of(doc)
     listed = everything if show == "all" else [c for c in everything if c.moderation == show]
-    # A group of identical or near-identical comments is one row, and one decision for all its members
-    # in this view: a campaign of a thousand copies is moderated with one tick.
-    group_members: dict[int, list[int]] = {}
+    # Copies of one text in one group and one state are one row and one decision: a campaign of a
+    # thousand copies is moderated with one tick. Only exact copies of the text on the row are included,
+    # never a near-identical variant the officer has not read, nor a copy in another state.
+    def copy_key(c) -> tuple:
+        return (c.campaign_id, c.body.strip(), c.moderation)
+
+    copies: dict[tuple, list[int]] = {}
     rows = []
     for c in listed:
         if c.campaign_id is not None:
-            if c.campaign_id in group_members:
-                group_members[c.campaign_id].append(c.id)
+            if copy_key(c) in copies:
+                copies[copy_key(c)].append(c.id)
                 continue
-            group_members[c.campaign_id] = [c.id]
+            copies[copy_key(c)] = [c.id]
         rows.append(c)
     form = ModerationForm()
     form.comments.choices = [SelectChoice(c.id, c.receipt_number) for c in listed]
@@ -306,7 +310,7 @@ def moderation_queue(document_id: int):
         chosen = set(form.comments.data or [])  # the service refuses ids of other documents
         for i in list(chosen):
             if i in by_id and by_id[i].campaign_id is not None:
-                chosen.update(group_members[by_id[i].campaign_id])
+                chosen.update(copies[copy_key(by_id[i])])
         changed: list[int] = []
         if _saved(lambda: changed.append(moderation.moderate(
                 doc, current_user, sorted(chosen), publish=form.action.data == "publish",
@@ -315,7 +319,8 @@ def moderation_queue(document_id: int):
             return redirect(url_for("workspace.moderation_queue", document_id=doc.id, show=show))
     counts = {view: sum(1 for c in everything if view == "all" or c.moderation == view) for view in MODERATION_VIEWS}
     return render_template("workspace/moderation.html", document=doc, form=form, comments=rows, show=show,
-                           group_sizes={g: len(ids) for g, ids in group_members.items()}, counts=counts,
+                           copies={c.id: len(copies[copy_key(c)]) for c in rows if c.campaign_id is not None},
+                           counts=counts,
                            can_moderate=can_moderate), (400 if request.method == "POST" else 200)
 
 
