@@ -94,6 +94,10 @@ def place(comment: Comment) -> CommentCampaign | None:
                            for key in keys)
         return None
     best = max(scored, key=lambda pair: (pair[0], -pair[1].id))[1]
+    # Two copies arriving together must not each start a group around the same first text: lock that
+    # comment and read its group again (PostgreSQL; SQLite has one writer at a time anyway).
+    best = db.session.scalars(select(Comment).where(Comment.id == best.id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
     campaign = best.campaign
     if campaign is None:
         campaign = CommentCampaign(consultation_id=comment.consultation_id, article_id=comment.article_id,

@@ -183,8 +183,8 @@ def init_app(app: Flask) -> None:
     def _refuse_nul() -> None:
         # No text column takes NUL (PostgreSQL refuses it outright): refuse it at the door, for every
         # address, query and form, rather than as a database error deep inside a view.
-        values = [request.path, *request.args.values(), *(request.form.values() if request.form else [])]
-        if any("\x00" in value for value in values):
+        pairs = [*request.args.items(multi=True), *(request.form.items(multi=True) if request.form else [])]
+        if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in pairs):
             abort(400)
 
     @app.after_request

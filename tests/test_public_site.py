@@ -465,7 +465,7 @@ def test_the_form_fields_tell_phones_and_screen_readers_what_they_are(city, brow
 
 
 @pytest.mark.parametrize("url", ["/subscribe/confirm/abc%00def", "/subscribe/end/%00", "/library?topic=%00",
-                                 "/search?q=%00", "/api/v1/receipts/AB%00CD"])
+                                 "/search?q=%00", "/api/v1/receipts/AB%00CD", "/search?q=ok&q=%00", "/library?%00=1"])
 def test_a_nul_anywhere_is_refused_at_the_door(city, browser, url):
     assert browser.get(url).status_code == 400
 
@@ -516,3 +516,38 @@ def test_the_english_feedback_page_gives_the_summary_in_english_beside_the_offic
     page = text_of(browser.get(f"/feedback/{doc.id}"))
     assert "共收到意见2条，采纳2条" in page and 'lang="zh-Hans"' in page
     assert "2 comments received: 2 adopted, 0 partly adopted, 0 not adopted" in page
+
+
+def test_copies_arriving_at_once_end_in_one_group(app, city):
+    """Eight threads post the same text at the same moment, on their own connections: one group holds
+    them all, its first text among them (on SQLite one writer at a time; on PostgreSQL the row lock)."""
+    import threading
+
+    doc = factories.in_consultation(city)
+    consultation_id = consultations.consultation_of(doc).id
+    first = factories.comment(doc, body=CAMPAIGN, article_seq=2)
+    db.session.commit()
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def post() -> None:
+        try:
+            with app.app_context():
+                from consultation.models import Consultation
+
+                consultation = db.session.get(Consultation, consultation_id)
+                article = next(a.id for a in consultation.version.articles if a.seq == 2)
+                start.wait()
+                consultations.submit_comment(consultation, body=CAMPAIGN, article_id=article)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    db.session.expire_all()
+    groups = answers.campaigns_of(doc)
+    assert len(groups) == 1 and groups[0].representative_id == first.id and len(groups[0].members) == 9

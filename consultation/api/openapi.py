@@ -216,10 +216,15 @@ def _paging() -> list[Schema]:
                    "results per page")]
 
 
+# Any request may be refused as malformed (a NUL character anywhere is refused before any view).
+MALFORMED = {"description": "the request is malformed or a parameter is not valid",
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
 def _get(operation_id: str, summary: str, answer: Schema, parameters: list[Schema] | None = None,
          errors: dict[str, Schema] | None = None, tag: str = "consultations") -> Schema:
     return {"get": {"operationId": operation_id, "summary": summary, "tags": [tag], "parameters": parameters or [],
-                    "responses": {"200": answer, **(errors or {})}}}
+                    "responses": {"200": answer, "400": MALFORMED, **(errors or {})}}}
 
 
 def document(server: str) -> Schema:

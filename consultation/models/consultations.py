@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -101,7 +101,7 @@ class Comment(db.Model):
     """A comment (意见建议) on the whole draft or on one article."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id"))
     receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
     body: Mapped[str] = mapped_column(Text)
@@ -133,6 +133,10 @@ class Comment(db.Model):
     answer: Mapped[CommentAnswer | None] = relationship(
         back_populates="comment", uselist=False, cascade="all, delete-orphan"
     )
+
+
+# The receipt-mail cap counts one address's comments of the last day (services/notifications.py).
+Index("ix_comment_email_lower", func.lower(Comment.email))
 
 
 class CommentCampaign(db.Model):

@@ -20,11 +20,13 @@ from ..models import Consultation, Department, Subscription, utcnow
 from .notifications import link, mail_once
 
 
-# One confirmation mail per address and choice a day: the form cannot be used to flood someone's inbox.
+# One confirmation mail per address and choice a day, and at most three a day per address whatever the
+# choice: the form cannot be used to flood someone's inbox.
 CONFIRMATION_INTERVAL = timedelta(days=1)
+CONFIRMATIONS_PER_ADDRESS_PER_DAY = 3
 
 
-def subscribe(email: str, department_id: int | None, now: datetime | None = None) -> Subscription:
+def subscribe(email: str, department_id: int | None, now: datetime | None = None) -> Subscription | None:
     """Record the request and mail the confirmation link; nothing is announced before it is confirmed.
 
     Asked again for the same address and choice within a day, it mails nothing and keeps the first
@@ -42,6 +44,10 @@ def subscribe(email: str, department_id: int | None, now: datetime | None = None
     ).order_by(Subscription.id.desc())).first()
     if recent is not None:
         return recent
+    asked_today = db.session.scalar(select(func.count(Subscription.id)).where(
+        func.lower(Subscription.email) == email.lower(), Subscription.created_at > now - CONFIRMATION_INTERVAL))
+    if asked_today >= CONFIRMATIONS_PER_ADDRESS_PER_DAY:
+        return None  # enough mail to this address today, whatever the choice; the page says the same
     subscription = Subscription(email=email, department_id=department_id, token=secrets.token_urlsafe(32),
                                 created_at=now)
     db.session.add(subscription)
