@@ -3,7 +3,8 @@
 Chinese has no spaces, so a comment is compared by its character 3-grams (after removing punctuation
 and white space). A text's MinHash signature is cut into bands that are stored with it; a new comment
 looks up the earlier texts sharing a band (locality-sensitive hashing, an indexed lookup) and joins the
-group of the most similar one when their exact 3-gram Jaccard similarity is at least ``THRESHOLD``. Comments are grouped per article (or per whole draft), like the feedback they end up in.
+group of the most similar one when their exact 3-gram Jaccard similarity is at least ``THRESHOLD``.
+Comments are grouped per article (or per whole draft), like the feedback they end up in.
 """
 from __future__ import annotations
 

@@ -12,13 +12,9 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from .extensions import db
-from .models import AnswerDecision, Comment, Consultation, Document, HiddenReason, Moderation
+from .models import AnswerDecision, Comment, Document, HiddenReason, Moderation
 from .privacy import mask_name
-from .services.answers import AnswerCounts, count_answers
+from .services.answers import AnswerCounts, comments_of, count_answers
 from .services.publication import final_version
 
 DECISION_LABELS = {
@@ -164,10 +160,7 @@ def _rows(comments: list[Comment], start: int) -> list[PublicComment]:
 
 
 def build_feedback(document: Document) -> Feedback:
-    # Answers and articles in two more queries, not one per comment: the page and the PDF route build this.
-    comments = list(db.session.scalars(
-        select(Comment).join(Consultation).where(Consultation.document_id == document.id)
-        .options(selectinload(Comment.answer), selectinload(Comment.article)).order_by(Comment.id)))
+    comments = comments_of(document)
     general = [c for c in comments if c.article_id is None]
     by_article: dict[int, list[Comment]] = {}
     for c in comments:

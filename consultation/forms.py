@@ -1,7 +1,6 @@
 """WTForms for every page; CSRF comes with FlaskForm."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
     DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
+
+from .text import CONTROL_CHARACTERS, one_line_break
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -97,18 +98,10 @@ class OpinionAnswerForm(FlaskForm):
     submit = SubmitField(_l("Save the answer"))
 
 
-def one_line_break(value: str | None) -> str | None:
-    """Browsers send a line break as CR LF but count it as one character: count it as one here too."""
-    return value.replace("\r\n", "\n") if value else value
-
-
 def no_control_characters(form, field) -> None:
     """Tabs and line breaks are text; other control characters are not (PostgreSQL refuses NUL)."""
     if field.data and CONTROL_CHARACTERS.search(field.data):
         raise ValidationError(_l("Contains characters that are not allowed."))
-
-
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class CommentForm(FlaskForm):

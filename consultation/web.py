@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from .feedback import DECISION_LABELS, HIDDEN_REASON_LABELS
 from .models import Document
+from .models.types import MAX_ROW_ID
 from .receipts import display as display_receipt
 from .workflow import engine
 
@@ -120,7 +121,7 @@ class RowIdConverter(IntegerConverter):
     overflow deep in the database driver."""
 
     def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -13,9 +13,11 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
 from flask_babel import gettext as _
 
+from ..models.types import MAX_ROW_ID
+from ..text import CONTROL, CONTROL_CHARACTERS, one_line_break
 from .errors import ApiError
 
-MAX_ID = 2**31 - 1  # the database's integer
+MAX_ID = MAX_ROW_ID
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -25,9 +27,6 @@ YEARS = (1900, 2999)
 NAME_MAX, ORGANISATION_MAX, PHONE_MAX, EMAIL_MAX = 100, 200, 40, 200
 PHONE_PATTERN = r"[0-9+\-() ]*"
 COMMENT_FIELDS = ("body", "article_id", "name", "organisation", "phone", "email", "show_masked_name")
-# Text may hold tabs and line breaks, not other control characters (PostgreSQL refuses NUL outright).
-CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
-_CONTROL = re.compile(f"[{CONTROL}]")
 # The same rules as patterns for the OpenAPI document: no control characters; the comment not blank.
 TEXT_PATTERN = f"^[^{CONTROL}]*$"
 BODY_PATTERN = f"^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]*$"
@@ -140,13 +139,13 @@ def _text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str]) -
     if value is None:
         return ""
     if isinstance(value, str):
-        value = value.replace("\r\n", "\n")  # one line break is one character, as in the web form
+        value = one_line_break(value)  # one line break is one character, as in the web form
     if not isinstance(value, str):
         errors[name] = _("Must be text.")
     elif len(value) > limit:
         errors[name] = (_("The comment is too long: at most %(n)d characters.", n=limit) if name == "body"
                         else _("At most %(n)d characters.", n=limit))
-    elif _CONTROL.search(value) or not _encodable(value):
+    elif CONTROL_CHARACTERS.search(value) or not _encodable(value):
         errors[name] = _("Contains characters that are not allowed.")
     else:
         return value

@@ -6,6 +6,7 @@ telephone, email or address. The contacts of a consultation are the drafting off
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import TypedDict
 
@@ -13,7 +14,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..feedback import DECISION_LABELS, HIDDEN_REASON_LABELS, Feedback, PublicComment, summary_line
+from ..feedback import DECISION_LABELS, HIDDEN_REASON_LABELS, Feedback, summary_line
 from ..models import Comment, Consultation, Department, Document, LibraryEvent, utcnow
 from ..receipts import display
 from ..services import jobs, library, moderation, publication
@@ -231,43 +232,13 @@ def receipt(comment: Comment, now: datetime | None = None) -> ReceiptOut:
 
 # --- the adoption feedback ----------------------------------------------------------------------
 
-class FeedbackRow(TypedDict):
-    number: int
-    body: str
-    decision: str | None
-    decision_label: str
-    reason: str
-    masked_name: str | None
-    count: int
-    hidden: bool
-
-
-class FeedbackGroup(TypedDict):
-    label: str
-    anchor: str
-    text: str
-    comments: list[FeedbackRow]
-
-
-class Counts(TypedDict):
-    total: int
-    adopted: int
-    partly_adopted: int
-    not_adopted: int
-    explained: int
-    unanswered: int
-
+# The groups, rows, counts and final articles are the feedback's own dataclasses (consultation/feedback.py,
+# services/answers.py AnswerCounts) as dicts: the page, the PDF, the CSV and the API show the same fields.
 
 class HiddenCount(TypedDict):
     reason: str
     label: str
     count: int
-
-
-class FinalArticleOut(TypedDict):
-    label: str
-    chapter: str | None
-    text: str
 
 
 class FeedbackLinks(TypedDict):
@@ -284,11 +255,11 @@ class FeedbackOut(TypedDict):
     department: DepartmentOut
     published_at: str
     summary: str
-    counts: Counts
+    counts: dict[str, int]
     hidden: list[HiddenCount]
     hidden_total: int
-    groups: list[FeedbackGroup]
-    final_articles: list[FinalArticleOut]
+    groups: list[dict]
+    final_articles: list[dict]
     policy_interpretation: str | None
     links: FeedbackLinks
 
@@ -307,13 +278,11 @@ def feedback(document: Document, data: Feedback) -> FeedbackOut:
         "document_id": document.id, "title": data.title, "document_number": data.document_number,
         "department": department(document.department), "published_at": when(data.published_at),
         "summary": summary_line(c),
-        "counts": {"total": c.total, "adopted": c.adopted, "partly_adopted": c.partly_adopted,
-                   "not_adopted": c.not_adopted, "explained": c.explained, "unanswered": c.unanswered},
+        "counts": asdict(c),
         "hidden": [{"reason": codes.get(label, "pending"), "label": label, "count": n} for label, n in data.hidden.items()],
         "hidden_total": data.hidden_total,
-        "groups": [{"label": g.label, "anchor": g.anchor, "text": g.text, "comments": [_row(r) for r in g.comments]}
-                   for g in data.groups],
-        "final_articles": [{"label": a.label, "chapter": a.chapter, "text": a.text} for a in data.final_articles],
+        "groups": [asdict(g) for g in data.groups],
+        "final_articles": [asdict(a) for a in data.final_articles],
         "policy_interpretation": data.policy_interpretation,
         "links": {
             "page": url_for("public.feedback", document_id=document.id, _external=True),
@@ -322,11 +291,6 @@ def feedback(document: Document, data: Feedback) -> FeedbackOut:
             "library": url_for("public.library_document", document_id=document.id, _external=True),
         },
     }
-
-
-def _row(row: PublicComment) -> FeedbackRow:
-    return {"number": row.number, "body": row.body, "decision": row.decision, "decision_label": row.decision_label,
-            "reason": row.reason, "masked_name": row.masked_name, "count": row.count, "hidden": row.hidden}
 
 
 # --- the library --------------------------------------------------------------------------------

@@ -7,6 +7,9 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+MAX_ROW_ID = 2**31 - 1  # the largest value of an integer column (and so of an id) on PostgreSQL
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware datetime stored as UTC, on SQLite as well as PostgreSQL."""
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..errors import InvalidInput, NotFound
@@ -14,8 +15,10 @@ from ..workflow import engine
 
 
 def comments_of(document: Document) -> list[Comment]:
+    """The document's comments in order, with their answers and articles (two more queries, not one each)."""
     return list(db.session.scalars(
-        select(Comment).join(Consultation).where(Consultation.document_id == document.id).order_by(Comment.id)
+        select(Comment).join(Consultation).where(Consultation.document_id == document.id)
+        .options(selectinload(Comment.answer), selectinload(Comment.article)).order_by(Comment.id)
     ))
 
 

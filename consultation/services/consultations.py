@@ -17,6 +17,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Article, Comment, CommentChannel, Consultation, ConsultationExtension, Document, User, utcnow
 from ..receipts import new_receipt_number, normalise
+from ..text import one_line_break
 from ..workflow import engine
 from ..workflow.conditions import latest_consultation
 from . import notifications
@@ -186,7 +187,7 @@ def submit_comment(
             raise InvalidInput(_("The consultation closed on %(when)s; comments are no longer accepted.",
                                  when=consultation.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")))
         raise InvalidInput(_("The consultation has not opened yet."))
-    body = body.replace("\r\n", "\n").strip()  # a line break counts once, as the browser counts it
+    body = one_line_break(body).strip()  # a line break counts once, as the browser counts it
     if not body:
         raise InvalidInput(_("Please write your comment."))
     limit = current_app.config["COMMENT_MAX_LENGTH"]
