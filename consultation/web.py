@@ -125,12 +125,6 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def _issuing_organ(document) -> str | None:
-    from .services.library import issuing_organ
-
-    return issuing_organ(document)
-
-
 def _asset_url(app: Flask) -> Callable[[str], str]:
     """``asset('site.css')``: the static file's address with a digest of its content, so that a new
     release is never hidden behind a browser's cached copy of the old one."""
@@ -145,7 +139,7 @@ def _asset_url(app: Flask) -> Callable[[str], str]:
 
 
 def init_app(app: Flask) -> None:
-    from .services import jobs
+    from .services import jobs, library
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from .views import admin, auth, jobs as _job_pages, public, search, workspace  # noqa: F401 - jobs adds routes to workspace
@@ -164,7 +158,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["receipt"] = display_receipt
     app.jinja_env.globals.update(
         asset=_asset_url(app),
-        issuing_organ=_issuing_organ,
+        issuing_organ=library.issuing_organ,
         site_name=lambda: app.config["SITE_NAME"],
         localized=localized,
         stage_title=lambda document: localized(engine.stage_of(document).title, engine.stage_of(document).title_en),
