@@ -15,6 +15,7 @@ from .. import audit
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Comment, Consultation, Document, HiddenReason, JobKind, Moderation, User, utcnow
+from ..models.types import MAX_ROW_ID
 from ..workflow import engine
 from . import jobs
 from .publication import is_published
@@ -46,10 +47,11 @@ def moderate(
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(_("The note is too long: at most %(n)d characters.", n=MAX_NOTE))
+    # An id beyond the database's integer belongs to nothing (and PostgreSQL refuses to compare with it).
+    ids = {i for i in comment_ids if 1 <= i <= MAX_ROW_ID}
     comments = db.session.scalars(
-        select(Comment).join(Consultation).where(Consultation.document_id == document.id,
-                                                 Comment.id.in_(comment_ids))
-    ).all()
+        select(Comment).join(Consultation).where(Consultation.document_id == document.id, Comment.id.in_(ids))
+    ).all() if ids else []
     if len(comments) != len(set(comment_ids)):
         raise InvalidInput(_("Some of the selected comments do not belong to this document."))
     changed = 0
