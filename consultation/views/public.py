@@ -127,7 +127,7 @@ def feedback_pdf(document_id: int):
     job = jobs.current_feedback_pdf(document)
     if job is None or not job.file_path or not Path(job.file_path).exists():
         abort(404)
-    return send_file(job.file_path, mimetype="application/pdf",
+    return send_file(job.file_path, mimetype="application/pdf", as_attachment=True,  # the link says "download"
                      download_name=f"意见采纳情况反馈-{document.id}.pdf")
 
 
