@@ -14,9 +14,11 @@ from wtforms import (
 from wtforms.fields import EmailField, TelField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
-    DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+    DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
+    ValidationError,
 )
 
+from .services import accounts
 from .text import CONTROL_CHARACTERS, one_line_break
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -246,3 +248,81 @@ class LibraryFilterForm(FlaskForm):
     department = SelectField(_l("Department"), coerce=int, choices=[], validators=[Optional()])
     year = SelectField(_l("Year"), coerce=int, choices=[], validators=[Optional()])
     page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(1, 10_000)])
+
+
+def _at_most(n: int) -> Length:
+    return Length(max=n, message=_l("At most %(max)d characters."))
+
+
+DEPARTMENT_KINDS = {
+    "drafting": _l("Drafting department"),
+    "gov_office": _l("Government office"),
+    "justice": _l("Justice bureau"),
+    "openness": _l("Openness office"),
+}
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(_l("Name of the department"), validators=[
+        DataRequired(_l("Give the department's name.")), _at_most(accounts.DEPARTMENT_NAME_MAX),
+        no_control_characters], description=_l("The full official name, for example 华城市住房和城乡建设局."))
+    kind = SelectField(_l("Kind"), choices=[SelectChoice("", _l("— choose the kind —")),
+                                            *(SelectChoice(k, label) for k, label in DEPARTMENT_KINDS.items())],
+                       validators=[InputRequired(_l("Choose the kind of department."))])
+    submit = SubmitField(_l("Save the department"))
+
+
+class _NewPassword(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Give a password.")),
+        Length(accounts.PASSWORD_MIN, accounts.PASSWORD_MAX,
+               _l("The password needs %(min)d to %(max)d characters.")),
+    ], description=_l("At least %(n)d characters. Give it to the person by a safe channel.", n=accounts.PASSWORD_MIN),
+        render_kw={"autocomplete": "new-password"})
+    password_confirm = PasswordField(_l("Password again"), validators=[
+        DataRequired(_l("Type the password a second time.")),
+        EqualTo("password", _l("The two passwords are not the same.")),
+    ], render_kw={"autocomplete": "new-password"})
+
+
+def at_least_one_role(form, field) -> None:
+    """DataRequired would mark every checkbox as required, and the browser would then want them all."""
+    if not field.data:
+        raise StopValidation(_l("Give the account at least one role."))
+
+
+class _AccountDetails(FlaskForm):
+    display_name = StringField(_l("Name shown to colleagues"), validators=[
+        DataRequired(_l("Give the name shown to colleagues.")), _at_most(accounts.DISPLAY_NAME_MAX),
+        no_control_characters], description=_l("For example 王明（住建局）."))
+    email = EmailField(_l("Email (optional)"), validators=[
+        Optional(), _at_most(accounts.EMAIL_MAX), Email(_l("This email address is not valid."))],
+        description=_l("Reminders and returned submissions are sent here."), render_kw={"autocomplete": "off"})
+    department = SelectField(_l("Department"), choices=[], validators=[DataRequired(_l("Choose a department from the list."))],
+                             coerce=lambda value: int(value) if value not in (None, "") else None)
+    roles = SelectMultipleField(_l("Roles"), choices=[], widget=ListWidget(prefix_label=False),
+                                option_widget=CheckboxInput(), validators=[at_least_one_role],
+                                description=_l("One person may hold several roles. Drafters and department heads act "
+                                               "only on the documents of their own department."))
+
+
+class NewAccountForm(_AccountDetails, _NewPassword):
+    username = StringField(_l("Username"), filters=[lambda value: value.strip() if value else value], validators=[
+        DataRequired(_l("Give a username.")),
+        Length(accounts.USERNAME_MIN, accounts.USERNAME_MAX,
+               _l("%(min)d to %(max)d letters, digits, dots, hyphens or underscores.")),
+        Regexp(accounts.USERNAME_PATTERN, message=_l("Letters, digits, dots, hyphens and underscores only."))],
+        description=_l("Used to sign in; it cannot be changed later. Letters, digits, dots, hyphens and underscores."),
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    submit = SubmitField(_l("Create the account"))
+
+
+class AccountForm(_AccountDetails):
+    active = BooleanField(_l("Active: the account may sign in"),
+                          description=_l("A deactivated account cannot sign in, and its open sessions end at once. "
+                                         "Its records stay."))
+    submit = SubmitField(_l("Save the account"))
+
+
+class PasswordResetForm(_NewPassword):
+    submit = SubmitField(_l("Set the new password"))

@@ -1,15 +1,23 @@
-"""Administration: the procedures drawn from their files, and the working-day calendar."""
+"""Administration: the procedures drawn from their files, the working-day calendar, departments and accounts."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from .. import diagrams, holiday_calendar, working_days
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import CalendarDayForm, CalendarFileForm
-from ..models import Role, utcnow
+from ..forms import (
+    DEPARTMENT_KINDS, AccountForm, CalendarDayForm, CalendarFileForm, DepartmentForm, NewAccountForm, PasswordResetForm,
+)
+from ..models import Department, Role, User, utcnow
+from ..services import accounts
 from ..web import role_names
 from ..workflow import engine
 from ..workflow.artefacts import ARTEFACTS
@@ -22,6 +30,44 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _admins_only():
     if not current_user.has_role(Role.ADMIN):
         abort(403)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a service call that went through tells the administrator, and where they go next."""
+
+    message: str
+    then: str
+    category: str = "success"
+
+
+def _saved(form: FlaskForm, action: Callable[[], Saved]) -> Response | None:
+    """For a valid form, run its service call: commit and redirect, or undo and show why on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        saved = action()
+    except DomainError as exc:
+        _refused(form, exc)
+        return None
+    db.session.commit()
+    flash(saved.message, saved.category)
+    return redirect(saved.then)
+
+
+def _refused(form: FlaskForm, exc: DomainError) -> None:
+    """Undo the transaction; show the reason beside its field when it names one, else at the top."""
+    db.session.rollback()
+    field = getattr(exc, "field", None)
+    if field and field in form:
+        form[field].errors = [*form[field].errors, exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+def _status() -> int:
+    """A form page answering a POST was refused: 400, with the form and what was typed."""
+    return 400 if request.method == "POST" else 200
 
 
 @bp.get("/")
@@ -50,32 +96,126 @@ def calendar():
     if not 1900 <= year <= 2200:
         abort(404)
     file_form, day_form = CalendarFileForm(prefix="file"), CalendarDayForm(prefix="day")
-    if "file-submit" in request.form and file_form.validate_on_submit():
-        upload = file_form.upload.data
-        text = holiday_calendar.decode(upload.read()) if upload else (file_form.text.data or "")
-        source = upload.filename if upload else _("pasted on the calendar page")
-        try:
-            loaded, days = holiday_calendar.load_year(text, current_user, source=source)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("%(year)d loaded: %(n)d days.", year=loaded, n=days), "success")
-            return redirect(url_for("admin.calendar", year=loaded))
-    if "day-submit" in request.form and day_form.validate_on_submit():
-        try:
-            holiday_calendar.set_day(day_form.day.data, day_form.kind.data, day_form.name.data or "", current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("%(day)s saved.", day=day_form.day.data.isoformat()), "success")
-            return redirect(url_for("admin.calendar", year=day_form.day.data.year))
-    status = 400 if request.method == "POST" else 200
+    if "file-submit" in request.form and (done := _saved(file_form, lambda: _load_year(file_form))):
+        return done
+    if "day-submit" in request.form and (done := _saved(day_form, lambda: _set_day(day_form))):
+        return done
     return render_template(
         "admin/calendar.html", year=year, source=working_days.current().source(year),
         days=holiday_calendar.special_days(year), file_form=file_form, day_form=day_form,
         export=holiday_calendar.export_year(year),
-    ), status
+    ), _status()
+
+
+def _load_year(form: CalendarFileForm) -> Saved:
+    upload = form.upload.data
+    text = holiday_calendar.decode(upload.read()) if upload else (form.text.data or "")
+    source = upload.filename if upload else _("pasted on the calendar page")
+    loaded, days = holiday_calendar.load_year(text, current_user, source=source)
+    return Saved(_("%(year)d loaded: %(n)d days.", year=loaded, n=days), url_for("admin.calendar", year=loaded))
+
+
+def _set_day(form: CalendarDayForm) -> Saved:
+    holiday_calendar.set_day(form.day.data, form.kind.data, form.name.data or "", current_user)
+    return Saved(_("%(day)s saved.", day=form.day.data.isoformat()), url_for("admin.calendar", year=form.day.data.year))
+
+
+def _changed(changes: dict, message: str, then: str) -> Saved:
+    return Saved(message, then) if changes else Saved(_("Nothing changed."), then, "info")
+
+
+def _kind_names() -> dict[str, str]:
+    return {key: str(label) for key, label in DEPARTMENT_KINDS.items()}
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+def departments():
+    form = DepartmentForm()
+
+    def create() -> Saved:
+        department = accounts.create_department(current_user, name=form.name.data, kind=form.kind.data)
+        return Saved(_("Department “%(name)s” created.", name=department.name), url_for("admin.departments"))
+
+    if done := _saved(form, create):
+        return done
+    return render_template("admin/departments.html", departments=accounts.department_overview(), form=form,
+                           kind_names=_kind_names()), _status()
+
+
+@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+def department(department_id: int):
+    department = db.session.get(Department, department_id) or abort(404)
+    form = DepartmentForm(obj=department)
+
+    def update() -> Saved:
+        changed = accounts.update_department(department, current_user, name=form.name.data, kind=form.kind.data)
+        return _changed(changed, _("Department “%(name)s” saved.", name=department.name), url_for("admin.departments"))
+
+    if done := _saved(form, update):
+        return done
+    return render_template("admin/department.html", department=department, form=form), _status()
+
+
+def _account_choices(form) -> None:
+    form.department.choices = [SelectChoice("", _("— choose a department —")),
+                               *(SelectChoice(i, name) for i, name in accounts.department_choices())]
+    form.roles.choices = [SelectChoice(role, label) for role, label in role_names().items()]
+
+
+@bp.get("/accounts")
+def account_list():
+    return render_template("admin/accounts.html", accounts=accounts.staff_accounts(), role_names=role_names())
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+def new_account():
+    form = NewAccountForm()
+    _account_choices(form)
+
+    def create() -> Saved:
+        user = accounts.create_account(
+            current_user, username=form.username.data, display_name=form.display_name.data, email=form.email.data,
+            department_id=form.department.data, roles=form.roles.data, password=form.password.data)
+        return Saved(_("Account “%(username)s” created.", username=user.username), url_for("admin.account_list"))
+
+    if done := _saved(form, create):
+        return done
+    return render_template("admin/account_form.html", form=form, user=None), _status()
+
+
+def _account(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+@bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
+def account(user_id: int):
+    user = _account(user_id)
+    form = AccountForm(data={"display_name": user.display_name, "email": user.email, "department": user.department_id,
+                             "roles": sorted(user.roles), "active": user.active})
+    _account_choices(form)
+
+    def update() -> Saved:
+        changes = accounts.update_account(
+            user, current_user, display_name=form.display_name.data, email=form.email.data,
+            department_id=form.department.data, roles=form.roles.data, active=form.active.data)
+        return _changed(changes, _("Account “%(username)s” saved.", username=user.username),
+                        url_for("admin.account_list"))
+
+    if done := _saved(form, update):
+        return done
+    return render_template("admin/account_form.html", form=form, user=user), _status()
+
+
+@bp.route("/accounts/<int:user_id>/password", methods=["GET", "POST"])
+def reset_password(user_id: int):
+    user = _account(user_id)
+    form = PasswordResetForm()
+
+    def reset() -> Saved:
+        accounts.reset_password(user, current_user, form.password.data)
+        return Saved(_("New password set for “%(username)s”.", username=user.username),
+                     url_for("admin.account", user_id=user.id))
+
+    if done := _saved(form, reset):
+        return done
+    return render_template("admin/password.html", form=form, user=user), _status()
