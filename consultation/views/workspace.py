@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,6 +24,7 @@ from ..models import Comment, Document, ReviewOrgan, Signoff, utcnow
 from ..services import answers, consultations, drafting, jobs, library, moderation, publication, review, steps
 from ..web import localized
 from ..workflow import deadlines, engine
+from ..workflow.conditions import CONDITIONS
 
 bp = Blueprint("workspace", __name__, url_prefix="/staff")
 
@@ -121,6 +123,22 @@ def new_document():
     return render_template("workspace/document_form.html", form=form), (400 if request.method == "POST" else 200)
 
 
+# Conditions that a step's own form page fulfils: they do not hide the link to that page (the consultation
+# is scheduled on the very page that opens it). The service still checks every condition.
+FULFILLED_ON_FORM_PAGE = {"open_consultation": ("consultation_scheduled",)}
+
+
+def _next_steps(doc: Document, now: datetime) -> list[engine.TransitionOption]:
+    found = []
+    for option in engine.options(doc, current_user, now):
+        names = FULFILLED_ON_FORM_PAGE.get(option.transition.name, ())
+        fulfilled = {reason for name in names if (reason := CONDITIONS[name](doc, now))}
+        if fulfilled:
+            option = replace(option, blocked_by=tuple(r for r in option.blocked_by if r not in fulfilled))
+        found.append(option)
+    return found
+
+
 @bp.get("/documents/<int:document_id>")
 def document(document_id: int):
     doc = _document(document_id)
@@ -130,7 +148,7 @@ def document(document_id: int):
     now = utcnow()
     return render_template(
         "workspace/document.html", document=doc, stage=engine.stage_of(doc),
-        procedure=engine.procedure_of(doc), options=engine.options(doc, current_user),
+        procedure=engine.procedure_of(doc), options=_next_steps(doc, now),
         form_pages=steps.FORM_PAGES, consultation=consultation, comments=comments,
         counts=answers.count_answers(comments), rounds=review.rounds_of(doc),
         can_answer=engine.may_act(current_user, doc, "answer_comment"),
