@@ -215,3 +215,28 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         for action in ("request_predisclosure", "open_consultation", "close_consultation", "return_for_revision",
                        "joint_approval", "record_adoption", "publish"):
             assert f'data-action="{action}"' in timeline
+
+
+def test_an_organ_that_signed_is_not_offered_the_form_again(as_user, city, app):
+    """Found by the reviewers' browser journey: after its signature the government office was still offered
+    the signing form (and the return step), which could only refuse it; a return without an opinion is said
+    at the field, with the chosen outcome kept; the review packet downloads as a file."""
+    from . import factories
+
+    doc = factories.in_joint_review(city)
+    page = f"/staff/documents/{doc.id}"
+    gov, justice = as_user("govoffice"), as_user("justice")
+    r = gov.post(f"{page}/signoff", {"organ": "gov_office", "outcome": "return", "opinion": "  "})
+    assert r.status_code == 200 and 'aria-invalid="true"' in text_of(r) and 'id="opinion-error-1"' in text_of(r)
+    assert re.search(r'<input checked[^>]*value="return"', text_of(r))
+    r = gov.post(f"{page}/signoff", {"organ": "gov_office", "outcome": "approve", "opinion": "同意"})
+    assert r.status_code == 302
+    assert f"{page}/signoff" not in text_of(gov.get(page))
+    r = gov.get(f"{page}/signoff")
+    assert r.status_code == 302 and r.location.endswith(f"{page}#rounds")
+    assert f"{page}/signoff" in text_of(justice.get(page))  # the other organ still signs
+
+    assert app.test_cli_runner().invoke(args=["worker", "--burst"]).exit_code == 0
+    job = db.session.scalars(db.select(BackgroundJob).where(BackgroundJob.kind == "review_packet_pdf")).one()
+    r = justice.get(f"/staff/jobs/{job.id}/file")
+    assert r.data[:5] == b"%PDF-" and r.headers["Content-Disposition"].startswith("attachment;")

@@ -80,4 +80,6 @@ def job_file(job_id: int):
     _document(job.document_id)
     if not Path(job.file_path).exists():
         abort(404)
-    return send_file(job.file_path, mimetype="application/pdf", download_name=Path(job.file_path).name)
+    # A download, as the public feedback PDF is: the name carries the kind and the content key.
+    return send_file(job.file_path, mimetype="application/pdf", as_attachment=True,
+                     download_name=Path(job.file_path).name)

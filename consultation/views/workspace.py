@@ -387,6 +387,12 @@ def signoff(document_id: int):
     form = SignoffForm()
     labels = {ReviewOrgan.GOVERNMENT_OFFICE: _("Government office (市政府办公室)"), ReviewOrgan.JUSTICE: _("Justice bureau (市司法局)")}
     organs = review.organs_of(current_user)
+    rounds = review.rounds_of(doc)
+    if rounds and rounds[-1].status == "pending":  # an organ signs a round once: offer only those still to sign
+        organs = [o for o in organs if rounds[-1].signoff_of(o) is None]
+        if not organs:
+            flash(_("This organ has already signed this review round."), "info")
+            return redirect(url_for("workspace.document", document_id=doc.id) + "#rounds")
     form.organ.choices = [SelectChoice(o.value, labels[o]) for o in organs]
 
     def sign() -> None:
@@ -398,10 +404,15 @@ def signoff(document_id: int):
         else:
             review.return_for_revision(doc, current_user, organ, form.opinion.data or "")
 
-    if form.validate_on_submit() and _saved(sign):
-        flash(_("Your signature was recorded."), "success")
-        return redirect(url_for("workspace.document", document_id=doc.id))
-    return render_template("workspace/signoff.html", document=doc, form=form, rounds=review.rounds_of(doc),
+    if form.validate_on_submit():
+        if form.outcome.data != "approve" and not (form.opinion.data or "").strip():
+            # Said next to the opinion field (the service refuses it too); the chosen outcome stays.
+            form.opinion.errors.append(_("A return needs a written opinion.") if form.outcome.data == "return"
+                                       else _("Give the reason why the draft is unlawful."))
+        elif _saved(sign):
+            flash(_("Your signature was recorded."), "success")
+            return redirect(url_for("workspace.document", document_id=doc.id))
+    return render_template("workspace/signoff.html", document=doc, form=form, rounds=rounds,
                            may_reject=ReviewOrgan.JUSTICE in organs)
 
 
@@ -430,7 +441,11 @@ def publish(document_id: int):
     form = PublishForm()
     form.topic.choices = [SelectChoice("", "—")] + [SelectChoice(t, t) for t in library.topics()]
     if request.method == "GET":
-        form.final_text.data = doc.current_version.body
+        # The reviewed text, without the draft's mark on its title line: the final text is no longer a draft.
+        title_line, newline, rest = doc.current_version.body.partition("\n")
+        for mark in ("（征求意见稿）", "（送审稿）"):
+            title_line = title_line.replace(mark, "")
+        form.final_text.data = title_line + newline + rest
         form.effective_date.data = utcnow().astimezone(consultations.SHANGHAI).date() + timedelta(days=30)
         form.validity_years.data = publication.max_validity_years(doc.title)
     if form.validate_on_submit() and _saved(lambda: publication.publish(
