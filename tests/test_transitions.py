@@ -18,7 +18,7 @@ from sqlalchemy import select
 from consultation import create_app, demo
 from consultation.errors import InvalidInput, NotAllowed
 from consultation.extensions import db
-from consultation.models import AuditEvent, Document, ReviewOrgan, utcnow
+from consultation.models import AuditEvent, Document, ReviewOrgan, User, utcnow
 from consultation.services import consultations, publication, review, steps
 from consultation.workflow import engine
 
@@ -460,3 +460,40 @@ def test_another_department_gets_404_on_a_document_still_inside_its_department(a
 
 def test_drafting_is_an_internal_stage():
     assert ("normative_document", "drafting") in INTERNAL_STAGES and ("major_decision", "drafting") in INTERNAL_STAGES
+
+
+# --- two actors who saw the same stage ----------------------------------------------------------------
+
+def test_a_closing_seen_by_two_requests_at_once_is_recorded_once(app, city):
+    """The worker's clock and a page view both find the consultation due: one closing, one notification."""
+    doc = factories.in_consultation(city)
+    consultation = consultations.consultation_of(doc)
+    consultation.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    stale = db.session.get(Document, doc.id)
+    assert stale.stage == "consultation"  # this request read the stage before the other one moved it
+
+    with app.app_context():  # another request (its own session and transaction) settles first
+        engine.settle(db.session.get(Document, doc.id))
+        db.session.commit()
+
+    engine.settle(stale)
+    db.session.commit()
+    closings = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "close_consultation")).all()
+    assert len(closings) == 1
+    assert db.session.get(Document, doc.id).stage == stale.stage == "handling"
+
+
+def test_a_step_on_a_stage_that_another_request_has_just_left_is_refused(app, city):
+    doc = factories.in_skip_review(city)
+    db.session.commit()
+    stale, officer_id = db.session.get(Document, doc.id), city["openness"].id
+    with app.app_context():  # a colleague's request approves first
+        engine.perform(db.session.get(Document, doc.id), "approve_skip_predisclosure",
+                       db.session.get(User, officer_id), note="同意")
+        db.session.commit()
+    with pytest.raises(InvalidInput, match="moved this document on"):
+        engine.perform(stale, "refuse_skip_predisclosure", city["openness"], note="不同意")
+    db.session.rollback()
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.document_id == doc.id)).all()
+    assert "approve_skip_predisclosure" in actions and "refuse_skip_predisclosure" not in actions

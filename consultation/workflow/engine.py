@@ -7,8 +7,11 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
+from ..extensions import db
 from ..errors import InvalidInput, NotAllowed
 from ..models import Document, User, utcnow
 from .artefacts import ARTEFACTS, KNOWN_ARTEFACTS
@@ -131,7 +134,8 @@ def perform(
     blockers = _blockers(document, transition, now)
     if blockers:
         raise InvalidInput(" ".join(blockers))
-    _move(document, transition, user, note, now)
+    if not _move(document, transition, user, note, now):
+        raise InvalidInput(_("Someone else moved this document on in the meantime. Reload the page to see where it is now."))
     settle(document, now)
     return transition
 
@@ -148,18 +152,31 @@ def settle(document: Document, now: datetime | None = None) -> None:
             ),
             None,
         )
-        if due is None:
+        if due is None or not _move(document, due, None, "", now):
             return
-        _move(document, due, None, "", now)
 
 
-def _move(document: Document, transition: Transition, user: User | None, note: str, now: datetime) -> None:
+def _move(document: Document, transition: Transition, user: User | None, note: str, now: datetime) -> bool:
+    """Move the document on, unless another request or the worker's clock moved it first (then False).
+
+    A compare-and-set on the stage: two requests that both saw the old stage cannot both record the step
+    (on PostgreSQL the second UPDATE waits for the first and then matches no row; on SQLite writers queue).
+    """
     before = document.stage
-    document.stage = transition.to
-    document.stage_entered_at = now
+    moved = db.session.execute(
+        update(Document).where(Document.id == document.id, Document.stage == before)
+        .values(stage=transition.to, stage_entered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        db.session.refresh(document, ["stage", "stage_entered_at"])
+        return False
+    set_committed_value(document, "stage", transition.to)
+    set_committed_value(document, "stage_entered_at", now)
     audit.record(
         transition.name, actor=user, document=document, from_stage=before, to_stage=transition.to, note=note
     )
     from ..services import notifications  # the services build on the engine: imported when first needed
 
     notifications.on_transition(document, transition.name)
+    return True
