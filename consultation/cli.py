@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -58,17 +59,36 @@ def worker_command(burst: bool) -> None:
     worker.work(burst=burst, with_scheduler=not burst)
 
 
+# RQ forks a work-horse for every job (and a process for its scheduler). A fork taken while the sweeper thread
+# is inside the database driver copies the driver's internal locks (SQLite's memory mutex, seen here) into the
+# child locked, with no thread left to release them: the job then waits for ever. So the sweeper works while
+# holding SWEEPING, and every fork of the worker process takes SWEEPING first.
+SWEEPING = threading.Lock()
+_forks_guarded = False
+
+
+def guard_forks() -> None:
+    """Make every later fork of this process wait until the sweeper is out of the database (once)."""
+    global _forks_guarded
+    if not _forks_guarded:
+        os.register_at_fork(before=SWEEPING.acquire, after_in_parent=SWEEPING.release,
+                            after_in_child=SWEEPING.release)
+        _forks_guarded = True
+
+
 def _start_sweeper(app: Flask) -> threading.Thread:
     """Every WORKER_SWEEP_SECONDS: enqueue what the outbox holds (Redis was away when it was asked for)
     and queue again the jobs of workers that died. Several workers may sweep; the outbox rows make it safe."""
     from .services import jobs
+
+    guard_forks()
 
     def sweep_forever() -> None:
         log = logging.getLogger("consultation.sweeper")
         while True:
             time.sleep(app.config["WORKER_SWEEP_SECONDS"])
             try:
-                with app.app_context():
+                with SWEEPING, app.app_context():
                     sent, recovered = jobs.sweep()
                     if sent or recovered:
                         log.info("sweep: %d job(s) from the outbox, %d of a dead worker", sent, recovered)

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -397,3 +398,31 @@ def test_a_retrying_job_says_so_on_the_job_page(app, city, as_user):
     db.session.commit()
     html = as_user("justice").get(f"/staff/documents/{doc.id}/jobs").get_data(as_text=True)
     assert "失败，将自动重试" in html and "disk full" in html
+
+
+def test_a_fork_of_the_worker_waits_until_the_sweeper_is_out_of_the_database():
+    """RQ forks a work-horse per job; a fork while the sweeper thread is inside SQLite once copied SQLite's
+    mutex into the child locked, and the job hung for ever. The fork now waits for the sweeper."""
+    from consultation import cli
+
+    cli.guard_forks()
+    inside, fork_asked = threading.Event(), threading.Event()
+    state = {"sweeper_done": False}
+
+    def sweeper() -> None:
+        with cli.SWEEPING:  # as the sweeper holds it while it works
+            inside.set()
+            fork_asked.wait(10)
+            time.sleep(0.3)  # still busy when the fork is asked for
+            state["sweeper_done"] = True
+
+    thread = threading.Thread(target=sweeper)
+    thread.start()
+    inside.wait(10)
+    fork_asked.set()
+    pid = os.fork()
+    if pid == 0:  # the child sees the parent's memory as it was at the fork
+        os._exit(0 if state["sweeper_done"] else 1)
+    _, status = os.waitpid(pid, 0)
+    thread.join(10)
+    assert os.waitstatus_to_exitcode(status) == 0, "the fork happened while the sweeper held the database"
