@@ -79,3 +79,23 @@ def test_both_approvals_must_name_the_current_version(city):
     assert both_organs_approved(doc, factories.utcnow()) is not None
     with pytest.raises(InvalidInput):
         engine.perform(doc, "record_adoption", city["govoffice"])
+
+
+def test_an_organ_that_has_signed_no_longer_finds_the_document_waiting_for_it(app, city, as_user):
+    """After its signature the government office has nothing left to do in this round; the justice bureau has."""
+    doc = factories.in_joint_review(city)
+    db.session.commit()
+    assert review.organs_to_sign(doc, city["govoffice"]) == [ReviewOrgan.GOVERNMENT_OFFICE]
+    review.approve(doc, city["govoffice"], ReviewOrgan.GOVERNMENT_OFFICE, "同意。")
+    db.session.commit()
+    assert review.organs_to_sign(doc, city["govoffice"]) == []
+    assert review.organs_to_sign(doc, city["justice"]) == [ReviewOrgan.JUSTICE]
+
+    def waiting(username: str) -> str:
+        page = as_user(username).get("/staff/").get_data(as_text=True)
+        return page.split('id="mine-h"', 1)[1].split("<h2", 1)[0]  # the "waiting for you" list
+
+    assert doc.title not in waiting("govoffice")
+    assert doc.title in waiting("justice")
+    document_page = as_user("govoffice").get(f"/staff/documents/{doc.id}").get_data(as_text=True)
+    assert "return_for_revision" not in document_page  # no return step after its own signature

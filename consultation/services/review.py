@@ -24,6 +24,14 @@ def organs_of(user: User) -> list[ReviewOrgan]:
     return [organ for organ, role in ORGAN_ROLE.items() if user.has_role(role)]
 
 
+def organs_to_sign(document: Document, user: User) -> list[ReviewOrgan]:
+    """The user's organs that have still to sign the open review round (an organ signs a round once)."""
+    rnd = latest_round(document)
+    if rnd is None or rnd.status != RoundStatus.PENDING.value:
+        return []
+    return [organ for organ in organs_of(user) if rnd.signoff_of(organ) is None]
+
+
 def submit_for_review(document: Document, user: User) -> None:
     engine.perform(document, "submit_for_review", user)
 

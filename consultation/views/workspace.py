@@ -68,9 +68,9 @@ def _draft_text(form) -> tuple[str, str | None]:
 
 def _waiting_for(document: Document) -> bool:
     """Tell whether the document waits for the signed-in user: a step, an answer or a signature."""
-    if engine.options(document, current_user):
+    if _next_steps(document, utcnow()) or engine.may_act(current_user, document, "answer_comment"):
         return True
-    if any(engine.may_act(current_user, document, a) for a in ("answer_comment", "sign_off")):
+    if engine.may_act(current_user, document, "sign_off") and review.organs_to_sign(document, current_user):
         return True
     if engine.may_act(current_user, document, "moderate_comment") and moderation.pending_count(document):
         return True
@@ -129,8 +129,11 @@ FULFILLED_ON_FORM_PAGE = {"open_consultation": ("consultation_scheduled",)}
 
 
 def _next_steps(doc: Document, now: datetime) -> list[engine.TransitionOption]:
+    may_sign = bool(review.organs_to_sign(doc, current_user))
     found = []
     for option in engine.options(doc, current_user, now):
+        if steps.FORM_PAGES.get(option.transition.name) == "workspace.signoff" and not may_sign:
+            continue  # an organ signs, returns or rejects once per review round
         names = FULFILLED_ON_FORM_PAGE.get(option.transition.name, ())
         fulfilled = {reason for name in names if (reason := CONDITIONS[name](doc, now))}
         if fulfilled:
@@ -154,6 +157,7 @@ def document(document_id: int):
         can_answer=engine.may_act(current_user, doc, "answer_comment"),
         can_revise=engine.may_act(current_user, doc, "revise_draft"),
         can_sign=engine.may_act(current_user, doc, "sign_off") and bool(organs),
+        may_sign_now=engine.may_act(current_user, doc, "sign_off") and bool(review.organs_to_sign(doc, current_user)),
         can_extend=engine.may_act(current_user, doc, "extend_consultation") and consultation is not None
         and consultation.is_open(now),
         can_assess=engine.may_act(current_user, doc, "record_assessment"),
@@ -389,7 +393,7 @@ def signoff(document_id: int):
     organs = review.organs_of(current_user)
     rounds = review.rounds_of(doc)
     if rounds and rounds[-1].status == "pending":  # an organ signs a round once: offer only those still to sign
-        organs = [o for o in organs if rounds[-1].signoff_of(o) is None]
+        organs = review.organs_to_sign(doc, current_user)
         if not organs:
             flash(_("This organ has already signed this review round."), "info")
             return redirect(url_for("workspace.document", document_id=doc.id) + "#rounds")
