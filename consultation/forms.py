@@ -151,7 +151,7 @@ class AnswerForm(FlaskForm):
 class ModerationForm(FlaskForm):
     comments = SelectMultipleField(_l("Comments"), coerce=int, choices=[], validate_choice=False,
                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    action = RadioField(_l("Decision"), validators=[InputRequired()], choices=[
+    action = RadioField(_l("Moderation decision"), validators=[InputRequired()], choices=[
         SelectChoice("publish", _l("Publish")), SelectChoice("hide", _l("Hide")),
     ])
     reason = SelectField(_l("Reason for hiding"), choices=[
