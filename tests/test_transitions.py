@@ -492,7 +492,8 @@ def test_a_step_on_a_stage_that_another_request_has_just_left_is_refused(app, ci
         engine.perform(db.session.get(Document, doc.id), "approve_skip_predisclosure",
                        db.session.get(User, officer_id), note="同意")
         db.session.commit()
-    with pytest.raises(InvalidInput, match="moved this document on"):
+    with pytest.raises(InvalidInput, match=re.escape(gettext(
+            "Someone else moved this document on in the meantime. Reload the page to see where it is now."))):
         engine.perform(stale, "refuse_skip_predisclosure", city["openness"], note="不同意")
     db.session.rollback()
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.document_id == doc.id)).all()

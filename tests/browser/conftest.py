@@ -103,9 +103,10 @@ def base_url(app: Flask) -> str:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker(app: Flask, tmp_path_factory):
-    """One real `flask worker` process (RQ worker, scheduler, outbox sweeper) for the session."""
+    """One real `flask worker` process (RQ worker, scheduler, outbox sweeper) for the browser tests; it stops
+    after them, so that it takes no job from the tests that run their own worker (tests/test_mail.py …)."""
     config = {k: v for k, v in app.config.items() if k in (
         "TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "REDIS_URL",
         "EMBEDDED_REDIS_FILE", "PDF_DIR", "MAIL_DIR", "RQ_QUEUE_PREFIX", "PASSWORD_HASH_METHOD")}

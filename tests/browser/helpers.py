@@ -8,9 +8,11 @@ from babel.support import Translations
 from playwright.sync_api import Page, expect
 
 from consultation.extensions import db
-from consultation.models import Document
+from consultation.models import Document, User
+from consultation.workflow import engine
 
 from ..conftest import PASSWORD, ROOT
+from .conftest import assert_accessible
 
 
 @cache
@@ -41,3 +43,31 @@ def sign_out(page: Page) -> None:
 def document_titled(title: str) -> Document:
     db.session.rollback()  # see what the server committed
     return db.session.scalars(db.select(Document).where(Document.title == title)).one()
+
+
+def city() -> dict[str, User]:
+    """The demo's accounts by username, for setting up a starting state through the services."""
+    return {u.username: u for u in db.session.scalars(db.select(User))}
+
+
+def check_page(page: Page, axe) -> None:
+    """Every page a journey visits: no serious accessibility violation, and nothing wider than the window (on
+    a phone the page itself must not scroll sideways; wide tables scroll inside their own box)."""
+    assert_accessible(axe, page)
+    # clientWidth, not innerWidth: a phone zooms out to show a page that is too wide, and innerWidth grows.
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{page.url}: the page is {overflow}px wider than the window"
+
+
+def current_stage(page: Page):
+    """The procedure's current stage as the staff document page marks it."""
+    return page.get_by_role("list", name=zh("Procedure")).locator("[aria-current=step]")
+
+
+def stage_title(name: str, procedure: str = "normative_document") -> str:
+    return engine.procedures()[procedure].stages[name].title
+
+
+def step_title(name: str, procedure: str = "normative_document") -> str:
+    """A transition's name as the page shows it: its Chinese title from the procedure file."""
+    return engine.procedures()[procedure].transitions[name].title

@@ -12,25 +12,18 @@ from consultation.models import Comment, Document
 from consultation.services import consultations
 
 from .conftest import assert_accessible
-from .helpers import document_titled, sign_in, zh
+from .helpers import check_page, document_titled, sign_in, zh
 
 OPEN_TITLE = "华城市住宅小区电动自行车停放充电管理规定"
 CLOSED_TITLE = "华城市小微企业首次轻微违法行为免予处罚清单（试行）"
 PUBLISHED_TITLE = "华城市城市道路临时占用管理办法"
 
 
-def _fits_the_screen(page: Page) -> None:
-    """Nothing makes the page scroll sideways (wide tables scroll inside their own box)."""
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
-
-
 def _check(page: Page, axe, url: str) -> None:
     """Open the page, run axe in it and check it fits the screen."""
     response = page.goto(url)
     assert response.ok, (url, response.status)
-    assert_accessible(axe, page)
-    _fits_the_screen(page)
+    check_page(page, axe)
 
 
 def test_public_pages_have_no_serious_accessibility_violation(page: Page, demo, axe):
@@ -69,8 +62,7 @@ def test_public_pages_have_no_serious_accessibility_violation(page: Page, demo, 
 @pytest.mark.parametrize("username", ["drafter", "head", "openness", "govoffice", "justice", "admin"])
 def test_staff_pages_have_no_serious_accessibility_violation(page: Page, demo, axe, username):
     sign_in(page, username)
-    assert_accessible(axe, page)
-    _fits_the_screen(page)
+    check_page(page, axe)
     db.session.rollback()
     urls = ["/staff/documents/new"]
     for doc_id in db.session.scalars(db.select(Document.id).order_by(Document.id)):
@@ -85,8 +77,7 @@ def test_staff_pages_have_no_serious_accessibility_violation(page: Page, demo, a
         if response.status in (403, 404):  # not this role's page
             continue
         assert response.ok, (url, response.status)
-        assert_accessible(axe, page)
-        _fits_the_screen(page)
+        check_page(page, axe)
         checked.append(url)
     assert len(checked) >= 4, checked
 

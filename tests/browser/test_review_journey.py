@@ -12,28 +12,16 @@ from playwright.sync_api import Page, expect
 
 from consultation.extensions import db
 from consultation.models import (
-    AuditEvent, Document, ReviewOrgan, ReviewRound, Signoff, User, utcnow,
+    AuditEvent, Document, ReviewOrgan, ReviewRound, Signoff, utcnow,
 )
 from consultation.services.publication import SHANGHAI
 from consultation.workflow import deadlines, engine
 
 from .. import factories
-from .conftest import assert_accessible, wait_for_jobs
-from .helpers import document_titled, sign_in, sign_out, zh
+from .conftest import wait_for_jobs
+from .helpers import check_page, city, current_stage, document_titled, sign_in, sign_out, zh
 
 PARKING = "华城市中心城区停车收费标准调整方案"  # the demo's major decision, in the legality review
-
-
-def _city() -> dict[str, User]:
-    """The demo's accounts by username (for setting up a starting state through the services)."""
-    return {u.username: u for u in db.session.scalars(db.select(User))}
-
-
-def assert_accessible_and_fits(axe, page: Page) -> None:
-    """axe finds nothing serious, and the page does not scroll sideways (a wide table scrolls in its box)."""
-    assert_accessible(axe, page)
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{page.url}: the page is {overflow}px wider than the window"
 
 
 def _chinese_date(day: date) -> str:
@@ -44,14 +32,10 @@ def _open_document(page: Page, axe, title: str) -> None:
     """From the workspace, open a document listed as waiting for the signed-in user."""
     page.goto("/staff/")
     expect(page.get_by_role("heading", level=1)).to_have_text(zh("Workspace"))
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     page.locator("ul.cards").get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    assert_accessible_and_fits(axe, page)
-
-
-def _current_stage(page: Page):
-    return page.get_by_role("list", name=zh("Procedure")).locator('[aria-current="step"]')
+    check_page(page, axe)
 
 
 def _events(document: Document, action: str) -> list[AuditEvent]:
@@ -80,11 +64,11 @@ def test_the_justice_bureau_reads_the_packet_and_returns_the_draft_with_an_opini
     limits = page.get_by_role("table").filter(has=page.get_by_role("columnheader", name=zh("Time limit"), exact=True))
     deadline_row = limits.get_by_role("row").filter(has_text=PARKING)
     expect(deadline_row).to_contain_text(f"合法性审查期限: {due}")  # the title comes from major_decision.toml
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     shoot(page, "review-dashboard")
 
     _open_document(page, axe, PARKING)
-    expect(_current_stage(page)).to_contain_text("联合审查")
+    expect(current_stage(page)).to_contain_text("联合审查")
 
     # The review packet (送审材料): the worker made it; the job page says so and the PDF downloads.
     [packet] = [j for j in wait_for_jobs("review_packet_pdf") if j.document_id == doc.id]
@@ -93,7 +77,7 @@ def test_the_justice_bureau_reads_the_packet_and_returns_the_draft_with_an_opini
     row = page.locator(f'tr[data-job="{packet.id}"]')
     expect(row).to_contain_text(zh("Review packet PDF (internal)"))
     expect(row.locator('[data-field="state"]')).to_have_text(zh("Done"))
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     with page.expect_download() as download:
         row.get_by_role("link", name="PDF").click()
     pdf = tmp_path / "packet.pdf"
@@ -105,7 +89,7 @@ def test_the_justice_bureau_reads_the_packet_and_returns_the_draft_with_an_opini
     page.get_by_role("link", name=zh("Sign the joint review")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(zh("Joint review: sign"))
     expect(page.get_by_label(zh("Signing for"))).to_have_value(ReviewOrgan.JUSTICE.value)
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     returned = zh("Return for revision (退回修改 / 应当予以修改)")
     page.get_by_label(returned).check()
     page.get_by_role("button", name=zh("Sign"), exact=True).click()
@@ -114,14 +98,14 @@ def test_the_justice_bureau_reads_the_packet_and_returns_the_draft_with_an_opini
     expect(opinion_box).to_have_accessible_description(zh("A return needs a written opinion."))
     expect(page.get_by_label(returned)).to_be_checked()
     assert document_titled(PARKING).stage == "joint_review"
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
 
     opinion = "第二条“分时段收费”的时段划分和收费上限未予明确，应当予以修改；请补充价格听证情况。"
     opinion_box.fill(opinion)
     shoot(page, "signoff")
     page.get_by_role("button", name=zh("Sign"), exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(zh("Your signature was recorded."))
-    expect(_current_stage(page)).to_contain_text("意见处理")
+    expect(current_stage(page)).to_contain_text("意见处理")
     rounds = page.locator("#rounds")
     expect(rounds).to_contain_text(opinion)
 
@@ -145,12 +129,12 @@ def test_the_justice_bureau_reads_the_packet_and_returns_the_draft_with_an_opini
     expect(page.get_by_role("heading", level=1)).to_have_text(zh("Answer a review opinion"))
     expect(page.locator("main")).to_contain_text(opinion)
     expect(page.get_by_label(zh("How the opinion was handled"))).to_be_editable()
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
 
 
 def test_both_organs_approve_the_same_version(page: Page, demo, axe):
     title = "华城市测试管理办法（联合审查）"
-    doc = factories.in_joint_review(_city(), title=title)
+    doc = factories.in_joint_review(city(), title=title)
     version_id = doc.current_version.id
 
     sign_in(page, "govoffice")
@@ -159,11 +143,11 @@ def test_both_organs_approve_the_same_version(page: Page, demo, axe):
     expect(page.get_by_label(zh("Signing for"))).to_have_value(ReviewOrgan.GOVERNMENT_OFFICE.value)
     # The government office does not judge legality: no “unlawful” outcome for it.
     expect(page.get_by_label(zh("Unlawful: back to drafting (不合法)"))).to_have_count(0)
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     _sign(page, zh("Approve (同意 / 合法)"), "程序完备，同意。")
     expect(page.get_by_role("status")).to_contain_text(zh("Your signature was recorded."))
     # One signature is not enough: the document stays in the joint review.
-    expect(_current_stage(page)).to_contain_text("联合审查")
+    expect(current_stage(page)).to_contain_text("联合审查")
     already = zh("This organ has already signed this review round.")
     expect(page.get_by_role("link", name=zh("Sign the joint review"))).to_have_count(0)
     expect(page.get_by_role("link", name="退回修改", exact=True)).to_have_count(0)  # the step, from the .toml
@@ -177,9 +161,9 @@ def test_both_organs_approve_the_same_version(page: Page, demo, axe):
     sign_in(page, "justice")
     _open_document(page, axe, title)
     page.get_by_role("link", name=zh("Sign the joint review")).click()
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     _sign(page, zh("Approve (同意 / 合法)"), "经审核，合法。")
-    expect(_current_stage(page)).to_contain_text("常务会议审议")
+    expect(current_stage(page)).to_contain_text("常务会议审议")
     expect(page.locator("#rounds")).to_contain_text("经审核，合法。")
 
     doc = document_titled(title)
@@ -194,21 +178,21 @@ def test_both_organs_approve_the_same_version(page: Page, demo, axe):
 
 def test_the_government_office_records_the_adoption_and_the_number(page: Page, demo, axe):
     title = "华城市测试管理办法（审议）"
-    factories.in_deliberation(_city(), title=title)
+    factories.in_deliberation(city(), title=title)
     meeting = (utcnow() - timedelta(days=2)).astimezone(SHANGHAI).date()
 
     sign_in(page, "govoffice")
     _open_document(page, axe, title)
     page.get_by_role("link", name="记录审议通过并编号").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(zh("Executive-meeting decision"))
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     adopt = page.get_by_role("form", name=zh("Adopted"), exact=True)
     adopt.get_by_label(zh("Adopted"), exact=True).check()
     adopt.get_by_label(zh("Meeting date")).fill(meeting.isoformat())
     adopt.get_by_label(zh("Issuing organ")).select_option("华政办发")
     adopt.get_by_role("button", name=zh("Record the decision and assign the number")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    expect(_current_stage(page)).to_contain_text("待公布")
+    expect(current_stage(page)).to_contain_text("待公布")
 
     doc = document_titled(title)
     number = doc.document_number
@@ -227,7 +211,7 @@ def test_the_government_office_records_the_adoption_and_the_number(page: Page, d
 
 def test_the_government_office_publishes_and_the_public_reads_the_feedback(page: Page, demo, axe, shoot, tmp_path):
     title = "华城市测试管理办法（公布）"
-    doc = factories.in_publication(_city(), title=title)
+    doc = factories.in_publication(city(), title=title)
     number = doc.document_number
     effective = (utcnow() + timedelta(days=40)).astimezone(SHANGHAI).date()
 
@@ -238,13 +222,13 @@ def test_the_government_office_publishes_and_the_public_reads_the_feedback(page:
     final_text = page.get_by_label(zh("Final text (正式文本)"))
     expect(final_text).to_have_value(re.compile(r"^华城市测试管理办法\n(.*\n)*第三条 本办法自2027年1月1日起施行。"))
     expect(final_text).not_to_have_value(re.compile("征求意见稿"))  # the adopted text is no longer a draft
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     page.get_by_label(zh("Policy interpretation (政策解读)")).fill("一、制定背景。二、主要内容：规范测试活动。")
     page.get_by_label(zh("Effective date (施行日期)")).fill(effective.isoformat())
     shoot(page, "publish")
     page.get_by_role("button", name=zh("Publish"), exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(zh("Published. The feedback PDF is being generated."))
-    expect(_current_stage(page)).to_contain_text("已公布")
+    expect(current_stage(page)).to_contain_text("已公布")
     doc = document_titled(title)
     assert doc.stage == "published" and doc.effective_date == effective
     sign_out(page)
@@ -257,7 +241,7 @@ def test_the_government_office_publishes_and_the_public_reads_the_feedback(page:
     expect(page.locator("main p.meta").first).to_contain_text(number)
     expect(page.locator("main")).to_contain_text("已据此修改。")
     expect(page.locator("#interpretation")).to_contain_text("规范测试活动")
-    assert_accessible_and_fits(axe, page)
+    check_page(page, axe)
     with page.expect_download() as download:
         page.get_by_role("link", name=zh("Download as PDF")).click()
     pdf = tmp_path / "feedback.pdf"
