@@ -1,11 +1,14 @@
 """Sign-in (Flask-Login) and the headers every answer carries."""
 from __future__ import annotations
 
+import hmac
+
 from flask import Flask, Response
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db, login_manager
 from .models import User
+from .models.types import MAX_ROW_ID
 
 
 def init_app(app: Flask) -> None:
@@ -27,6 +30,12 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user and user.active else None
+def _load_user(session_id: str) -> User | None:
+    """The signed-in account, unless it was deactivated or its password changed since (User.get_id)."""
+    ident, _, fingerprint = session_id.partition(":")
+    if not ident.isdigit() or int(ident) > MAX_ROW_ID:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or not hmac.compare_digest(fingerprint, user.session_fingerprint()):
+        return None
+    return user

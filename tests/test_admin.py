@@ -563,9 +563,39 @@ def test_flask_login_refuses_an_inactive_account(city, app):
     from consultation.security import _load_user
 
     user = city["drafter"]
+    assert _load_user(user.get_id()) is user
     user.active = False
     db.session.commit()
-    assert not user.is_active and _load_user(str(user.id)) is None
+    assert not user.is_active and _load_user(user.get_id()) is None
+
+
+def test_a_password_reset_ends_the_accounts_open_sessions_but_not_the_admins_own(city, as_user, browser):
+    from consultation.security import _load_user
+
+    head = as_user("head")
+    assert head.get("/staff/").status_code == 200
+    admin = as_user("admin")
+    new = "a-new-password-2027"
+    assert admin.post(f"/admin/accounts/{city['head'].id}/password",
+                      {"password": new, "password_confirm": new}).status_code == 302
+    refused = head.get("/staff/")  # the session opened with the old password
+    assert refused.status_code == 302 and "/auth/login" in refused.headers["Location"]
+    browser.login("head", new)
+    assert browser.get("/staff/").status_code == 200
+
+    # The administrator's own new password keeps their session (and ends their others).
+    other_admin_session = as_user("admin")
+    own = f"/admin/accounts/{city['admin'].id}/password"
+    assert admin.post(own, {"password": new, "password_confirm": new}).status_code == 302
+    assert admin.get("/admin/accounts").status_code == 200
+    assert other_admin_session.get("/admin/accounts").status_code == 302
+
+    # A session id of the old form (the account alone) or a forged fingerprint is no one.
+    user = user_named("head")
+    assert _load_user(str(user.id)) is None
+    assert _load_user(f"{user.id}:{'0' * 32}") is None
+    assert _load_user(f"{2**40}:x") is None and _load_user("x:y") is None
+    assert _load_user(user.get_id()) is user
 
 
 def test_a_password_reset_replaces_the_password_and_never_reaches_the_trail(city, as_user, browser):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
@@ -73,6 +75,15 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """What the session keeps: the account and a fingerprint of its password hash, so that a new password
+        (set by the user or reset by an administrator) ends every session opened with the old one."""
+        return f"{self.id}:{self.session_fingerprint()}"
+
+    def session_fingerprint(self) -> str:
+        key = current_app.secret_key.encode()
+        return hmac.new(key, self.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class UserRole(db.Model):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
@@ -213,6 +213,8 @@ def reset_password(user_id: int):
 
     def reset() -> Saved:
         accounts.reset_password(user, current_user, form.password.data)
+        if user.id == current_user.id:  # a new password ends the other sessions, not this one
+            login_user(user)
         return Saved(_("New password set for “%(username)s”.", username=user.username),
                      url_for("admin.account", user_id=user.id))
 
