@@ -164,11 +164,12 @@ def screenshot_dir(pytestconfig, tmp_path_factory) -> Path:
 
 @pytest.fixture
 def shoot(screenshot_dir: Path, viewport: str):
-    """Save a full-page screenshot as <name>.png (desktop) or <name>-phone.png; return its path."""
+    """Save a screenshot as <name>.png (desktop: the whole page) or <name>-phone.png (what the phone's screen
+    shows at that moment, as its user sees it); return its path."""
     def take(page, name: str) -> Path:
         suffix = "" if viewport == "desktop" else f"-{viewport}"
         path = screenshot_dir / f"{name}{suffix}.png"
-        page.screenshot(path=str(path), full_page=True, animations="disabled")
+        page.screenshot(path=str(path), full_page=viewport == "desktop", animations="disabled")
         assert path.stat().st_size > 1000
         return path
     return take
