@@ -26,10 +26,11 @@ def organs_of(user: User) -> list[ReviewOrgan]:
 
 def organs_to_sign(document: Document, user: User) -> list[ReviewOrgan]:
     """The user's organs that have still to sign the open review round (an organ signs a round once)."""
-    rnd = latest_round(document)
+    organs = organs_of(user)
+    rnd = latest_round(document) if organs else None  # no query for those who sign for no organ
     if rnd is None or rnd.status != RoundStatus.PENDING.value:
         return []
-    return [organ for organ in organs_of(user) if rnd.signoff_of(organ) is None]
+    return [organ for organ in organs if rnd.signoff_of(organ) is None]
 
 
 def submit_for_review(document: Document, user: User) -> None:
