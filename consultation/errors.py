@@ -24,5 +24,13 @@ class InvalidInput(DomainError):
     status_code = 400
 
 
+class FieldRefused(InvalidInput):
+    """A refusal that concerns one form field, named by ``field``: the page shows it beside that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class NotFound(DomainError):
     status_code = 404

@@ -5,12 +5,15 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask, Response, abort, redirect, request, session, url_for
+from flask import Flask, Response, abort, flash, redirect, request, session, url_for
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 
+from .errors import DomainError
+from .extensions import db
 from .feedback import DECISION_LABELS, HIDDEN_REASON_LABELS
 from .models import Document
 from .models.types import MAX_ROW_ID
@@ -85,6 +88,23 @@ VERSION_KINDS = {
 def role_names() -> dict[str, str]:
     """Role identifiers as the page's language names them."""
     return {key: str(label) for key, label in ROLES.items()}
+
+
+def commit_or_refuse(action: Callable[[], object], form: FlaskForm | None = None) -> bool:
+    """Run a service call and commit. On a refusal undo it and say why: beside the form's field when the
+    refusal names one (FieldRefused), else at the top of the page; the form keeps what was typed."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        field = getattr(exc, "field", None)
+        if form is not None and field in form:
+            form[field].errors = [*form[field].errors, exc.message]
+        else:
+            flash(exc.message, "error")
+        return False
+    db.session.commit()
+    return True
 
 
 def localized(zh: str, en: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..errors import InvalidInput
+from ..errors import FieldRefused
 from ..extensions import db
 from ..models import Department, DepartmentKind, Role, User, UserRole
 from ..models.types import MAX_ROW_ID
@@ -28,14 +28,6 @@ DEPARTMENT_NAME_MAX = 120
 EMAIL_MAX = 200
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
 _ACCOUNTS_LOCK = 7346002  # PostgreSQL advisory lock: one account change at a time, so the admin count holds
-
-
-class FieldRefused(InvalidInput):
-    """A refusal that concerns one form field, named by ``field``, so the page shows it beside that field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import audit
-from ..errors import InvalidInput, NotAllowed
+from ..errors import FieldRefused, InvalidInput, NotAllowed
 from ..extensions import db
 from ..models import (
     Document, JobKind, OpinionResponse, ReviewOrgan, ReviewRound, Role, RoundStatus, Signoff, SignoffOutcome, User, utcnow,
@@ -93,7 +93,7 @@ def approve(document: Document, user: User, organ: ReviewOrgan, opinion: str = "
 def return_for_revision(document: Document, user: User, organ: ReviewOrgan, opinion: str) -> Signoff:
     """Return the draft with a written opinion; the next submission is a new round on a new version."""
     if not opinion.strip():
-        raise InvalidInput(_("A return needs a written opinion."))
+        raise FieldRefused("opinion", _("A return needs a written opinion."))
     rnd = _pending_round(document, user, organ)
     signoff = _sign(rnd, organ, SignoffOutcome.RETURN, opinion, user)
     rnd.status, rnd.closed_at = RoundStatus.RETURNED.value, utcnow()
@@ -107,7 +107,7 @@ def reject_as_unlawful(document: Document, user: User, reason: str) -> Signoff:
     """不合法: the justice bureau finds the draft unlawful; it goes back to drafting with the reason."""
     engine.require_transition(document, "reject_as_unlawful", user)
     if not reason.strip():
-        raise InvalidInput(_("Give the reason why the draft is unlawful."))
+        raise FieldRefused("opinion", _("Give the reason why the draft is unlawful."))
     rnd = _pending_round(document, user, ReviewOrgan.JUSTICE)
     signoff = _sign(rnd, ReviewOrgan.JUSTICE, SignoffOutcome.REJECT, reason, user)
     rnd.status, rnd.closed_at = RoundStatus.REJECTED.value, utcnow()

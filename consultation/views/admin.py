@@ -11,14 +11,13 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from .. import diagrams, holiday_calendar, working_days
-from ..errors import DomainError
 from ..extensions import db
 from ..forms import (
     DEPARTMENT_KINDS, AccountForm, CalendarDayForm, CalendarFileForm, DepartmentForm, NewAccountForm, PasswordResetForm,
 )
 from ..models import Department, Role, User, utcnow
 from ..services import accounts
-from ..web import role_names
+from ..web import commit_or_refuse, role_names
 from ..workflow import engine
 from ..workflow.artefacts import ARTEFACTS
 
@@ -43,26 +42,12 @@ class Saved:
 
 def _saved(form: FlaskForm, action: Callable[[], Saved]) -> Response | None:
     """For a valid form, run its service call: commit and redirect, or undo and show why on the form."""
-    if not form.validate_on_submit():
+    outcome: list[Saved] = []
+    if not form.validate_on_submit() or not commit_or_refuse(lambda: outcome.append(action()), form):
         return None
-    try:
-        saved = action()
-    except DomainError as exc:
-        _refused(form, exc)
-        return None
-    db.session.commit()
+    saved, = outcome
     flash(saved.message, saved.category)
     return redirect(saved.then)
-
-
-def _refused(form: FlaskForm, exc: DomainError) -> None:
-    """Undo the transaction; show the reason beside its field when it names one, else at the top."""
-    db.session.rollback()
-    field = getattr(exc, "field", None)
-    if field and field in form:
-        form[field].errors = [*form[field].errors, exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 def _status() -> int:

@@ -1,7 +1,6 @@
 """The staff workspace: drafting departments, reviewers and the openness office."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -13,7 +12,7 @@ from wtforms import SelectChoice
 
 from .. import audit
 from ..articles import docx_to_text
-from ..errors import DomainError, InvalidInput
+from ..errors import InvalidInput
 from ..extensions import db
 from ..forms import (
     AnswerForm, AssessmentForm, DecisionForm, DocumentForm, ExtendForm, LibraryChangeForm, LibraryRecordForm,
@@ -22,7 +21,7 @@ from ..forms import (
 )
 from ..models import Comment, Document, ReviewOrgan, Signoff, utcnow
 from ..services import answers, consultations, drafting, jobs, library, moderation, publication, review, steps
-from ..web import localized
+from ..web import commit_or_refuse, localized
 from ..workflow import deadlines, engine
 from ..workflow.conditions import CONDITIONS
 
@@ -44,18 +43,6 @@ def _document(document_id: int) -> Document:
     if document.stage != before:
         db.session.commit()
     return document
-
-
-def _saved(action: Callable[[], object]) -> bool:
-    """Run a service call and commit; on a refusal keep the form and its input, with the reason."""
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return False
-    db.session.commit()
-    return True
 
 
 def _draft_text(form) -> tuple[str, str | None]:
@@ -116,7 +103,7 @@ def new_document():
             procedure=form.procedure.data,
         ))
 
-    if form.validate_on_submit() and _saved(create):
+    if form.validate_on_submit() and commit_or_refuse(create):
         document = created[0]
         flash(_("The document was created with %(n)d articles.", n=len(document.current_version.articles)), "success")
         return redirect(url_for("workspace.document", document_id=document.id))
@@ -197,7 +184,7 @@ def edit_document(document_id: int):
                             affects_public_rights=form.affects_public_rights.data,
                             concerns_market_entities=form.concerns_market_entities.data, source_filename=filename)
 
-    if form.validate_on_submit() and _saved(save):
+    if form.validate_on_submit() and commit_or_refuse(save):
         flash(_("The draft was saved."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/document_form.html", form=form, document=doc)
@@ -215,7 +202,7 @@ def schedule(document_id: int):
     window = None
     if form.opens_at.data:
         window = consultations.minimum_window(doc, beijing(form.opens_at.data))
-    if form.validate_on_submit() and _saved(lambda: consultations.open_consultation(
+    if form.validate_on_submit() and commit_or_refuse(lambda: consultations.open_consultation(
             doc, current_user, opens_at=beijing(form.opens_at.data), closes_at=beijing(form.closes_at.data),
             notice=form.notice.data, short_period_reason=form.short_period_reason.data or "",
             contact_person=form.contact_person.data, contact_phone=form.contact_phone.data,
@@ -240,7 +227,7 @@ def extend(document_id: int):
     if request.method == "GET":
         form.closes_at.data = (consultation.closes_at + timedelta(days=7)).astimezone(consultations.SHANGHAI).replace(
             tzinfo=None)
-    if form.validate_on_submit() and _saved(lambda: consultations.extend_consultation(
+    if form.validate_on_submit() and commit_or_refuse(lambda: consultations.extend_consultation(
             doc, current_user, closes_at=beijing(form.closes_at.data), reason=form.reason.data)):
         flash(_("The consultation was extended; the consultation page announces it."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
@@ -254,7 +241,7 @@ def assessment(document_id: int):
     form = AssessmentForm()
     if request.method == "GET" and request.args.get("kind"):
         form.kind.data = request.args["kind"]
-    if form.validate_on_submit() and _saved(lambda: drafting.record_assessment(
+    if form.validate_on_submit() and commit_or_refuse(lambda: drafting.record_assessment(
             doc, current_user, kind=form.kind.data, held_on=form.held_on.data,
             participants=form.participants.data, conclusion=form.conclusion.data)):
         flash(_("The record was saved."), "success")
@@ -270,7 +257,7 @@ def answer_opinion(document_id: int, signoff_id: int):
     if signoff is None or signoff.round.document_id != doc.id or not signoff.needs_response:
         abort(404)
     form = OpinionAnswerForm(obj=signoff.response) if request.method == "GET" else OpinionAnswerForm()
-    if form.validate_on_submit() and _saved(lambda: review.answer_opinion(doc, current_user, signoff.id,
+    if form.validate_on_submit() and commit_or_refuse(lambda: review.answer_opinion(doc, current_user, signoff.id,
                                                                           form.response.data)):
         flash(_("The answer to the review opinion was saved."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id) + "#rounds")
@@ -284,7 +271,7 @@ def answer(document_id: int, comment_id: int):
     if comment is None or comment.consultation.document_id != doc.id:
         abort(404)
     form = AnswerForm(obj=comment.answer) if request.method == "GET" else AnswerForm()
-    if form.validate_on_submit() and _saved(lambda: answers.answer_comment(
+    if form.validate_on_submit() and commit_or_refuse(lambda: answers.answer_comment(
             doc, current_user, comment.id, decision=form.decision.data, reason=form.reason.data)):
         flash(_("The answer was saved."), "success")
         following = next((c for c in answers.comments_of(doc) if c.answer is None), None)
@@ -334,7 +321,7 @@ def moderation_queue(document_id: int):
             if i in by_id and by_id[i].campaign_id is not None:
                 chosen.update(copies[copy_key(by_id[i])])
         changed: list[int] = []
-        if _saved(lambda: changed.append(moderation.moderate(
+        if commit_or_refuse(lambda: changed.append(moderation.moderate(
                 doc, current_user, sorted(chosen), publish=form.action.data == "publish",
                 reason=form.reason.data or None, note=form.note.data or ""))):
             flash(_("%(n)d comment(s) updated.", n=changed[0]), "success")
@@ -358,7 +345,7 @@ def answer_campaign(document_id: int, campaign_id: int):
     doc = _document(document_id)
     form = AnswerForm()
     answered: list[int] = []
-    if form.validate_on_submit() and _saved(lambda: answered.append(answers.answer_campaign(
+    if form.validate_on_submit() and commit_or_refuse(lambda: answered.append(answers.answer_campaign(
             doc, current_user, campaign_id, decision=form.decision.data, reason=form.reason.data))):
         flash(_("The same answer was given to the %(n)d comments of the group.", n=answered[0]), "success")
         return redirect(url_for("workspace.campaigns", document_id=doc.id))
@@ -378,7 +365,7 @@ def revise(document_id: int):
         body, filename = _draft_text(form)
         drafting.revise_draft(doc, current_user, body=body, explanation=form.explanation.data, source_filename=filename)
 
-    if form.validate_on_submit() and _saved(save):
+    if form.validate_on_submit() and commit_or_refuse(save):
         flash(_("The review draft was saved."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/revise.html", document=doc, form=form)
@@ -408,14 +395,10 @@ def signoff(document_id: int):
         else:
             review.return_for_revision(doc, current_user, organ, form.opinion.data or "")
 
-    if form.validate_on_submit():
-        if form.outcome.data != "approve" and not (form.opinion.data or "").strip():
-            # Said next to the opinion field (the service refuses it too); the chosen outcome stays.
-            form.opinion.errors.append(_("A return needs a written opinion.") if form.outcome.data == "return"
-                                       else _("Give the reason why the draft is unlawful."))
-        elif _saved(sign):
-            flash(_("Your signature was recorded."), "success")
-            return redirect(url_for("workspace.document", document_id=doc.id))
+    # A return or 不合法 without an opinion is refused by the service beside the opinion field; the outcome stays.
+    if form.validate_on_submit() and commit_or_refuse(sign, form):
+        flash(_("Your signature was recorded."), "success")
+        return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/signoff.html", document=doc, form=form, rounds=rounds,
                            may_reject=ReviewOrgan.JUSTICE in organs)
 
@@ -425,13 +408,13 @@ def decision(document_id: int):
     doc = _document(document_id)
     form, rejection = DecisionForm(prefix="adopt"), RejectionForm(prefix="reject")
     form.prefix.choices = [SelectChoice(k, v) for k, v in current_app.config["ISSUING_ORGANS"].items()]
-    if "adopt-submit" in request.form and form.validate_on_submit() and _saved(
+    if "adopt-submit" in request.form and form.validate_on_submit() and commit_or_refuse(
             lambda: publication.record_adoption(doc, current_user, decision=form.decision.data,
                                                 decision_date=form.decision_date.data, prefix=form.prefix.data,
                                                 note=form.note.data or "")):
         flash(_("Decision recorded; document number %(number)s.", number=doc.document_number), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
-    if "reject-submit" in request.form and rejection.validate_on_submit() and _saved(
+    if "reject-submit" in request.form and rejection.validate_on_submit() and commit_or_refuse(
             lambda: publication.record_rejection(doc, current_user, decision_date=rejection.decision_date.data,
                                                  note=rejection.note.data)):
         flash(_("Non-adoption recorded."), "success")
@@ -452,7 +435,7 @@ def publish(document_id: int):
         form.final_text.data = title_line + newline + rest
         form.effective_date.data = utcnow().astimezone(consultations.SHANGHAI).date() + timedelta(days=30)
         form.validity_years.data = publication.max_validity_years(doc.title)
-    if form.validate_on_submit() and _saved(lambda: publication.publish(
+    if form.validate_on_submit() and commit_or_refuse(lambda: publication.publish(
             doc, current_user, final_text=form.final_text.data,
             policy_interpretation=form.policy_interpretation.data or "",
             effective_date=form.effective_date.data, validity_years=form.validity_years.data,
@@ -476,12 +459,12 @@ def library_record(document_id: int):
     change = LibraryChangeForm(prefix="change")
     change.by_document.choices = [SelectChoice(0, "—")] + [
         SelectChoice(d.id, f"{d.document_number or ''} {d.title}") for d in library.published_documents() if d.id != doc.id]
-    if record.submit.data and record.validate_on_submit() and _saved(lambda: library.update_record(
+    if record.submit.data and record.validate_on_submit() and commit_or_refuse(lambda: library.update_record(
             doc, current_user, registration_number=record.registration_number.data or "",
             topic=record.topic.data or "", signed_date=record.signed_date.data)):
         flash(_("The library record was saved."), "success")
         return redirect(url_for("workspace.library_record", document_id=doc.id))
-    if change.submit.data and change.validate_on_submit() and _saved(lambda: library.record_change(
+    if change.submit.data and change.validate_on_submit() and commit_or_refuse(lambda: library.record_change(
             doc, current_user, change=change.change.data, effective_on=change.effective_on.data,
             by_document_id=change.by_document.data or None, by_reference=change.by_reference.data or "",
             note=change.note.data or "")):
