@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from .extensions import db
-from .models import AuditEvent, Document, User, utcnow
+from .models import AuditEvent, Comment, Document, User, utcnow
 
 GENESIS = "0" * 64
 SYSTEM_ACTOR = "system"
@@ -66,6 +66,63 @@ def record(
     return event
 
 
+# A public comment is not chained as it arrives: every writer would wait for the one before (the chain is
+# a single sequence). Its content is sealed moments later by the clock, in batches, one event per document
+# and batch whose payload carries the digest of the batch's rows; verify_chain recomputes it from the rows.
+SEALED_ACTION = "comments_received"
+SEAL_BATCH = 5000
+_SEALED_FIELDS = ("id", "consultation_id", "document_id", "article_id", "receipt_number", "body", "channel",
+                  "name", "organisation", "phone", "email", "show_masked_name", "created_at", "logged_by_id")
+
+
+def comment_digest(row) -> str:
+    """The SHA-256 of a comment's content as received (not its later moderation or answer)."""
+    content = {name: getattr(row, name) for name in _SEALED_FIELDS}
+    content["created_at"] = content["created_at"].replace(microsecond=0).isoformat() if content["created_at"] else None
+    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def batch_digest(rows) -> str:
+    """The digest of a batch of comments, in id order."""
+    hasher = hashlib.sha256()
+    for row in rows:
+        hasher.update(f"{row.id}:{comment_digest(row)}\n".encode())
+    return hasher.hexdigest()
+
+
+def _sealed_columns():
+    return [getattr(Comment, name) for name in _SEALED_FIELDS]
+
+
+def seal_comments(limit: int = SEAL_BATCH) -> int:
+    """Seal the comments received since the last call into the chain; return how many. Commits."""
+    query = select(*_sealed_columns()).where(Comment.chained_in_id.is_(None)).order_by(Comment.id).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # two sweepers never seal the same rows
+    rows = db.session.execute(query).all()
+    by_document: dict[int, list] = {}
+    for row in rows:
+        by_document.setdefault(row.document_id, []).append(row)
+    for document_id, batch in sorted(by_document.items()):
+        event = record(SEALED_ACTION, actor=None, actor_label="public", document=db.session.get(Document, document_id),
+                       payload={"count": len(batch), "first_id": batch[0].id, "last_id": batch[-1].id,
+                                "digest": batch_digest(batch)})
+        db.session.execute(update(Comment).where(Comment.id.in_([r.id for r in batch]))
+                           .values(chained_in_id=event.id).execution_options(synchronize_session=False))
+    db.session.commit()
+    return len(rows)
+
+
+def _sealed_batch_problem(event: AuditEvent) -> str | None:
+    payload = json.loads(event.payload or "{}")
+    rows = db.session.execute(select(*_sealed_columns()).where(Comment.chained_in_id == event.id)
+                              .order_by(Comment.id)).all()
+    if len(rows) != payload.get("count") or batch_digest(rows) != payload.get("digest"):
+        return "the comments sealed by this entry were changed or removed"
+    return None
+
+
 @dataclass(frozen=True)
 class ChainReport:
     checked: int
@@ -81,13 +138,15 @@ def verify_chain() -> ChainReport:
             return ChainReport(checked, event.id, "link to the previous entry is broken (an entry was removed or reordered)")
         if _content_hash(event) != event.hash:
             return ChainReport(checked, event.id, "content does not match its hash (the entry was edited)")
+        if event.action == SEALED_ACTION and (problem := _sealed_batch_problem(event)):
+            return ChainReport(checked, event.id, problem)
         expected_prev, checked = event.hash, checked + 1
     return ChainReport(checked, None, None)
 
 
-def timeline(document: Document) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            select(AuditEvent).where(AuditEvent.document_id == document.id).order_by(AuditEvent.id)
-        )
-    )
+def timeline(document: Document, *, before: int | None = None, limit: int = 100) -> list[AuditEvent]:
+    """The document's latest ``limit`` events (before the event ``before``, for the earlier ones), oldest first."""
+    query = select(AuditEvent).where(AuditEvent.document_id == document.id)
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    return list(reversed(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)).all()))

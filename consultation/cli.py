@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(workflows_group)
     app.cli.add_command(calendar_group)
+    app.cli.add_command(comments_group)
     from .search_cli import search_group
 
     app.cli.add_command(search_group)
@@ -187,3 +188,29 @@ def calendar_export(year: int) -> None:
     from .holiday_calendar import export_year
 
     click.echo(export_year(year), nl=False)
+
+
+@click.group("comments")
+def comments_group() -> None:
+    """Counters and sealing of the comments."""
+
+
+@comments_group.command("recount")
+def comments_recount() -> None:
+    """Rebuild the comment counters, group sizes and list flags from the rows (after a bulk load)."""
+    from .recount import recount_all
+
+    with db.engine.begin() as conn:
+        recount_all(conn)
+    click.echo("Comment counters, group sizes and list flags rebuilt from the rows.")
+
+
+@comments_group.command("seal")
+def comments_seal() -> None:
+    """Seal every comment not yet in the audit chain (the worker does this every few seconds)."""
+    from . import audit
+
+    total = 0
+    while (n := audit.seal_comments()):
+        total += n
+    click.echo(f"{total} comment(s) sealed into the audit chain.")

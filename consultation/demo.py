@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Department, DepartmentKind, Document, ReviewOrgan, Role, User, utcnow
-from .services import answers, consultations, drafting, library, moderation, publication, review
+from .services import answers, comment_lists, consultations, drafting, library, moderation, publication, review
 from .services.publication import SHANGHAI
 from .workflow import engine
 
@@ -112,7 +112,7 @@ def seed(password: str) -> str:
     for sign in ("！", "！！", "。"):  # a small campaign: three near-identical comments form one group
         consultations.submit_comment(doc_consultation(doc), body="坚决反对在楼道内充电，请尽快在小区增设集中充电桩" + sign,
                                      article_id=article.id)
-    moderation.moderate(doc, openness, [c.id for c in answers.comments_of(doc)[:3]], publish=True)
+    moderation.moderate(doc, openness, [c.id for c in comment_lists.staff_comments(doc, limit=3).items], publish=True)
     # 3. A market-entities draft whose consultation has closed: comments wait for answers.
     drafter2, head2 = _user("drafter2"), _user("head2")
     doc3 = drafting.create_document(drafter2, title="华城市小微企业首次轻微违法行为免予处罚清单（试行）",
@@ -126,7 +126,7 @@ def seed(password: str) -> str:
         art = doc3.current_version.articles[article_no].id if article_no is not None else None
         consultations.submit_comment(consultation, body=body, article_id=art, now=opened + timedelta(days=3))
     engine.settle(doc3)
-    moderation.moderate(doc3, openness, [c.id for c in answers.comments_of(doc3)], publish=True)
+    moderation.moderate(doc3, openness, [c.id for c in comment_lists.staff_comments(doc3).items], publish=True)
     # 4. A major decision (重大行政决策) with its expert argument and risk assessment, in the legality
     #    review since 17 days ago: the justice bureau's 15-working-day limit is near.
     doc4 = drafting.create_document(drafter, title="华城市中心城区停车收费标准调整方案", body=PARKING_DRAFT,
@@ -171,7 +171,7 @@ def _published_example(drafter: User, head: User, openness: User) -> None:
         consultations.submit_comment(doc_consultation(doc), body=body, article_id=article, name=name or "",
                                      show_masked_name=bool(name), now=opened + timedelta(days=5))
     engine.settle(doc)
-    first, second, spam = answers.comments_of(doc)
+    first, second, spam = comment_lists.staff_comments(doc).items
     moderation.moderate(doc, openness, [first.id, second.id], publish=True)
     moderation.moderate(doc, openness, [spam.id], publish=False, reason="spam", note="广告")
     answers.answer_comment(doc, drafter, first.id, decision="adopted", reason="已在第二条增加夜间作业时间限制。")

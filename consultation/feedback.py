@@ -1,4 +1,9 @@
-"""The public adoption feedback (意见采纳情况反馈): one builder for the page, the PDF and exports.
+"""The public adoption feedback (意见采纳情况反馈): one builder for the page, the PDF, the CSV and the API.
+
+The feedback is a summary (counts from the counters, the articles that received comments) and rows,
+grouped by article: a page of one article's rows (keyset), or every row as a stream (constant memory),
+never every row in a list. A campaign group is one row with its size while its members share the
+answer of its first text; a member answered otherwise has a row of its own (``Comment.own_row``).
 
 Only what may be public leaves this module: no name, phone, email, organisation or address of a
 commenter; a masked name where the commenter agreed.
@@ -7,14 +12,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
-from .models import AnswerDecision, Comment, Document, HiddenReason, Moderation
+from .extensions import db
+from .models import (
+    AnswerDecision, Article, Comment, CommentAnswer, CommentCampaign, Consultation, Document, HiddenReason, Moderation,
+)
 from .privacy import mask_name
-from .services.answers import AnswerCounts, comments_of, count_answers
+from .services import tallies
+from .services.comment_lists import PAGE, Page
 from .services.publication import final_version
 
 DECISION_LABELS = {
@@ -31,6 +42,25 @@ HIDDEN_REASON_LABELS = {
     HiddenReason.PERSONAL_DATA.value: _l("someone else's personal data"),
     HiddenReason.OFF_TOPIC.value: _l("off-topic"),
 }
+STREAM_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class AnswerCounts:
+    total: int
+    adopted: int
+    partly_adopted: int
+    not_adopted: int
+    explained: int
+    unanswered: int
+
+
+def answer_counts(counts: tallies.Counts) -> AnswerCounts:
+    by = counts.by_decision
+    return AnswerCounts(total=counts.total, adopted=by.get(AnswerDecision.ADOPTED.value, 0),
+                        partly_adopted=by.get(AnswerDecision.PARTLY_ADOPTED.value, 0),
+                        not_adopted=by.get(AnswerDecision.NOT_ADOPTED.value, 0),
+                        explained=by.get(AnswerDecision.EXPLAINED.value, 0), unanswered=counts.unanswered)
 
 
 @dataclass(frozen=True)
@@ -47,10 +77,11 @@ class PublicComment:
 
 @dataclass(frozen=True)
 class ArticleGroup:
+    key: int  # the article's id, 0 for the draft as a whole
     label: str  # 第三条, or the whole draft
     anchor: str
     text: str
-    comments: list[PublicComment] = field(default_factory=list)
+    comments: int  # how many comments concern it (a group counts each of its members)
 
 
 @dataclass(frozen=True)
@@ -62,6 +93,8 @@ class FinalArticle:
 
 @dataclass(frozen=True)
 class Feedback:
+    """Everything of the feedback but its rows, which are paged (``rows``) or streamed (``stream``)."""
+
     document_id: int
     title: str
     document_number: str | None
@@ -77,29 +110,8 @@ class Feedback:
     def hidden_total(self) -> int:
         return sum(self.hidden.values())
 
-
-CSV_HEADER = ("序号", "条款", "意见建议", "意见人", "采纳情况", "理由")
-
-
-def feedback_csv(feedback: Feedback) -> bytes:
-    """The feedback table as CSV, UTF-8 with a BOM so that Excel opens the Chinese correctly.
-
-    Only what the feedback page shows: a masked name where the commenter agreed, nothing else personal.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for group in feedback.groups:
-        for c in group.comments:
-            body = c.body if c.count == 1 else f"{c.body}（同类意见{c.count}条）"
-            writer.writerow([c.number, group.label, _cell(body), c.masked_name or "", c.decision_label,
-                             _cell(c.reason)])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _cell(text: str) -> str:
-    """Keep a spreadsheet from running a comment as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    def group(self, key: int | None) -> ArticleGroup | None:
+        return next((g for g in self.groups if g.key == key), self.groups[0] if key is None and self.groups else None)
 
 
 def summary_line(counts: AnswerCounts) -> str:
@@ -111,87 +123,150 @@ def summary_line(counts: AnswerCounts) -> str:
     return line
 
 
+def _consultation_ids(document: Document) -> list[int]:
+    return list(db.session.scalars(select(Consultation.id).where(Consultation.document_id == document.id)))
+
+
+def article_groups(document: Document) -> list[ArticleGroup]:
+    """The articles that received comments, in the order of the draft; the whole draft first."""
+    per_article: dict[int, int] = {}
+    for consultation_id in _consultation_ids(document):
+        for key, n in tallies.per_article(consultation_id).items():
+            per_article[key or 0] = per_article.get(key or 0, 0) + n
+    per_article = {k: n for k, n in per_article.items() if n > 0}
+    articles = db.session.scalars(select(Article).where(Article.id.in_([k for k in per_article if k]))).all()
+    groups = [ArticleGroup(0, str(_l("The draft as a whole")), "general", "", per_article[0])] if 0 in per_article else []
+    groups += [ArticleGroup(a.id, a.label, a.anchor, a.text, per_article[a.id])
+               for a in sorted(articles, key=lambda a: (a.seq, a.id))]
+    return groups
+
+
+def build_feedback(document: Document) -> Feedback:
+    """The feedback's summary: counters and one query per kind of thing, whatever the number of comments."""
+    counts = tallies.counts(document=document)
+    hidden: dict[str, int] = {}
+    for reason, n in sorted(counts.hidden_by_reason.items()):
+        label = str(HIDDEN_REASON_LABELS.get(reason, _l("not yet moderated")))
+        hidden[label] = hidden.get(label, 0) + n
+    if pending := counts.by_moderation.get(Moderation.PENDING.value, 0):
+        label = str(_l("not yet moderated"))
+        hidden[label] = hidden.get(label, 0) + pending
+    final = final_version(document)
+    return Feedback(
+        document_id=document.id, title=document.title, document_number=document.document_number,
+        department=document.department.name, published_at=document.published_at, counts=answer_counts(counts),
+        groups=article_groups(document),
+        final_articles=[FinalArticle(a.label, a.chapter, a.text) for a in (final.articles if final else [])],
+        policy_interpretation=document.policy_interpretation, hidden=hidden,
+    )
+
+
 def _hidden_text(reason: str | None) -> str:
     label = HIDDEN_REASON_LABELS.get(reason or "", _l("not yet moderated"))
     return str(_l("[Not shown publicly: %(reason)s]", reason=label))
 
 
-def _public(comment: Comment, number: int, members: list[Comment] | None = None) -> PublicComment:
-    """One row: a comment, or a campaign group shown by one published text with the group's size."""
-    members = members or [comment]
-    shown = next((c for c in members if c.moderation == Moderation.PUBLISHED.value), None)
-    answer = comment.answer
-    return PublicComment(
-        number=number,
-        body=shown.body if shown else _hidden_text(comment.hidden_reason),
-        decision=answer.decision if answer else None,
-        decision_label=str(DECISION_LABELS[answer.decision]) if answer else str(_l("Not yet answered")),
-        reason=answer.reason if answer else "",
-        masked_name=mask_name(shown.name) if shown and shown.show_masked_name and len(members) == 1 else None,
-        count=len(members),
-        hidden=shown is None,
-    )
+_ROW_COLUMNS = (Comment.id, Comment.body, Comment.moderation, Comment.hidden_reason, Comment.name,
+                Comment.show_masked_name, Comment.campaign_id, CommentAnswer.decision, CommentAnswer.reason)
 
 
-def _answer_key(comment: Comment) -> tuple[str, str] | None:
-    return (comment.answer.decision, comment.answer.reason) if comment.answer else None
+def _row_query(document: Document, article_key: int):
+    query = (select(*_ROW_COLUMNS).outerjoin(CommentAnswer, CommentAnswer.comment_id == Comment.id)
+             .where(Comment.document_id == document.id, Comment.own_row))
+    return query.where(Comment.article_id.is_(None) if article_key == 0 else Comment.article_id == article_key)
 
 
-def _rows(comments: list[Comment], start: int) -> list[PublicComment]:
-    """Number the comments of one article; a campaign whose members share one answer becomes one row."""
-    groups: dict[int, list[Comment]] = {}
-    for c in comments:
-        if c.campaign_id is not None:
-            groups.setdefault(c.campaign_id, []).append(c)
-    rows: list[PublicComment] = []
-    seen_campaigns: set[int] = set()
-    number = start
-    for c in comments:
-        members = None
-        group = groups.get(c.campaign_id) if c.campaign_id is not None else None
-        if group and len(group) > 1 and len({_answer_key(m) for m in group}) == 1:
-            if c.campaign_id in seen_campaigns:
-                continue
-            seen_campaigns.add(c.campaign_id)
-            members = group
-        number += 1
-        rows.append(_public(c, number, members))
-    return rows
+def _public_rows(rows: list, first_number: int) -> list[PublicComment]:
+    """Turn one batch of rows into public rows: three more queries for the batch, not one per row."""
+    campaign_ids = {r.campaign_id for r in rows if r.campaign_id is not None}
+    groups: dict[int, tuple[int, int, int | None]] = {}
+    split: dict[int, int] = {}
+    shown: dict[int, tuple] = {}
+    if campaign_ids:
+        groups = {g.id: (g.representative_id, g.size, g.shown_id) for g in db.session.execute(
+            select(CommentCampaign.id, CommentCampaign.representative_id, CommentCampaign.size,
+                   CommentCampaign.shown_id).where(CommentCampaign.id.in_(campaign_ids)))}
+        # Members with a row of their own (answered otherwise) are not counted in their group's row.
+        split = dict(db.session.execute(
+            select(Comment.campaign_id, func.count()).where(Comment.campaign_id.in_(campaign_ids), Comment.own_row)
+            .group_by(Comment.campaign_id)).all())
+        shown_ids = {g[2] for g in groups.values() if g[2] is not None}
+        shown = {r.id: r for r in db.session.execute(
+            select(Comment.id, Comment.body, Comment.name, Comment.show_masked_name)
+            .where(Comment.id.in_(shown_ids)))} if shown_ids else {}
+    result = []
+    for number, r in enumerate(rows, start=first_number):
+        count, text = 1, r if r.moderation == Moderation.PUBLISHED.value else None
+        group = groups.get(r.campaign_id)
+        if group is not None and group[0] == r.id:  # the group's row: its first published text, its size
+            count = max(1, group[1] - split.get(r.campaign_id, 1) + 1)
+            if count > 1:
+                text = shown.get(group[2]) if group[2] is not None else None
+        result.append(PublicComment(
+            number=number,
+            body=text.body if text is not None else _hidden_text(r.hidden_reason),
+            decision=r.decision,
+            decision_label=str(DECISION_LABELS[r.decision]) if r.decision else str(_l("Not yet answered")),
+            reason=r.reason or "",
+            masked_name=mask_name(text.name) if text is not None and text.show_masked_name and count == 1 else None,
+            count=count, hidden=text is None,
+        ))
+    return result
 
 
-def build_feedback(document: Document) -> Feedback:
-    comments = comments_of(document)
-    general = [c for c in comments if c.article_id is None]
-    by_article: dict[int, list[Comment]] = {}
-    for c in comments:
-        if c.article_id is not None:
-            by_article.setdefault(c.article_id, []).append(c)
-    number = 0
-    groups: list[ArticleGroup] = []
-    if general:
-        items = _rows(general, number)
-        number = items[-1].number
-        groups.append(ArticleGroup(str(_l("The draft as a whole")), "general", "", items))
-    articles = sorted({c.article for c in comments if c.article is not None}, key=lambda a: a.seq)
-    for article in articles:
-        items = _rows(by_article[article.id], number)
-        number = items[-1].number
-        groups.append(ArticleGroup(article.label, article.anchor, article.text, items))
-    hidden: dict[str, int] = {}
-    for c in comments:
-        if c.moderation != Moderation.PUBLISHED.value:
-            label = str(HIDDEN_REASON_LABELS.get(c.hidden_reason or "", _l("not yet moderated")))
-            hidden[label] = hidden.get(label, 0) + 1
-    final = final_version(document)
-    return Feedback(
-        document_id=document.id,
-        title=document.title,
-        document_number=document.document_number,
-        department=document.department.name,
-        published_at=document.published_at,
-        counts=count_answers(comments),
-        groups=groups,
-        final_articles=[FinalArticle(a.label, a.chapter, a.text) for a in (final.articles if final else [])],
-        policy_interpretation=document.policy_interpretation,
-        hidden=hidden,
-    )
+def rows(document: Document, article_key: int, *, after: tuple[int, int] | None = None,
+         limit: int = PAGE) -> Page[PublicComment]:
+    """One page of an article's rows; numbered within the article. ``after``: (last id, last number)."""
+    query = _row_query(document, article_key)
+    last_id, last_number = after or (0, 0)
+    batch = db.session.execute(query.where(Comment.id > last_id).order_by(Comment.id).limit(limit + 1)).all()
+    more = len(batch) > limit
+    batch = batch[:limit]
+    items = _public_rows(batch, last_number + 1)
+    return Page(items, f"{batch[-1].id}.{items[-1].number}" if more and batch else None)
+
+
+def stream(document: Document, groups: list[ArticleGroup] | None = None
+           ) -> Iterator[tuple[ArticleGroup, list[PublicComment]]]:
+    """Every row, article by article, in batches of at most STREAM_CHUNK rows (constant memory)."""
+    for group in groups if groups is not None else article_groups(document):
+        after = None
+        while True:
+            page = rows(document, group.key, after=after, limit=STREAM_CHUNK)
+            if page.items:
+                yield group, page.items
+            if page.next_after is None:
+                break
+            after = tuple(int(p) for p in page.next_after.split("."))
+
+
+CSV_HEADER = ("条款", "序号", "意见建议", "意见人", "采纳情况", "理由")
+
+
+def feedback_csv(document: Document) -> Iterator[bytes]:
+    """The feedback table as CSV, streamed; UTF-8 with a BOM so that Excel opens the Chinese correctly.
+
+    Only what the feedback page shows: a masked name where the commenter agreed, nothing else personal.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush() -> bytes:
+        data = buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
+    writer.writerow(CSV_HEADER)
+    yield "\ufeff".encode("utf-8") + flush()
+    for group, batch in stream(document):
+        for c in batch:
+            body = c.body if c.count == 1 else f"{c.body}（同类意见{c.count}条）"
+            writer.writerow([group.label, c.number, _cell(body), c.masked_name or "", c.decision_label,
+                             _cell(c.reason)])
+        yield flush()
+
+
+def _cell(text: str) -> str:
+    """Keep a spreadsheet from running a comment as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

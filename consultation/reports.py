@@ -1,24 +1,37 @@
-"""The three PDF reports and the content key that tells whether one must be made again.
+"""The three PDF reports: what each shows, as a small front part and its rows streamed in chunks.
 
 - 意见汇总表 (comment summary): every comment with the commenter's details, for the reviewers only;
 - 送审材料 (review packet): the review draft, the explanation, the comment-handling table, the assessments
   and the opinions of earlier rounds, for the joint review;
 - 意见采纳情况反馈 (adoption feedback): the public feedback, without personal data.
 
-A report is the template and the data it is rendered from. The content key is the SHA-256 of that data,
-so a report whose data did not change is not rendered again (the time of generation is not data).
+A report never holds all its rows: ``chunks()`` yields them article by article, at most CHUNK rows at a
+time, read by keyset. Whether a report must be made again is decided by its content key
+(services/jobs.content_key), not by reading its rows.
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from . import feedback as public_feedback
 from .extensions import db
-from .models import Document, JobKind, VersionKind
+from .i18n import local_time
+from .models import Comment, Document, JobKind, VersionKind
+from .services import consultations, drafting, jobs, review, tallies
+
+CHUNK = 300  # rows laid out together; a chunk is one article's rows or a slice of them
+
+
+@dataclass(frozen=True)
+class Chunk:
+    label: str  # the article (第三条, or the draft as a whole)
+    first: bool  # the first chunk of its article (it carries the article's heading)
+    rows: list
 
 
 @dataclass(frozen=True)
@@ -26,32 +39,29 @@ class Report:
     kind: JobKind
     template: str
     title: str  # the Chinese name of the report, for the file name and the page header
-    context: dict[str, Any]
+    context: dict[str, Any]  # the front part: title, counts, the draft's text, the rounds...
     public: bool
+    rows: int  # how many comments the report covers (its size: the job's timeout follows from it)
+    chunks: Callable[[], Iterator[Chunk]] = field(repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        blob = json.dumps(_plain(self.context), ensure_ascii=False, sort_keys=True, default=str)
-        return hashlib.sha256(f"{self.kind.value}:{self.template}:{blob}".encode("utf-8")).hexdigest()
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    def key(self, document: Document) -> str | None:
+        return jobs.content_key(document, self.kind)
 
 
-def feedback(document: Document, data=None) -> Report:
-    """The public feedback PDF; ``data``: the feedback already built (in Chinese) by the caller."""
-    from .feedback import build_feedback, summary_line
+def feedback(document: Document) -> Report:
+    """The public feedback PDF: the feedback's summary, then its rows (a group is one row with its size)."""
+    data = public_feedback.build_feedback(document)
 
-    data = data or build_feedback(document)
+    def chunks() -> Iterator[Chunk]:
+        previous = None
+        for group, batch in public_feedback.stream(document, data.groups):
+            for start in range(0, len(batch), CHUNK):
+                yield Chunk(group.label, group.key != previous, batch[start:start + CHUNK])
+                previous = group.key
+
     return Report(JobKind.FEEDBACK_PDF, "pdf/feedback.html", "意见采纳情况反馈",
-                  {"feedback": data, "summary": summary_line(data.counts)}, public=True)
+                  {"feedback": data, "summary": public_feedback.summary_line(data.counts)}, public=True,
+                  rows=data.counts.total, chunks=chunks)
 
 
 @dataclass(frozen=True)
@@ -69,61 +79,53 @@ class SummaryRow:
     reason: str
 
 
-@dataclass(frozen=True)
-class SummaryGroup:
-    label: str
-    rows: list[SummaryRow]
-
-
-def _comment_groups(document: Document, *, personal: bool) -> tuple[list[SummaryGroup], dict[str, int]]:
-    """Every comment grouped by article in the order of the draft, with its answer."""
-    from .feedback import DECISION_LABELS
-    from .i18n import local_time
-    from .services.answers import comments_of, count_answers
-
-    comments = comments_of(document)
-    groups: dict[str, list] = {}
-    order: dict[str, tuple[int, int]] = {}
-    for c in comments:
-        label = c.article.label if c.article else "对文件整体"
-        order.setdefault(label, (c.article.seq if c.article else 0, 0))
-        groups.setdefault(label, []).append(c)
-    result, number = [], 0
-    for label in sorted(groups, key=lambda k: order[k]):
-        rows = []
-        for c in groups[label]:
-            number += 1
-            rows.append(SummaryRow(
-                number=number, receipt=c.receipt_number, received=local_time(c.created_at), channel=c.channel,
-                name=(c.name or "") if personal else "", organisation=(c.organisation or "") if personal else "",
-                phone=(c.phone or "") if personal else "", email=(c.email or "") if personal else "",
-                body=c.body, decision=str(DECISION_LABELS.get(c.answer.decision, "")) if c.answer else "未答复",
-                reason=c.answer.reason if c.answer else "",
-            ))
-        result.append(SummaryGroup(label, rows))
-    counts = count_answers(comments)
-    return result, dataclasses.asdict(counts)
+def _comment_chunks(document: Document, *, personal: bool) -> Iterator[Chunk]:
+    """Every comment by article in the order of the draft, numbered through, CHUNK at a time (keyset)."""
+    number = 0
+    for group in public_feedback.article_groups(document):
+        after, first = 0, True
+        article = Comment.article_id.is_(None) if group.key == 0 else Comment.article_id == group.key
+        while True:
+            batch = db.session.scalars(
+                select(Comment).where(Comment.document_id == document.id, article, Comment.id > after)
+                .options(selectinload(Comment.answer)).order_by(Comment.id).limit(CHUNK)).all()
+            if not batch:
+                break
+            rows = []
+            for c in batch:
+                number += 1
+                rows.append(SummaryRow(
+                    number=number, receipt=c.receipt_number, received=local_time(c.created_at), channel=c.channel,
+                    name=(c.name or "") if personal else "", organisation=(c.organisation or "") if personal else "",
+                    phone=(c.phone or "") if personal else "", email=(c.email or "") if personal else "",
+                    body=c.body,
+                    decision=str(public_feedback.DECISION_LABELS.get(c.answer.decision, "")) if c.answer else "未答复",
+                    reason=c.answer.reason if c.answer else ""))
+            yield Chunk("对文件整体" if group.key == 0 else group.label, first, rows)
+            first, after = False, batch[-1].id
+            db.session.expunge_all()  # constant memory: the rows of a chunk are not kept in the session
 
 
 def comment_summary(document: Document) -> Report:
-    from .services.consultations import consultation_of
+    from dataclasses import asdict
 
-    groups, counts = _comment_groups(document, personal=True)
-    consultation = consultation_of(document)
+    counts = public_feedback.answer_counts(tallies.counts(document=document))
+    consultation = consultations.consultation_of(document)
     window = None
     if consultation is not None:
         window = {"opens_at": consultation.opens_at.isoformat(), "closes_at": consultation.closes_at.isoformat()}
+    document_id = document.id
     return Report(JobKind.COMMENT_SUMMARY_PDF, "pdf/comment_summary.html", "意见汇总表", {
-        "title": document.title, "department": document.department.name, "window": window,
-        "groups": groups, "counts": counts,
-    }, public=False)
+        "title": document.title, "department": document.department.name, "window": window, "counts": asdict(counts),
+    }, public=False, rows=counts.total,
+        chunks=lambda: _comment_chunks(db.session.get(Document, document_id), personal=True))
 
 
 def review_packet(document: Document) -> Report:
-    from .services import drafting, review
+    from dataclasses import asdict
 
     version = document.latest_version(VersionKind.REVIEW_DRAFT) or document.current_version
-    groups, counts = _comment_groups(document, personal=False)
+    counts = public_feedback.answer_counts(tallies.counts(document=document))
     rounds = [{
         "seq": r.seq, "version": r.version.seq, "status": r.status,
         "signoffs": [{"organ": s.organ, "outcome": s.outcome, "opinion": s.opinion,
@@ -131,12 +133,14 @@ def review_packet(document: Document) -> Report:
     } for r in review.rounds_of(document)]
     assessments = [{"kind": a.kind, "held_on": a.held_on.isoformat(), "participants": a.participants,
                     "conclusion": a.conclusion} for a in drafting.assessments_of(document)]
+    document_id = document.id
     return Report(JobKind.REVIEW_PACKET_PDF, "pdf/review_packet.html", "送审材料", {
         "title": document.title, "department": document.department.name,
         "version": {"seq": version.seq, "sha256": version.sha256, "explanation": version.explanation,
                     "articles": [{"label": a.label, "chapter": a.chapter, "text": a.text} for a in version.articles]},
-        "groups": groups, "counts": counts, "rounds": rounds, "assessments": assessments,
-    }, public=False)
+        "counts": asdict(counts), "rounds": rounds, "assessments": assessments,
+    }, public=False, rows=counts.total,
+        chunks=lambda: _comment_chunks(db.session.get(Document, document_id), personal=False))
 
 
 BUILDERS: dict[str, Callable[[Document], Report]] = {

@@ -192,6 +192,7 @@ def init_app(app: Flask) -> None:
         assessment_label=lambda value: str(ASSESSMENTS.get(value, value)),
         library_status_label=lambda status: str(LIBRARY_STATUSES.get(getattr(status, "value", status), status)),
         moderation_label=_moderation_label,
+        moderation_state_label=lambda value: str(MODERATION_STATES.get(value, value)),
     )
 
     @app.before_request

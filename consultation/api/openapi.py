@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 
 from ..feedback import DECISION_LABELS, HIDDEN_REASON_LABELS
+from ..models.types import MAX_ROW_ID
 from ..services.publication import LibraryStatus
 from .errors import ERROR_CODES
 from .listing import STATUSES
@@ -69,11 +70,17 @@ def _schemas() -> dict[str, Schema]:
         "api_url": URL,
         "feedback_api_url": {**nullable(URL), "description": "once the adoption feedback is published"},
     }
-    published_comment = obj({"text": STRING, "count": {"type": "integer", "minimum": 1}},
+    published_comment = obj({"id": ID, "article_id": nullable(ID), "text": STRING,
+                             "count": {"type": "integer", "minimum": 1,
+                                       "description": "the comments of its group (1: in no group)"},
+                             "campaign_id": nullable(ID)},
                             "A published comment; a group of identical or near-identical comments appears once.")
+    comment_page = obj({"items": array(ref("PublishedComment")),
+                        "next_cursor": {**nullable(STRING), "description": "pass as cursor for the next page"},
+                        "next": {**nullable(URL), "description": "the next page; null on the last"}})
     article = obj({"id": ID, "seq": {"type": "integer", "minimum": 1}, "label": STRING, "chapter": nullable(STRING),
-                   "text": STRING, "anchor": STRING, "comment_count": COUNT,
-                   "published_comments": array(ref("PublishedComment"))})
+                   "text": STRING, "anchor": STRING, "comment_count": COUNT, "published_count": COUNT,
+                   "comments_url": URL})
     consultation_detail = obj({
         **consultation_item,
         "notice": STRING, "short_period_reason": nullable(STRING),
@@ -84,7 +91,8 @@ def _schemas() -> dict[str, Schema]:
                                  "reason": STRING})),
         "explanation": {**STRING, "description": "the drafting explanation (起草说明)"},
         "articles": array(ref("Article")),
-        "published_comments_on_whole_draft": array(ref("PublishedComment")),
+        "whole_draft_comment_count": COUNT,
+        "comments_url": {**URL, "description": "the published comments, paged"},
     })
     comment_input = {
         "type": "object",
@@ -142,11 +150,11 @@ def _schemas() -> dict[str, Schema]:
         "hidden": array(obj({"reason": {"type": "string", "enum": [*HIDDEN_REASON_LABELS, "pending"]},
                              "label": STRING, "count": {"type": "integer", "minimum": 1}})),
         "hidden_total": COUNT,
-        "groups": array(obj({"label": STRING, "anchor": STRING, "text": STRING,
-                             "comments": array(ref("FeedbackRow"))})),
         "final_articles": array(obj({"label": STRING, "chapter": nullable(STRING), "text": STRING})),
         "policy_interpretation": nullable(STRING),
         "links": obj({"page": URL, "pdf": nullable(URL), "csv": URL, "library": URL}),
+        "groups": array(obj({"label": STRING, "anchor": STRING, "text": STRING, "comment_count": COUNT,
+                             "comments": array(ref("FeedbackRow"))})),
     })
     statuses = [s.value for s in LibraryStatus]
     library_item = {
@@ -180,7 +188,8 @@ def _schemas() -> dict[str, Schema]:
     })})
     return {
         "Department": department, "ConsultationItem": obj(consultation_item),
-        "ConsultationPage": page_of("ConsultationItem"), "PublishedComment": published_comment, "Article": article,
+        "ConsultationPage": page_of("ConsultationItem"), "PublishedComment": published_comment,
+        "CommentPage": comment_page, "Article": article,
         "ConsultationDetail": consultation_detail, "CommentInput": comment_input, "CommentCreated": comment_created,
         "Answer": answer, "Receipt": receipt, "FeedbackRow": feedback_row, "Feedback": feedback,
         "LibraryItem": obj(library_item), "LibraryPage": page_of("LibraryItem"), "DocumentRef": document_ref,
@@ -260,11 +269,26 @@ def document(server: str) -> Schema:
             "/consultations/{consultation_id}": _get(
                 "getConsultation", "One consultation: the notice, the draft by article, published comments",
                 _json("ConsultationDetail", "the consultation"), [_path_id("consultation_id")], not_found),
-            "/consultations/{consultation_id}/comments": {"post": {
+            "/consultations/{consultation_id}/comments": {**_get(
+                "listPublishedComments", "The published comments, a page at a time (keyset cursor)",
+                _json("CommentPage", "a page of published comments"),
+                [_path_id("consultation_id"),
+                 _query("article_id", {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID},
+                        "an article of the draft; 0: comments on the draft as a whole"),
+                 _query("campaign_id", ID, "the published members of one group"),
+                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "page size"),
+                 _query("cursor", {"type": "string", "maxLength": 40}, "next_cursor of the previous page")],
+                {**not_found}, tag="comments"), "post": {
                 "operationId": "createComment", "tags": ["comments"],
                 "summary": "Send a comment on the whole draft or on one article",
-                "description": "The comment is stored before the answer is sent: a receipt number means it exists.",
-                "parameters": [_path_id("consultation_id")],
+                "description": "The comment is stored before the answer is sent: a receipt number means it exists. "
+                               "Send an Idempotency-Key to retry safely: the same key gives back the same receipt "
+                               "(201 with Idempotent-Replayed: true), never a second comment.",
+                "parameters": [_path_id("consultation_id"),
+                               {"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 200,
+                                           "pattern": "^[\\x21-\\x7e]+$"},
+                                "description": "a unique key per comment chosen by the client (a UUID)"}],
                 "requestBody": {"required": True,
                                 "content": {"application/json": {"schema": ref("CommentInput")}}},
                 "responses": {
@@ -276,7 +300,8 @@ def document(server: str) -> Schema:
                     "409": _error("the consultation is closed"),
                     "413": _error("the request is too large"),
                     "415": _error("the body is not application/json"),
-                    "422": _error("a field is not valid, or the article is not part of this draft"),
+                    "422": _error("a field is not valid, the article is not part of this draft, or the "
+                                  "Idempotency-Key was used for another comment"),
                     "429": _error("too many comments from this address; wait and send again", RETRY_AFTER),
                 },
             }},

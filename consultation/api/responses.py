@@ -6,6 +6,9 @@ telephone, email or address. The contacts of a consultation are the drafting off
 """
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import TypedDict
@@ -15,14 +18,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..feedback import DECISION_LABELS, HIDDEN_REASON_LABELS, Feedback, summary_line
-from ..models import Comment, Consultation, Department, Document, LibraryEvent, utcnow
+from ..feedback import stream as stream_feedback
+from ..models import Comment, Consultation, Department, Document, LibraryEvent, Moderation, utcnow
 from ..receipts import display
-from ..services import jobs, library, moderation, publication
-from ..services.consultations import SHANGHAI, comments_per_article
+from ..services import jobs, library, publication, tallies
+from ..services.comment_lists import Page as CommentListPage
+from ..services.consultations import SHANGHAI
 from ..services.library import HistoryEntry
 from ..services.publication import LibraryStatus, is_published
 from ..web import LIBRARY_STATUSES, MODERATION_STATES
-from .listing import comment_counts, consultation_status
+from .listing import consultation_status
 
 
 def when(value: datetime | None) -> str | None:
@@ -99,11 +104,6 @@ class ExtensionOut(TypedDict):
     reason: str
 
 
-class PublishedComment(TypedDict):
-    text: str
-    count: int  # a group of identical or near-identical comments is shown once
-
-
 class ArticleOut(TypedDict):
     id: int
     seq: int
@@ -112,7 +112,8 @@ class ArticleOut(TypedDict):
     text: str
     anchor: str
     comment_count: int
-    published_comments: list[PublishedComment]
+    published_count: int
+    comments_url: str
 
 
 class ConsultationDetail(ConsultationItem):
@@ -122,19 +123,17 @@ class ConsultationDetail(ConsultationItem):
     extensions: list[ExtensionOut]
     explanation: str
     articles: list[ArticleOut]
-    published_comments_on_whole_draft: list[PublishedComment]
+    whole_draft_comment_count: int
+    comments_url: str
 
 
 def consultation_detail(consultation: Consultation, now: datetime) -> ConsultationDetail:
-    per_article = comments_per_article(consultation)
-    shown = moderation.published_comments(consultation)
-    total = comment_counts([consultation]).get(consultation.id, 0)
-
-    def texts(article_id: int | None) -> list[PublishedComment]:
-        return [{"text": text, "count": count} for text, count in shown.get(article_id, [])]
-
+    """The consultation and its draft with counts; its published comments are a paged sub-resource."""
+    per_article = tallies.per_article(consultation.id)
+    published = tallies.per_article(consultation.id, Moderation.PUBLISHED.value)
+    comments_url = url_for("api.consultation_comments", consultation_id=consultation.id, _external=True)
     return {
-        **consultation_item(consultation, total, now),
+        **consultation_item(consultation, sum(per_article.values()), now),
         "notice": consultation.notice,
         "short_period_reason": consultation.short_period_reason,
         "contacts": {"contact_person": consultation.contact_person, "contact_phone": consultation.contact_phone,
@@ -144,9 +143,38 @@ def consultation_detail(consultation: Consultation, now: datetime) -> Consultati
                        for x in consultation.extensions],
         "explanation": consultation.version.explanation,
         "articles": [{"id": a.id, "seq": a.seq, "label": a.label, "chapter": a.chapter, "text": a.text,
-                      "anchor": a.anchor, "comment_count": per_article.get(a.id, 0), "published_comments": texts(a.id)}
+                      "anchor": a.anchor, "comment_count": per_article.get(a.id, 0),
+                      "published_count": published.get(a.id, 0),
+                      "comments_url": url_for("api.consultation_comments", consultation_id=consultation.id,
+                                              article_id=a.id, _external=True)}
                      for a in consultation.version.articles],
-        "published_comments_on_whole_draft": texts(None),
+        "whole_draft_comment_count": per_article.get(None, 0),
+        "comments_url": comments_url,
+    }
+
+
+class PublishedComment(TypedDict):
+    id: int
+    article_id: int | None
+    text: str
+    count: int  # a group of identical or near-identical comments is shown once, with its size
+    campaign_id: int | None
+
+
+class CommentPage(TypedDict):
+    items: list[PublishedComment]
+    next_cursor: str | None
+    next: str | None
+
+
+def comment_page(consultation: Consultation, page: CommentListPage, **filters) -> CommentPage:
+    return {
+        "items": [{"id": t.id, "article_id": t.article_id, "text": t.text, "count": t.count,
+                   "campaign_id": t.campaign_id} for t in page.items],
+        "next_cursor": page.next_after,
+        "next": url_for("api.consultation_comments", consultation_id=consultation.id, cursor=page.next_after,
+                        _external=True, **{k: v for k, v in filters.items() if v is not None})
+        if page.next_after else None,
     }
 
 
@@ -267,21 +295,22 @@ class FeedbackOut(TypedDict):
 HIDDEN_REASONS = (*HIDDEN_REASON_LABELS, "pending")  # "pending": not yet moderated, so not shown either
 
 
-def feedback(document: Document, data: Feedback) -> FeedbackOut:
-    """Serialise the feedback that the page, the PDF and the CSV are made from."""
-    # The feedback counts hidden comments by label; the API gives the reason's code as well.
+def feedback(document: Document, data: Feedback) -> Iterator[str]:
+    """The feedback as JSON, streamed: the summary first, then every row, article by article (constant memory).
+
+    The same fields as the page, the PDF and the CSV, from the feedback's own dataclasses.
+    """
     codes = {str(label): code for code, label in HIDDEN_REASON_LABELS.items()}
     codes[_("not yet moderated")] = "pending"
-    pdf = jobs.current_feedback_pdf(document, data)
+    pdf = jobs.current_feedback_pdf(document)
     c = data.counts
-    return {
+    head = {
         "document_id": document.id, "title": data.title, "document_number": data.document_number,
         "department": department(document.department), "published_at": when(data.published_at),
         "summary": summary_line(c),
         "counts": asdict(c),
         "hidden": [{"reason": codes.get(label, "pending"), "label": label, "count": n} for label, n in data.hidden.items()],
         "hidden_total": data.hidden_total,
-        "groups": [asdict(g) for g in data.groups],
         "final_articles": [asdict(a) for a in data.final_articles],
         "policy_interpretation": data.policy_interpretation,
         "links": {
@@ -291,6 +320,20 @@ def feedback(document: Document, data: Feedback) -> FeedbackOut:
             "library": url_for("public.library_document", document_id=document.id, _external=True),
         },
     }
+    dump = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+    yield dump(head)[:-1] + ',"groups":['
+    current = None
+    for group, batch in stream_feedback(document, data.groups):
+        if group.key != current:
+            if current is not None:
+                yield "]},"
+            current = group.key
+            yield dump({"label": group.label, "anchor": group.anchor, "text": group.text,
+                        "comment_count": group.comments})[:-1] + ',"comments":['
+            first = True
+        yield ("" if first else ",") + ",".join(dump(asdict(row)) for row in batch)
+        first = False
+    yield ("]}" if current is not None else "") + "]}"
 
 
 # --- the library --------------------------------------------------------------------------------

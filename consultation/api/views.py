@@ -1,7 +1,9 @@
 """The API's endpoints: each reads its input with ``params``, asks a service, answers with ``responses``."""
 from __future__ import annotations
 
-from flask import Response, request, url_for
+import re
+
+from flask import Response, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -9,7 +11,8 @@ from .. import ratelimit
 from ..extensions import db
 from ..feedback import build_feedback
 from ..models import Department, utcnow
-from ..services import consultations, library
+from ..errors import InvalidInput
+from ..services import comment_lists, consultations, library
 from ..services.publication import LibraryStatus
 from . import bp, responses
 from .errors import ApiError, init_blueprint, json_response
@@ -73,14 +76,52 @@ def consultation_detail(consultation_id: int):
     return json_response(responses.consultation_detail(consultations.public_consultation(consultation_id, now), now))
 
 
+@bp.get("/consultations/<int:consultation_id>/comments")
+def consultation_comments(consultation_id: int):
+    """The published comments, a page at a time (keyset cursor): each group once with its size, or the
+    published members of one group."""
+    query = Query()
+    article_id = query.integer("article_id", 0, MAX_ID)
+    campaign_id = query.integer("campaign_id", 1, MAX_ID)
+    limit = query.integer("limit", 1, comment_lists.MAX_PAGE, comment_lists.PAGE)
+    raw_cursor = request.args.get("cursor")
+    cursor = comment_lists.parse_cursor(raw_cursor)
+    if raw_cursor is not None and cursor is None:
+        query.errors["cursor"] = _("Use the next_cursor of the previous page.")
+    query.done()
+    consultation = consultations.public_consultation(consultation_id, utcnow())
+    page = comment_lists.published_texts(consultation, article_key=article_id, campaign_id=campaign_id,
+                                         after=cursor[0] if cursor else None, limit=limit)
+    return json_response(responses.comment_page(consultation, page, article_id=article_id, campaign_id=campaign_id,
+                                                limit=limit if limit != comment_lists.PAGE else None))
+
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, as a header carries it
+
+
 @bp.post("/consultations/<int:consultation_id>/comments")
 def comment_create(consultation_id: int):
-    """Accept a comment: the web form's checks and its rate limit; committed before the receipt is sent."""
+    """Accept a comment: the web form's checks and its rate limit; committed before the receipt is sent.
+
+    With an ``Idempotency-Key`` header, a retry of the same request gets the same receipt back (and no
+    second comment), however often it is sent.
+    """
     if request.content_length is not None and request.content_length > MAX_COMMENT_REQUEST:
         raise ApiError(413, "payload_too_large", _("The request is too large."))
     now = utcnow()
     consultation = consultations.public_consultation(consultation_id, now)
     data = comment_input(json_object())
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "invalid_idempotency_key", _("The Idempotency-Key must be 1 to 200 printable ASCII "
+                                                         "characters."))
+    try:
+        earlier = consultations.replayed_comment(consultation, key, body=data.body, article_id=data.article_id)
+    except InvalidInput as exc:
+        raise ApiError(422, "idempotency_key_reused", exc.message) from None
+    if earlier is not None:
+        body = responses.comment_created(earlier)
+        return json_response(body, 201, {"Location": body["lookup_url"], "Idempotent-Replayed": "true"})
     if not consultation.is_open(now):
         raise ApiError(409, "closed", _("The consultation closed on %(when)s; comments are no longer accepted.",
                                         when=responses.local_minute(consultation.closes_at)))
@@ -90,7 +131,7 @@ def comment_create(consultation_id: int):
     comment = consultations.submit_comment(
         consultation, body=data.body, article_id=data.article_id, name=data.name, organisation=data.organisation,
         phone=data.phone, email=data.email, show_masked_name=data.show_masked_name,
-        client_address=request.remote_addr, now=now,
+        client_address=request.remote_addr, idempotency_key=key, now=now,
     )
     body = responses.comment_created(comment)
     return json_response(body, 201, {"Location": body["lookup_url"]})
@@ -110,7 +151,8 @@ def feedback(document_id: int):
     document = library.public_document(document_id)
     if document is None:
         raise ApiError(404, "not_found", _("No published feedback has this number."))
-    return json_response(responses.feedback(document, build_feedback(document)))
+    data = build_feedback(document)
+    return Response(stream_with_context(responses.feedback(document, data)), mimetype="application/json")
 
 
 @bp.get("/library")

@@ -3,7 +3,7 @@ from .accounts import Department, DepartmentKind, Role, User, UserRole
 from .audit import AuditEvent
 from .calendar import CalendarOverride, CalendarYear, DayKind
 from .consultations import (
-    AnswerDecision, Comment, CommentAnswer, CommentBand, CommentCampaign, CommentChannel, Consultation,
+    AnswerDecision, Comment, CommentAnswer, CommentBand, CommentCampaign, CommentChannel, CommentTally, Consultation,
     ConsultationExtension, HiddenReason, Moderation,
 )
 from .documents import (
@@ -17,7 +17,7 @@ from .types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE_STATES", "AnswerDecision", "Article", "Assessment", "AssessmentKind", "AuditEvent", "BackgroundJob", "CalendarOverride", "CalendarYear", "Comment", "CommentAnswer",
-    "CommentBand", "CommentCampaign", "CommentChannel", "HiddenReason", "LibraryChange", "LibraryEvent", "Moderation",
+    "CommentBand", "CommentCampaign", "CommentChannel", "CommentTally", "HiddenReason", "LibraryChange", "LibraryEvent", "Moderation",
     "SearchEntry", "SearchTerm", "Consultation", "ConsultationExtension", "Department", "DayKind", "DepartmentKind", "Document",
     "DocumentVersion", "JobKind", "JobState", "MeetingDecision", "Notification", "OpinionResponse", "ReviewOrgan", "ReviewRound",
     "Role", "RoundStatus", "Signoff", "SignoffOutcome", "Subscription", "UTCDateTime", "User", "UserRole",

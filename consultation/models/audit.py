@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -16,7 +16,7 @@ class AuditEvent(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     actor_label: Mapped[str] = mapped_column(String(120))
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     action: Mapped[str] = mapped_column(String(60))
     from_stage: Mapped[str | None] = mapped_column(String(60))
     to_stage: Mapped[str | None] = mapped_column(String(60))
@@ -26,3 +26,7 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+# A document's latest events first (its timeline, the fingerprint of its reports).
+Index("ix_audit_event_document_latest", AuditEvent.document_id, AuditEvent.id)

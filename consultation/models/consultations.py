@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, event, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -64,9 +64,8 @@ class Consultation(db.Model):
     document: Mapped[Document] = relationship()
     version: Mapped[DocumentVersion] = relationship()
     approved_by: Mapped[User] = relationship()
-    comments: Mapped[list[Comment]] = relationship(
-        back_populates="consultation", order_by="Comment.id"
-    )
+    # Never loaded whole (a consultation may hold a million): the services page through them in SQL.
+    comments: Mapped[list[Comment]] = relationship(viewonly=True, lazy="raise")
     extensions: Mapped[list[ConsultationExtension]] = relationship(
         back_populates="consultation", order_by="ConsultationExtension.id", cascade="all, delete-orphan"
     )
@@ -101,7 +100,9 @@ class Comment(db.Model):
     """A comment (意见建议) on the whole draft or on one article."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    # The consultation's document, kept on the row: every staff list of a document is one index range.
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id"))
     receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
     body: Mapped[str] = mapped_column(Text)
@@ -116,27 +117,62 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # Moderation by the openness office: the text is public only once published.
-    moderation: Mapped[str] = mapped_column(String(20), default=Moderation.PENDING.value, index=True)
+    moderation: Mapped[str] = mapped_column(String(20), default=Moderation.PENDING.value)
     hidden_reason: Mapped[str | None] = mapped_column(String(20))
     moderation_note: Mapped[str | None] = mapped_column(Text)
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Identical and near-identical comments (a campaign) form a group, answered together.
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("comment_campaign.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("comment_campaign.id"))
+    # The answer's decision, kept on the row (None: not yet answered): the answer queue is one index range.
+    decision: Mapped[str | None] = mapped_column(String(20))
+    # Kept by the services so that every public or staff list is a keyset range of one partial index:
+    # listed: published, and the text that stands for its group on the public consultation page;
+    # own_row: has a row of its own in the adoption feedback (not folded into its group's row);
+    # is_copy: an exact copy of its group's first text (moderated with it, in one decision).
+    listed: Mapped[bool] = mapped_column(default=False)
+    own_row: Mapped[bool] = mapped_column(default=True)
+    is_copy: Mapped[bool] = mapped_column(default=False)
+    # The audit event that sealed this comment's content into the hash chain (None: not yet sealed).
+    chained_in_id: Mapped[int | None] = mapped_column(ForeignKey("audit_event.id"))
+    # SHA-256 of an API client's Idempotency-Key: the same key gives back the same receipt.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    consultation: Mapped[Consultation] = relationship(back_populates="comments")
+    consultation: Mapped[Consultation] = relationship()
     article: Mapped[Article | None] = relationship()
     # post_update breaks the cycle with the group's representative: the comment row exists first.
-    campaign: Mapped[CommentCampaign | None] = relationship(
-        back_populates="members", foreign_keys=[campaign_id], post_update=True
-    )
+    campaign: Mapped[CommentCampaign | None] = relationship(foreign_keys=[campaign_id], post_update=True)
     answer: Mapped[CommentAnswer | None] = relationship(
         back_populates="comment", uselist=False, cascade="all, delete-orphan"
     )
 
 
+@event.listens_for(Comment, "before_insert")
+def _document_of(mapper, connection, comment: Comment) -> None:
+    if comment.document_id is None:
+        comment.document_id = connection.scalar(
+            select(Consultation.document_id).where(Consultation.id == comment.consultation_id))
+
+
+def _partial(name: str, *columns, where: str) -> Index:
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+
+
 # The receipt-mail cap counts one address's comments of the last day (services/notifications.py).
 Index("ix_comment_email_lower", func.lower(Comment.email))
+# The staff lists of a document: all, by article, by moderation state, the unanswered ones.
+Index("ix_comment_document", Comment.document_id, Comment.id)
+Index("ix_comment_document_article", Comment.document_id, Comment.article_id, Comment.id)
+Index("ix_comment_document_moderation", Comment.document_id, Comment.moderation, Comment.id)
+_partial("ix_comment_unanswered", Comment.document_id, Comment.id, where="decision IS NULL")
+# The public page's published texts per article, and the feedback's rows per article.
+_partial("ix_comment_listed", Comment.consultation_id, Comment.article_id, Comment.id, where="listed")
+_partial("ix_comment_own_row", Comment.document_id, Comment.article_id, Comment.id, where="own_row")
+# A group's members by state (its first published text; its copies waiting for a decision).
+Index("ix_comment_campaign_state", Comment.campaign_id, Comment.moderation, Comment.id)
+_partial("ix_comment_campaign_own_row", Comment.campaign_id, where="own_row AND campaign_id IS NOT NULL")
+# The comments not yet sealed into the audit chain (the clock seals them in batches).
+_partial("ix_comment_unchained", Comment.id, where="chained_in_id IS NULL")
 
 
 class CommentCampaign(db.Model):
@@ -148,11 +184,36 @@ class CommentCampaign(db.Model):
     # The first comment of the group: its text stands for the group on the public feedback.
     representative_id: Mapped[int] = mapped_column(ForeignKey("comment.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counters kept with every change (a group of 100,000 is never counted row by row on a page).
+    size: Mapped[int] = mapped_column(default=0)
+    answered: Mapped[int] = mapped_column(default=0)
+    # The first published member: its text stands for the group on the public consultation page.
+    shown_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", use_alter=True))
 
     representative: Mapped[Comment] = relationship(foreign_keys=[representative_id])
-    members: Mapped[list[Comment]] = relationship(
-        back_populates="campaign", foreign_keys="Comment.campaign_id", order_by="Comment.id", post_update=True
-    )
+    # Never loaded whole (a group may hold 100,000): the services page through the members in SQL.
+    members: Mapped[list[Comment]] = relationship(foreign_keys="Comment.campaign_id", viewonly=True, lazy="raise")
+
+
+Index("ix_comment_campaign_size", CommentCampaign.consultation_id, CommentCampaign.size.desc(), CommentCampaign.id)
+
+
+class CommentTally(db.Model):
+    """Counters of a consultation's comments by article, moderation state and decision.
+
+    Every change of a comment's state adds +1 to its new cell and -1 to its old one, so the counts
+    that pages show are sums over a few rows, never a count over a million comments. A new comment
+    adds to one of several ``slot`` rows at random, so that writers on one article rarely wait for
+    each other's row lock.
+    """
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    article_key: Mapped[int] = mapped_column(primary_key=True)  # the article's id, 0 for the whole draft
+    moderation: Mapped[str] = mapped_column(String(20), primary_key=True)
+    hidden_reason: Mapped[str] = mapped_column(String(20), primary_key=True)  # "" unless hidden
+    decision: Mapped[str] = mapped_column(String(20), primary_key=True)  # "" while unanswered
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
 
 
 class CommentBand(db.Model):

@@ -1,45 +1,55 @@
 """Handling comments (意见处理): the drafting department answers every one."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy.orm import aliased
 
 from .. import audit
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import AnswerDecision, Comment, CommentAnswer, CommentCampaign, Consultation, Document, User, utcnow
+from ..models import (
+    AnswerDecision, Comment, CommentAnswer, CommentCampaign, Document, Moderation, User, utcnow,
+)
 from ..workflow import engine
+from . import tallies
 
 
-def comments_of(document: Document) -> list[Comment]:
-    """The document's comments in order, with their answers and articles (two more queries, not one each)."""
-    return list(db.session.scalars(
-        select(Comment).join(Consultation).where(Consultation.document_id == document.id)
-        .options(selectinload(Comment.answer), selectinload(Comment.article)).order_by(Comment.id)
-    ))
-
-
-def answer_comment(document: Document, user: User, comment_id: int, *, decision: str, reason: str) -> CommentAnswer:
-    """Record or replace the answer to one comment; every decision needs a reason."""
-    engine.require_action(user, document, "answer_comment")
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.consultation.document_id != document.id:
-        raise NotFound(_("No such comment on this document."))
+def _valid(decision: str, reason: str) -> tuple[str, str]:
     try:
         decision = AnswerDecision(decision).value
     except ValueError:
         raise InvalidInput(_("Choose adopted, partly adopted, not adopted or answered without change.")) from None
     if not reason.strip():
         raise InvalidInput(_("Give the reason for the decision."))
+    return decision, reason.strip()
+
+
+def comment_of(document: Document, comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.document_id != document.id:
+        raise NotFound(_("No such comment on this document."))
+    return comment
+
+
+def answer_comment(document: Document, user: User, comment_id: int, *, decision: str, reason: str) -> CommentAnswer:
+    """Record or replace the answer to one comment; every decision needs a reason."""
+    engine.require_action(user, document, "answer_comment")
+    comment = comment_of(document, comment_id)
+    decision, reason = _valid(decision, reason)
     answer = comment.answer or CommentAnswer(comment=comment)
     previous = answer.decision
-    answer.decision, answer.reason = decision, reason.strip()
+    before = tallies.cell(comment)
+    answer.decision, answer.reason = decision, reason
     answer.answered_by_id, answer.answered_at = user.id, utcnow()
+    comment.decision = decision
     db.session.add(answer)
     db.session.flush()
+    tallies.moved([(before, tallies.cell(comment))])
+    if comment.campaign_id is not None:
+        _after_member_answered(comment, newly=previous is None)
     audit.record(
         "answer_comment", actor=user, document=document,
         payload={"comment_id": comment.id, "decision": decision, "previous": previous},
@@ -47,41 +57,72 @@ def answer_comment(document: Document, user: User, comment_id: int, *, decision:
     return answer
 
 
+def _same_answer_as_first(campaign_id: int):
+    """SQL: the member's answer is the group's first text's answer (or both have none)."""
+    first = aliased(CommentAnswer)
+    mine = aliased(CommentAnswer)
+    representative = select(CommentCampaign.representative_id).where(CommentCampaign.id == campaign_id).scalar_subquery()
+    first_answer = select(first.id).where(first.comment_id == representative)
+    same = exists().where(mine.comment_id == Comment.id, first.comment_id == representative,
+                          mine.decision == first.decision, mine.reason == first.reason)
+    neither = and_(~exists().where(CommentAnswer.comment_id == Comment.id), ~exists(first_answer))
+    return same | neither
+
+
+def _after_member_answered(comment: Comment, *, newly: bool) -> None:
+    """Keep the group's counters and which members have a feedback row of their own."""
+    campaign_id = comment.campaign_id
+    if newly:
+        db.session.execute(update(CommentCampaign).where(CommentCampaign.id == campaign_id)
+                           .values(answered=CommentCampaign.answered + 1))
+    representative_id = db.session.scalar(
+        select(CommentCampaign.representative_id).where(CommentCampaign.id == campaign_id))
+    members = update(Comment).where(Comment.campaign_id == campaign_id, Comment.id != representative_id)
+    if comment.id != representative_id:
+        members = members.where(Comment.id == comment.id)
+    # The first text's answer changed: every member is compared again (one statement, rare).
+    db.session.execute(members.values(own_row=~_same_answer_as_first(campaign_id))
+                       .execution_options(synchronize_session=False))
+    db.session.expire(comment, ["own_row"])
+
+
 def answer_campaign(document: Document, user: User, campaign_id: int, *, decision: str, reason: str) -> int:
-    """Give every comment of a campaign group the same answer; return how many were answered."""
+    """Give every comment of a campaign group the same answer; return how many were answered.
+
+    A few statements whatever the size of the group, and one audit event for the group's answer.
+    """
+    engine.require_action(user, document, "answer_comment")
     campaign = db.session.get(CommentCampaign, campaign_id)
-    if campaign is None or campaign.representative.consultation.document_id != document.id:
+    if campaign is None or campaign.representative.document_id != document.id:
         raise NotFound(_("No such group of comments on this document."))
-    for comment in campaign.members:
-        answer_comment(document, user, comment.id, decision=decision, reason=reason)
-    return len(campaign.members)
-
-
-def campaigns_of(document: Document) -> list[CommentCampaign]:
-    """The document's groups of identical or near-identical comments, largest first."""
-    groups = db.session.scalars(
-        select(CommentCampaign).join(Consultation).where(Consultation.document_id == document.id)
-    ).all()
-    return sorted(groups, key=lambda g: (-len(g.members), g.id))
-
-
-@dataclass(frozen=True)
-class AnswerCounts:
-    total: int
-    adopted: int
-    partly_adopted: int
-    not_adopted: int
-    explained: int
-    unanswered: int
-
-
-def count_answers(comments: list[Comment]) -> AnswerCounts:
-    decided = [c.answer.decision for c in comments if c.answer]
-    return AnswerCounts(
-        total=len(comments),
-        adopted=decided.count(AnswerDecision.ADOPTED.value),
-        partly_adopted=decided.count(AnswerDecision.PARTLY_ADOPTED.value),
-        not_adopted=decided.count(AnswerDecision.NOT_ADOPTED.value),
-        explained=decided.count(AnswerDecision.EXPLAINED.value),
-        unanswered=len(comments) - len(decided),
-    )
+    decision, reason = _valid(decision, reason)
+    now = utcnow()
+    in_group = Comment.campaign_id == campaign.id
+    # The counters: each member moves from its cell to the same cell with the new decision.
+    deltas: Counter[tallies.Cell] = Counter()
+    for cid, article, state, hidden, old, n in db.session.execute(
+            select(Comment.consultation_id, Comment.article_id, Comment.moderation, Comment.hidden_reason,
+                   Comment.decision, func.count()).where(in_group)
+            .group_by(Comment.consultation_id, Comment.article_id, Comment.moderation, Comment.hidden_reason,
+                      Comment.decision)):
+        reason_key = (hidden or "") if state == Moderation.HIDDEN.value else ""
+        old_cell = (cid, article or 0, state, reason_key, old or "")
+        deltas[old_cell] -= n
+        deltas[(*old_cell[:4], decision)] += n
+    db.session.execute(update(CommentAnswer).where(CommentAnswer.comment_id.in_(select(Comment.id).where(in_group)))
+                       .values(decision=decision, reason=reason, answered_by_id=user.id, answered_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(insert(CommentAnswer).from_select(
+        ["comment_id", "decision", "reason", "answered_by_id", "answered_at"],
+        select(Comment.id, literal(decision), literal(reason), literal(user.id), literal(now, CommentAnswer.answered_at.type))
+        .where(in_group, ~exists().where(CommentAnswer.comment_id == Comment.id))))
+    db.session.execute(update(Comment).where(in_group)
+                       .values(decision=decision, own_row=Comment.id == campaign.representative_id)
+                       .execution_options(synchronize_session=False))
+    size = db.session.scalar(select(func.count()).select_from(Comment).where(in_group)) or 0
+    db.session.execute(update(CommentCampaign).where(CommentCampaign.id == campaign.id).values(answered=size))
+    tallies.apply(deltas)
+    db.session.expire_all()
+    audit.record("answer_campaign", actor=user, document=document,
+                 payload={"campaign_id": campaign_id, "count": size, "decision": decision})
+    return size

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, campaigns, search, working_days
@@ -20,7 +20,7 @@ from ..receipts import new_receipt_number, normalise
 from ..text import one_line_break
 from ..workflow import engine
 from ..workflow.conditions import latest_consultation
-from . import notifications
+from . import notifications, tallies
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The officer fills the form for a while: an opening time a few minutes old still means "now".
@@ -175,13 +175,43 @@ def client_hash(address: str | None) -> str | None:
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
 
+def idempotency_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def replayed_comment(consultation: Consultation, idempotency_key: str | None, *, body: str,
+                     article_id: int | None) -> Comment | None:
+    """The comment an earlier request with this Idempotency-Key created, if any.
+
+    The same key with another consultation, text or article is a client error, never a second comment.
+    """
+    if not idempotency_key:
+        return None
+    comment = db.session.scalars(
+        select(Comment).where(Comment.idempotency_key == idempotency_digest(idempotency_key))).first()
+    if comment is None:
+        return None
+    if (comment.consultation_id, comment.body, comment.article_id) != (
+            consultation.id, one_line_break(body).strip(), article_id):
+        raise InvalidInput(_("This Idempotency-Key was already used for a different comment. "
+                             "Use a new key for a new comment."))
+    return comment
+
+
 def submit_comment(
     consultation: Consultation, *, body: str, article_id: int | None = None, name: str = "",
     organisation: str = "", phone: str = "", email: str = "", show_masked_name: bool = False,
-    client_address: str | None = None, now: datetime | None = None,
+    client_address: str | None = None, idempotency_key: str | None = None, now: datetime | None = None,
 ) -> Comment:
-    """Accept a public comment and commit it: once a receipt number exists, so does the comment."""
+    """Accept a public comment and commit it: once a receipt number exists, so does the comment.
+
+    No lock is shared by all writers: the comment is counted on a spread counter row and sealed into
+    the audit chain by the clock moments later (audit.seal_comments). With an ``idempotency_key``, a
+    client's retry of a request that did reach us gets the first receipt back, never a second comment.
+    """
     now = now or utcnow()
+    if (earlier := replayed_comment(consultation, idempotency_key, body=body, article_id=article_id)) is not None:
+        return earlier
     if not consultation.is_open(now):
         if consultation.has_closed(now):
             raise InvalidInput(_("The consultation closed on %(when)s; comments are no longer accepted.",
@@ -199,38 +229,32 @@ def submit_comment(
             raise InvalidInput(_("The article you chose is not part of this draft."))
     for _attempt in range(5):
         comment = Comment(
-            consultation_id=consultation.id, article_id=article_id, receipt_number=new_receipt_number(),
-            body=body, channel=CommentChannel.WEB.value, name=name.strip() or None,
-            organisation=organisation.strip() or None, phone=phone.strip() or None,
+            consultation_id=consultation.id, document_id=consultation.document_id, article_id=article_id,
+            receipt_number=new_receipt_number(), body=body, channel=CommentChannel.WEB.value,
+            name=name.strip() or None, organisation=organisation.strip() or None, phone=phone.strip() or None,
             email=email.strip() or None, show_masked_name=bool(show_masked_name and name.strip()),
             client_hash=client_hash(client_address), created_at=now,
+            idempotency_key=idempotency_digest(idempotency_key) if idempotency_key else None,
         )
         db.session.add(comment)
         try:
             db.session.flush()
-        except IntegrityError:  # a receipt-number collision: astronomically rare, but draw again
+        except IntegrityError:  # a receipt-number collision (astronomically rare), or the same key at once
             db.session.rollback()
+            if (earlier := replayed_comment(consultation, idempotency_key, body=body, article_id=article_id)):
+                return earlier
             continue
-        campaign = campaigns.place(comment)
-        audit.record(
-            "comment_received", actor=None, actor_label="public", document=consultation.document,
-            payload={"comment_id": comment.id, "article_id": article_id, "channel": comment.channel,
-                     "campaign_id": campaign.id if campaign else None},
-        )
+        campaigns.place(comment)
+        tallies.added(comment)
         notifications.comment_received(comment)  # the mail goes out from the outbox after this commit
         db.session.commit()
         return comment
     raise RuntimeError("could not draw a unique receipt number")
 
 
-def comments_per_article(consultation: Consultation) -> dict[int, int]:
-    """Count the comments on each article (the whole-draft ones are not counted here)."""
-    rows = db.session.execute(
-        select(Comment.article_id, func.count(Comment.id))
-        .where(Comment.consultation_id == consultation.id, Comment.article_id.is_not(None))
-        .group_by(Comment.article_id)
-    )
-    return {article_id: count for article_id, count in rows}
+def comments_per_article(consultation: Consultation) -> dict[int | None, int]:
+    """Count the comments on each article (None: the whole draft), from the counters."""
+    return tallies.per_article(consultation.id)
 
 
 def find_by_receipt(receipt: str) -> Comment | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from rq import Retry
@@ -179,11 +178,14 @@ def recover_stale(now=None) -> int:
 
 
 def sweep() -> tuple[int, int]:
-    """What the worker does every few seconds: the clock (closings due, reminders), the outbox, then the
-    jobs of dead workers."""
+    """What the worker does every few seconds: the clock (closings due, reminders), sealing the comments
+    received into the audit chain, the outbox, then the jobs of dead workers."""
+    from .. import audit
     from .notifications import tick
 
     tick()
+    while audit.seal_comments() == audit.SEAL_BATCH:
+        pass
     return dispatch_pending(), recover_stale()
 
 
@@ -203,30 +205,43 @@ def jobs_of(document: Document) -> list[BackgroundJob]:
     ))
 
 
+REPORT_KINDS = (JobKind.FEEDBACK_PDF.value, JobKind.COMMENT_SUMMARY_PDF.value, JobKind.REVIEW_PACKET_PDF.value)
+# Raise when a report's layout changes what it shows: every report is made again once.
+REPORT_LAYOUT = "3"
+# Events that do not change what a report shows (among them the making of the report itself).
+NOT_CONTENT = ("file_generated", "mail_sent", "request_report", "rerun_job", "sign_in")
+
+
 def content_key(document: Document, kind: JobKind) -> str | None:
-    """The digest of what the report would contain now, in Chinese as the worker renders it."""
-    from ..reports import BUILDERS
+    """The digest of what the report would contain now: a report whose key did not change is not made again.
 
-    if kind.value not in BUILDERS:
+    Every change a report shows is an audit event of the document (an answer, a moderation, a signature,
+    a new version, the publication), except a comment's arrival: so the key is the document's latest such
+    event and its latest comment. Two indexed lookups, whatever the number of comments.
+    """
+    import hashlib
+
+    from sqlalchemy import func
+
+    from ..models import AuditEvent, Comment
+
+    if kind.value not in REPORT_KINDS:
         return None
-    with force_locale("zh_Hans_CN"):
-        return BUILDERS[kind.value](document).key
+    last_event = db.session.scalar(
+        select(AuditEvent.id).where(AuditEvent.document_id == document.id, AuditEvent.action.not_in(NOT_CONTENT))
+        .order_by(AuditEvent.id.desc()).limit(1))
+    last_comment = db.session.scalar(select(func.max(Comment.id)).where(Comment.document_id == document.id))
+    blob = f"{kind.value}:{REPORT_LAYOUT}:{document.id}:{last_event}:{last_comment}"
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def current_feedback_pdf(document: Document, data=None) -> BackgroundJob | None:
+def current_feedback_pdf(document: Document) -> BackgroundJob | None:
     """The feedback PDF made from the feedback as it is now, or None while it is being made again.
 
     The public is never served an older file: after a comment is hidden, the PDF that still showed it
-    is gone from the page until the worker has made the new one. ``data``: the feedback the caller has
-    built already; used when it was built in Chinese, as the PDF is, so that it is not built twice.
+    is gone from the page until the worker has made the new one.
     """
-    from ..reports import feedback as feedback_report
-
-    if data is not None and str(get_locale()).startswith("zh"):
-        key = feedback_report(document, data).key
-    else:
-        key = content_key(document, JobKind.FEEDBACK_PDF)
-    return _done_with_key(document, JobKind.FEEDBACK_PDF, key)
+    return _done_with_key(document, JobKind.FEEDBACK_PDF, content_key(document, JobKind.FEEDBACK_PDF))
 
 
 def _done_with_key(document: Document, kind: JobKind, key: str | None) -> BackgroundJob | None:

@@ -9,18 +9,35 @@ from collections import Counter
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .. import audit
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import Comment, Consultation, Document, HiddenReason, JobKind, Moderation, User, utcnow
+from ..models import Comment, CommentCampaign, Document, HiddenReason, JobKind, Moderation, User, utcnow
 from ..models.types import MAX_ROW_ID
 from ..workflow import engine
-from . import jobs
+from . import comment_lists, jobs, tallies
 from .publication import is_published
 
 MAX_NOTE = 500
+MAX_SELECTED = 500  # comments decided in one request (a page of the queue is far fewer)
+
+
+def _decision(publish: bool, reason: str | None, note: str) -> tuple[str, str | None, str]:
+    if publish:
+        state, reason = Moderation.PUBLISHED.value, None
+    else:
+        state = Moderation.HIDDEN.value
+        try:
+            reason = HiddenReason(reason).value
+        except ValueError:
+            raise InvalidInput(_("Choose the reason for hiding: spam, abuse, someone else's personal data, "
+                                 "or off-topic.")) from None
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(_("The note is too long: at most %(n)d characters.", n=MAX_NOTE))
+    return state, reason, note
 
 
 def moderate(
@@ -35,76 +52,102 @@ def moderate(
     engine.require_action(user, document, "moderate_comment")
     if not comment_ids:
         raise InvalidInput(_("Select at least one comment."))
-    if publish:
-        state, reason = Moderation.PUBLISHED.value, None
-    else:
-        state = Moderation.HIDDEN.value
-        try:
-            reason = HiddenReason(reason).value
-        except ValueError:
-            raise InvalidInput(_("Choose the reason for hiding: spam, abuse, someone else's personal data, "
-                                 "or off-topic.")) from None
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise InvalidInput(_("The note is too long: at most %(n)d characters.", n=MAX_NOTE))
+    state, reason, note = _decision(publish, reason, note)
     # An id beyond the database's integer belongs to nothing (and PostgreSQL refuses to compare with it).
     ids = {i for i in comment_ids if 1 <= i <= MAX_ROW_ID}
+    if len(ids) > MAX_SELECTED:
+        raise InvalidInput(_("Select at most %(n)d comments at a time.", n=MAX_SELECTED))
     comments = db.session.scalars(
-        select(Comment).join(Consultation).where(Consultation.document_id == document.id, Comment.id.in_(ids))
+        select(Comment).where(Comment.document_id == document.id, Comment.id.in_(ids))
     ).all() if ids else []
     if len(comments) != len(set(comment_ids)):
         raise InvalidInput(_("Some of the selected comments do not belong to this document."))
-    changed = 0
+    changed, moves, campaigns = 0, [], set()
     for comment in comments:
         if comment.moderation == state and comment.hidden_reason == reason:
             continue
-        previous = comment.moderation
+        previous, before = comment.moderation, tallies.cell(comment)
         comment.moderation, comment.hidden_reason = state, reason
         comment.moderation_note = note or None
         comment.moderated_by_id, comment.moderated_at = user.id, now
+        comment.listed = comment.campaign_id is None and state == Moderation.PUBLISHED.value
+        moves.append((before, tallies.cell(comment)))
+        if comment.campaign_id is not None:
+            campaigns.add(comment.campaign_id)
         audit.record("moderate_comment", actor=user, document=document, note=note,
                      payload={"comment_id": comment.id, "from": previous, "to": state, "reason": reason})
         changed += 1
     db.session.flush()
-    if changed and is_published(document, now):  # the public feedback and its PDF follow at once
-        jobs.request(JobKind.FEEDBACK_PDF, document)
+    _after_moderation(document, moves, campaigns, now)
     return changed
 
 
-def pending_count(document: Document) -> int:
-    return db.session.scalar(
-        select(func.count(Comment.id)).join(Consultation).where(
-            Consultation.document_id == document.id, Comment.moderation == Moderation.PENDING.value)
-    ) or 0
+def moderate_copies(
+    document: Document, user: User, campaign_id: int, *, current: str, publish: bool, reason: str | None = None,
+    note: str = "", now: datetime | None = None,
+) -> int:
+    """Decide at once the group's first text and its exact copies that are in the state ``current``.
 
-
-def hidden_reasons(comments: list[Comment]) -> Counter[str]:
-    """How many comments were hidden, by reason."""
-    return Counter(c.hidden_reason for c in comments if c.moderation == Moderation.HIDDEN.value)
-
-
-def published_comments(consultation: Consultation) -> dict[int | None, list[tuple[str, int]]]:
-    """The texts the public may read during the consultation, by article (None: the whole draft).
-
-    A campaign group appears once, with the number of comments in it.
+    Exact copies only: a near-identical variant is read and decided on its own row. One audit event
+    records the decision with the number of comments it covered.
     """
-    rows = db.session.execute(
-        select(Comment.article_id, Comment.body, Comment.campaign_id)
-        .where(Comment.consultation_id == consultation.id, Comment.moderation == Moderation.PUBLISHED.value)
-        .order_by(Comment.id)
-    ).all()
-    # A group counts all its members, those still waiting or hidden included: one query, not one per group.
-    sizes = dict(db.session.execute(
-        select(Comment.campaign_id, func.count(Comment.id))
-        .where(Comment.consultation_id == consultation.id, Comment.campaign_id.is_not(None))
-        .group_by(Comment.campaign_id)
-    ).all())
-    shown: dict[int | None, list[tuple[str, int]]] = {}
-    seen_campaigns: set[int] = set()
-    for article_id, body, campaign_id in rows:
-        if campaign_id is not None:
-            if campaign_id in seen_campaigns:
-                continue
-            seen_campaigns.add(campaign_id)
-        shown.setdefault(article_id, []).append((body, sizes.get(campaign_id, 1)))
-    return shown
+    now = now or utcnow()
+    engine.require_action(user, document, "moderate_comment")
+    state, reason, note = _decision(publish, reason, note)
+    campaign = db.session.get(CommentCampaign, campaign_id)
+    if campaign is None or campaign.representative.document_id != document.id:
+        raise InvalidInput(_("Some of the selected comments do not belong to this document."))
+    chosen = comment_lists.copies_selection(campaign.id, current)
+    if current == state and (state != Moderation.HIDDEN.value):
+        return 0
+    deltas: Counter[tallies.Cell] = Counter()
+    for cid, article, hidden, decision, n in db.session.execute(
+            select(Comment.consultation_id, Comment.article_id, Comment.hidden_reason, Comment.decision, func.count())
+            .where(*chosen).group_by(Comment.consultation_id, Comment.article_id, Comment.hidden_reason,
+                                     Comment.decision)):
+        old = (cid, article or 0, current, (hidden or "") if current == Moderation.HIDDEN.value else "", decision or "")
+        new = (cid, article or 0, state, reason or "", decision or "")
+        if old != new:
+            deltas[old] -= n
+            deltas[new] += n
+    changed = sum(-n for n in deltas.values() if n < 0)
+    if not changed:
+        return 0
+    db.session.execute(update(Comment).where(*chosen).values(
+        moderation=state, hidden_reason=reason, moderation_note=note or None, moderated_by_id=user.id,
+        moderated_at=now, listed=False).execution_options(synchronize_session=False))
+    tallies.apply(deltas)
+    audit.record("moderate_comment", actor=user, document=document, note=note,
+                 payload={"campaign_id": campaign.id, "copies_of": campaign.representative_id, "count": changed,
+                          "from": current, "to": state, "reason": reason})
+    db.session.expire_all()
+    _after_moderation(document, [], {campaign.id}, now)
+    return changed
+
+
+def _after_moderation(document: Document, moves, campaigns: set[int], now: datetime) -> None:
+    tallies.moved(moves)
+    for campaign_id in sorted(campaigns):
+        refresh_shown(campaign_id)
+    if moves or campaigns:
+        db.session.flush()
+        if is_published(document, now):  # the public feedback and its PDF follow at once
+            jobs.request(JobKind.FEEDBACK_PDF, document)
+
+
+def refresh_shown(campaign_id: int) -> None:
+    """The group's first published member stands for it on the public page (and only it is listed)."""
+    shown = db.session.scalar(select(func.min(Comment.id)).where(
+        Comment.campaign_id == campaign_id, Comment.moderation == Moderation.PUBLISHED.value))
+    db.session.execute(update(CommentCampaign).where(CommentCampaign.id == campaign_id).values(shown_id=shown))
+    db.session.execute(update(Comment).where(Comment.campaign_id == campaign_id, Comment.listed,
+                                             Comment.id != (shown or 0))
+                       .values(listed=False).execution_options(synchronize_session=False))
+    if shown is not None:
+        db.session.execute(update(Comment).where(Comment.id == shown).values(listed=True)
+                           .execution_options(synchronize_session=False))
+    db.session.expire_all()
+
+
+def pending_count(document: Document) -> int:
+    return tallies.counts(document=document).moderation(Moderation.PENDING.value)

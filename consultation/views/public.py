@@ -5,7 +5,10 @@ from pathlib import Path
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Blueprint, Response, abort, flash, redirect, render_template, request, send_file, session, stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -14,12 +17,15 @@ from .. import antibot, ratelimit
 from ..errors import DomainError
 from ..extensions import db
 from ..feedback import build_feedback, summary_line
+from ..feedback import rows as feedback_rows
 from ..forms import CommentForm, LibraryFilterForm, NoteForm, ReceiptForm, SubscribeForm
-from ..models import Department, Document, Subscription, utcnow
-from ..services import consultations, jobs, library, moderation, publication, subscriptions
+from ..models import Department, Document, Moderation, Subscription, utcnow
+from ..services import comment_lists, consultations, jobs, library, publication, subscriptions, tallies
 from ..services.publication import is_published
 
 bp = Blueprint("public", __name__)
+PUBLIC_PAGE = 20  # published comments shown at a time on the consultation page
+FEEDBACK_PAGE = 50  # rows of the feedback table shown at a time
 
 
 @bp.get("/")
@@ -29,8 +35,10 @@ def index():
         select(Document).where(Document.published_at.is_not(None), Document.published_at <= now)
         .order_by(Document.published_at.desc()).limit(20)
     ).all()
-    return render_template("public/index.html", open_consultations=consultations.open_consultations(now),
-                           recently_closed=consultations.recently_closed(now), published=published, now=now)
+    open_now, closed = consultations.open_consultations(now), consultations.recently_closed(now)
+    return render_template("public/index.html", open_consultations=open_now, recently_closed=closed,
+                           published=published, now=now,
+                           comment_totals=tallies.totals([c.id for c in [*open_now, *closed]]))
 
 
 def _comment_form(consultation) -> CommentForm:
@@ -76,9 +84,17 @@ def consultation(consultation_id: int):
             session["last_receipt"] = comment.receipt_number
             return redirect(url_for("public.thanks", consultation_id=item.id))
     form.started.data = antibot.issue()  # a fresh stamp each time the form is shown
+    # One article's published texts (0: the draft as a whole), a page at a time.
+    shown_key = request.args.get("comments", type=int)
+    if shown_key is not None and shown_key != 0 and shown_key not in {a.id for a in item.version.articles}:
+        shown_key = None
+    after = comment_lists.parse_cursor(request.args.get("after"))
+    shown = comment_lists.published_texts(item, article_key=shown_key, after=after[0] if after else None,
+                                          limit=PUBLIC_PAGE) if shown_key is not None else None
     return render_template("public/consultation.html", consultation=item, form=form, now=now,
-                           is_open=item.is_open(now), article_counts=consultations.comments_per_article(item),
-                           published_comments=moderation.published_comments(item)), \
+                           is_open=item.is_open(now), article_counts=tallies.per_article(item.id),
+                           published_counts=tallies.per_article(item.id, Moderation.PUBLISHED.value),
+                           shown_key=shown_key, shown=shown, after=after), \
         (status if status != 200 else 400 if form.errors or refused else 200)
 
 
@@ -116,8 +132,12 @@ def _published_document(document_id: int) -> Document:
 def feedback(document_id: int):
     document = _published_document(document_id)
     data = build_feedback(document)
+    group = data.group(request.args.get("article", type=int))
+    after = comment_lists.parse_cursor(request.args.get("after"), parts=2)
+    page = feedback_rows(document, group.key, after=after, limit=FEEDBACK_PAGE) if group else None
     return render_template("public/feedback.html", feedback=data, summary=summary_line(data.counts),
-                           pdf_job=jobs.current_feedback_pdf(document, data), document=document,
+                           group=group, page=page, after=after,
+                           pdf_job=jobs.current_feedback_pdf(document), document=document,
                            library_status=publication.library_status(document))
 
 
@@ -172,7 +192,7 @@ def feedback_csv(document_id: int):
     from ..feedback import feedback_csv as as_csv
 
     document = _published_document(document_id)
-    response = Response(as_csv(build_feedback(document)), mimetype="text/csv")
+    response = Response(stream_with_context(as_csv(document)), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=feedback-{document.id}.csv; filename*=UTF-8''"
         f"{quote(f'意见采纳情况反馈-{document.id}.csv')}"

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from .. import audit
@@ -19,8 +18,11 @@ from ..forms import (
     ModerationForm, NoteForm, OpinionAnswerForm, PublishForm,
     RejectionForm, RevisionForm, ScheduleForm, SignoffForm, beijing,
 )
-from ..models import Comment, Document, ReviewOrgan, Signoff, utcnow
-from ..services import answers, consultations, drafting, jobs, library, moderation, publication, review, steps
+from ..models import Comment, CommentCampaign, Document, ReviewOrgan, Signoff, utcnow
+from ..services import (
+    answers, comment_lists, consultations, drafting, jobs, library, moderation, publication, review, steps, tallies,
+)
+from ..services import dashboard as dashboard_service
 from ..web import commit_or_refuse, localized
 from ..workflow import deadlines, engine
 from ..workflow.conditions import CONDITIONS
@@ -64,26 +66,33 @@ def _waiting_for(document: Document) -> bool:
     return engine.may_act(current_user, document, "answer_opinion") and bool(review.open_opinions(document))
 
 
+DASHBOARD_PAGE = 50
+WAITING_CANDIDATES = 200  # documents in a stage where the user has a step; each is then asked exactly
+
+
 @bp.get("/")
 def dashboard():
-    documents = [d for d in db.session.scalars(select(Document).order_by(Document.updated_at.desc()))
-                 if engine.can_see(current_user, d)]
-    for d in documents:
+    now = utcnow()
+    # Waiting for the user: the documents in a stage where one of their roles acts, asked one by one.
+    candidates = dashboard_service.waiting_candidates(current_user, limit=WAITING_CANDIDATES)
+    for d in candidates:
         engine.settle(d)
     db.session.commit()
-    now = utcnow()
-    # The deadlines the user's roles answer for, soonest first: overdue and "due soon" are flagged.
     running = sorted(
-        (s for d in documents for s in deadlines.concerning(current_user, d, engine.procedure_of(d), now)),
+        (s for d in candidates for s in deadlines.concerning(current_user, d, engine.procedure_of(d), now)),
         key=lambda s: (s.due, s.document.id),
     )
     first_due = {}
     for s in running:
         first_due.setdefault(s.document.id, s.due)
-    mine = [d for d in documents if _waiting_for(d)]
+    mine = [d for d in candidates if _waiting_for(d)]
     mine.sort(key=lambda d: (d.id not in first_due, first_due.get(d.id, date.max)))
-    return render_template("workspace/dashboard.html", documents=documents, mine=mine, deadlines=running,
-                           first_due=first_due)
+    # Every document the user may see, newest change first, a page at a time.
+    after = comment_lists.parse_cursor(request.args.get("after"), parts=2)
+    query = request.args.get("q", "").strip()[:100]
+    page = dashboard_service.visible_documents(current_user, query=query, after=after, limit=DASHBOARD_PAGE)
+    return render_template("workspace/dashboard.html", documents=page.items, next_after=page.next_after,
+                           query=query, mine=mine, deadlines=running, first_due=first_due)
 
 
 @bp.route("/documents/new", methods=["GET", "POST"])
@@ -129,18 +138,21 @@ def _next_steps(doc: Document, now: datetime) -> list[engine.TransitionOption]:
     return found
 
 
+TIMELINE_PAGE = 100
+
+
 @bp.get("/documents/<int:document_id>")
 def document(document_id: int):
     doc = _document(document_id)
     consultation = consultations.consultation_of(doc)
-    comments = answers.comments_of(doc)
+    counts = tallies.counts(document=doc)
     organs = review.organs_of(current_user)
     now = utcnow()
     return render_template(
         "workspace/document.html", document=doc, stage=engine.stage_of(doc),
         procedure=engine.procedure_of(doc), options=_next_steps(doc, now),
-        form_pages=steps.FORM_PAGES, consultation=consultation, comments=comments,
-        counts=answers.count_answers(comments), rounds=review.rounds_of(doc),
+        form_pages=steps.FORM_PAGES, consultation=consultation, counts=counts,
+        first_unanswered=comment_lists.next_unanswered(doc), rounds=review.rounds_of(doc),
         can_answer=engine.may_act(current_user, doc, "answer_comment"),
         can_revise=engine.may_act(current_user, doc, "revise_draft"),
         can_sign=engine.may_act(current_user, doc, "sign_off") and bool(organs),
@@ -151,7 +163,8 @@ def document(document_id: int):
         can_answer_opinions=engine.may_act(current_user, doc, "answer_opinion"),
         checklist=engine.checklist(doc), deadlines=deadlines.of_document(doc, engine.procedure_of(doc), now),
         assessments=drafting.assessments_of(doc), library_status=publication.library_status(doc, now),
-        timeline=audit.timeline(doc), jobs=jobs.jobs_of(doc), note_form=NoteForm(), now=now,
+        timeline=audit.timeline(doc, before=request.args.get("before", type=int), limit=TIMELINE_PAGE),
+        jobs=jobs.jobs_of(doc), note_form=NoteForm(), now=now,
     )
 
 
@@ -268,15 +281,15 @@ def answer_opinion(document_id: int, signoff_id: int):
 def answer(document_id: int, comment_id: int):
     doc = _document(document_id)
     comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.consultation.document_id != doc.id:
+    if comment is None or comment.document_id != doc.id:
         abort(404)
     form = AnswerForm(obj=comment.answer) if request.method == "GET" else AnswerForm()
     if form.validate_on_submit() and commit_or_refuse(lambda: answers.answer_comment(
             doc, current_user, comment.id, decision=form.decision.data, reason=form.reason.data)):
         flash(_("The answer was saved."), "success")
-        following = next((c for c in answers.comments_of(doc) if c.answer is None), None)
+        following = comment_lists.next_unanswered(doc, after=comment.id)  # the answer queue
         if following is not None:
-            return redirect(url_for("workspace.answer", document_id=doc.id, comment_id=following.id))
+            return redirect(url_for("workspace.answer", document_id=doc.id, comment_id=following))
         return redirect(url_for("workspace.document", document_id=doc.id) + "#comments")
     return render_template("workspace/answer.html", document=doc, comment=comment, form=form,
                            can_answer=engine.may_act(current_user, doc, "answer_comment"))
@@ -285,59 +298,108 @@ def answer(document_id: int, comment_id: int):
 MODERATION_VIEWS = ("pending", "published", "hidden", "all")
 
 
+def _list_filters() -> dict:
+    """The filters of the staff comment lists, from the query string (unknown values are ignored)."""
+    article = request.args.get("article", type=int)
+    answered = request.args.get("answered")
+    return {"article_key": article if article is not None and article >= 0 else None,
+            "answered": answered if answered in comment_lists.ANSWERED else None,
+            "campaign_id": request.args.get("campaign", type=int)}
+
+
+def _article_choices(doc: Document) -> list[tuple[int, str]]:
+    consultation = consultations.consultation_of(doc)
+    articles = consultation.version.articles if consultation else doc.current_version.articles
+    return [(0, _("whole draft"))] + [(a.id, a.label) for a in articles]
+
+
+@bp.get("/documents/<int:document_id>/comments")
+def comments(document_id: int):
+    """The document's comments, filtered and paged: by article, moderation state, answer, group."""
+    doc = _document(document_id)
+    filters = _list_filters()
+    state = request.args.get("state")
+    state = state if state in MODERATION_VIEWS[:3] else None
+    after = comment_lists.parse_cursor(request.args.get("after"))
+    page = comment_lists.staff_comments(doc, moderation=state, after=after[0] if after else None, **filters)
+    return render_template("workspace/comments.html", document=doc, page=page, filters=filters, state=state,
+                           counts=tallies.counts(document=doc), articles=_article_choices(doc),
+                           campaign=db.session.get(CommentCampaign, filters["campaign_id"])
+                           if filters["campaign_id"] else None, after=after)
+
+
 @bp.route("/documents/<int:document_id>/moderation", methods=["GET", "POST"])
 def moderation_queue(document_id: int):
-    """The openness office's queue: publish or hide comments, many at once (groups together)."""
+    """The openness office's queue, a page at a time: publish or hide comments, many at once.
+
+    Exact copies of a group's first text are not rows of their own: the group's row decides its first
+    text and all its exact copies in the state shown, with one tick; a near-identical variant the
+    officer has not read is a row of its own.
+    """
     doc = _document(document_id)
     show = request.args.get("show", "pending")
     if show not in MODERATION_VIEWS:
         show = "pending"
-    everything = answers.comments_of(doc)
-    listed = everything if show == "all" else [c for c in everything if c.moderation == show]
-    # Copies of one text in one group and one state are one row and one decision: a campaign of a
-    # thousand copies is moderated with one tick. Only exact copies of the text on the row are included,
-    # never a near-identical variant the officer has not read, nor a copy in another state.
-    def copy_key(c) -> tuple:
-        return (c.campaign_id, c.body.strip(), c.moderation)
-
-    copies: dict[tuple, list[int]] = {}
-    rows = []
-    for c in listed:
-        if c.campaign_id is not None:
-            if copy_key(c) in copies:
-                copies[copy_key(c)].append(c.id)
-                continue
-            copies[copy_key(c)] = [c.id]
-        rows.append(c)
+    state = None if show == "all" else show
+    filters = _list_filters()
+    after = comment_lists.parse_cursor(request.args.get("after"))
+    page = comment_lists.staff_comments(doc, moderation=state, copies=False, after=after[0] if after else None,
+                                        **filters)
+    group_ids = sorted({c.campaign_id for c in page.items if c.campaign_id is not None})
+    copies = comment_lists.copies_in_state(group_ids, state) if state else {}
     form = ModerationForm()
-    form.comments.choices = [SelectChoice(c.id, c.receipt_number) for c in listed]
+    form.comments.choices = [SelectChoice(c.id, c.receipt_number) for c in page.items]
     can_moderate = engine.may_act(current_user, doc, "moderate_comment")
     if form.validate_on_submit():
         if not can_moderate:
             abort(403)
-        by_id = {c.id: c for c in listed}
         chosen = set(form.comments.data or [])  # the service refuses ids of other documents
-        for i in list(chosen):
-            if i in by_id and by_id[i].campaign_id is not None:
-                chosen.update(copies[copy_key(by_id[i])])
+        representatives = {c.id: c.campaign_id for c in page.items
+                           if c.id in chosen and state and comment_lists.is_group_row(c)
+                           and copies.get(c.campaign_id, 0) > 1}
         changed: list[int] = []
-        if commit_or_refuse(lambda: changed.append(moderation.moderate(
-                doc, current_user, sorted(chosen), publish=form.action.data == "publish",
-                reason=form.reason.data or None, note=form.note.data or ""))):
+
+        def decide() -> None:
+            publish, reason, note = form.action.data == "publish", form.reason.data or None, form.note.data or ""
+            singles = sorted(chosen - set(representatives))
+            n = moderation.moderate(doc, current_user, singles, publish=publish, reason=reason, note=note) \
+                if singles else 0
+            for campaign_id in representatives.values():
+                n += moderation.moderate_copies(doc, current_user, campaign_id, current=state, publish=publish,
+                                                reason=reason, note=note)
+            changed.append(n)
+
+        if not chosen:
+            form.comments.errors = [_("Select at least one comment.")]
+        elif commit_or_refuse(decide):
             flash(_("%(n)d comment(s) updated.", n=changed[0]), "success")
             return redirect(url_for("workspace.moderation_queue", document_id=doc.id, show=show))
-    counts = {view: sum(1 for c in everything if view == "all" or c.moderation == view) for view in MODERATION_VIEWS}
-    return render_template("workspace/moderation.html", document=doc, form=form, comments=rows, show=show,
-                           copies={c.id: len(copies[copy_key(c)]) for c in rows if c.campaign_id is not None},
-                           counts=counts,
+    counts = tallies.counts(document=doc)
+    return render_template("workspace/moderation.html", document=doc, form=form, comments=page.items, show=show,
+                           next_after=page.next_after, after=after, copies=copies,
+                           group_rows={c.id for c in page.items if state and comment_lists.is_group_row(c)},
+                           counts={view: counts.moderation(view) for view in MODERATION_VIEWS},
                            can_moderate=can_moderate), (400 if request.method == "POST" else 200)
+
+
+CAMPAIGN_PAGE = 20
 
 
 @bp.get("/documents/<int:document_id>/campaigns")
 def campaigns(document_id: int):
-    doc = _document(document_id)
-    return render_template("workspace/campaigns.html", document=doc, groups=answers.campaigns_of(doc),
-                           form=AnswerForm(), can_answer=engine.may_act(current_user, doc, "answer_comment"))
+    return _campaigns_page(_document(document_id), AnswerForm())
+
+
+def _campaigns_page(doc: Document, form: AnswerForm, failed_campaign: int | None = None, status: int = 200):
+    filters = _list_filters()
+    min_size = max(2, request.args.get("min_size", 2, type=int))
+    after = comment_lists.parse_cursor(request.args.get("after"), parts=2)
+    page = comment_lists.campaigns(doc, article_key=filters["article_key"], min_size=min_size, after=after,
+                                   limit=CAMPAIGN_PAGE)
+    return render_template("workspace/campaigns.html", document=doc, groups=page.items, next_after=page.next_after,
+                           after=after, filters=filters, min_size=min_size, articles=_article_choices(doc),
+                           form=form, failed_campaign=failed_campaign,
+                           can_answer=engine.may_act(current_user, doc, "answer_comment")), status
 
 
 @bp.post("/documents/<int:document_id>/campaigns/<int:campaign_id>")
@@ -349,9 +411,7 @@ def answer_campaign(document_id: int, campaign_id: int):
             doc, current_user, campaign_id, decision=form.decision.data, reason=form.reason.data))):
         flash(_("The same answer was given to the %(n)d comments of the group.", n=answered[0]), "success")
         return redirect(url_for("workspace.campaigns", document_id=doc.id))
-    return render_template("workspace/campaigns.html", document=doc, groups=answers.campaigns_of(doc),
-                           form=form, failed_campaign=campaign_id,
-                           can_answer=engine.may_act(current_user, doc, "answer_comment")), 400
+    return _campaigns_page(doc, form, failed_campaign=campaign_id, status=400)
 
 
 @bp.route("/documents/<int:document_id>/revise", methods=["GET", "POST"])

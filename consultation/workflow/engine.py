@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import and_, false, or_, true, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
@@ -66,6 +66,38 @@ def can_see(user: User, document: Document) -> bool:
         return True
     other_roles = {r for r in user.roles if r not in procedure.department_roles}
     return bool(other_roles) and not procedure.stages[document.stage].internal
+
+
+def visible_to(user: User):
+    """``can_see`` as a SQL condition on Document, so that lists are filtered in the database."""
+    if user.has_role("admin"):
+        return true()
+    allowed = []
+    for procedure in procedures().values():
+        own = user.has_role(*procedure.department_roles)
+        other = any(r not in procedure.department_roles for r in user.roles)
+        public_stages = [s.id for s in procedure.stages.values() if not s.internal]
+        terms = []
+        if own:
+            terms.append(Document.department_id == user.department_id)
+        if other:
+            terms.append(Document.stage.in_(public_stages))
+        if terms:
+            allowed.append(and_(Document.procedure == procedure.id, or_(*terms)))
+    return or_(*allowed) if allowed else false()
+
+
+def stages_for(user: User) -> list[tuple[str, str]]:
+    """The (procedure, stage) pairs in which one of the user's roles has a step or an in-stage action."""
+    found = set()
+    for procedure in procedures().values():
+        for transition in procedure.transitions.values():
+            if not transition.automatic and any(user.has_role(r) for r in transition.roles):
+                found.update((procedure.id, stage) for stage in transition.from_stages)
+        for action in procedure.actions.values():
+            if any(user.has_role(r) for r in action.roles):
+                found.update((procedure.id, stage) for stage in action.stages)
+    return sorted(found)
 
 
 def may_act(user: User, document: Document, action: str) -> bool:
