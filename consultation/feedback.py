@@ -240,7 +240,7 @@ def stream(document: Document, groups: list[ArticleGroup] | None = None
             after = tuple(int(p) for p in page.next_after.split("."))
 
 
-CSV_HEADER = ("条款", "序号", "意见建议", "意见人", "采纳情况", "理由")
+CSV_HEADER = ("序号", "条款", "意见建议", "意见人", "采纳情况", "理由")
 
 
 def feedback_csv(document: Document) -> Iterator[bytes]:
@@ -262,7 +262,7 @@ def feedback_csv(document: Document) -> Iterator[bytes]:
     for group, batch in stream(document):
         for c in batch:
             body = c.body if c.count == 1 else f"{c.body}（同类意见{c.count}条）"
-            writer.writerow([group.label, c.number, _cell(body), c.masked_name or "", c.decision_label,
+            writer.writerow([c.number, group.label, _cell(body), c.masked_name or "", c.decision_label,
                              _cell(c.reason)])
         yield flush()
 

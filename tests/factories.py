@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta  # noqa: F401 (re-exported for tests)
 
 from consultation.extensions import db
-from consultation.models import Comment, Document, ReviewOrgan, Subscription, User, UserRole, utcnow  # noqa: F401
+from consultation.models import (  # noqa: F401
+    Comment, CommentCampaign, Consultation, Document, ReviewOrgan, Subscription, User, UserRole, utcnow,
+)
 from consultation.services import answers, consultations, drafting, moderation, publication, review
 from consultation.workflow import engine
 
@@ -80,7 +82,7 @@ def in_handling(city, *, comments: int = 2, **kw) -> Document:
 
 def answer_all(doc: Document, drafter: User, decision: str = "adopted") -> None:
     """Answer every comment; the openness office publishes those still waiting for moderation."""
-    for c in answers.comments_of(doc):
+    for c in comments(doc):
         if c.answer is None:
             answers.answer_comment(doc, drafter, c.id, decision=decision, reason="已据此修改。")
     moderate_all(doc)
@@ -88,7 +90,7 @@ def answer_all(doc: Document, drafter: User, decision: str = "adopted") -> None:
 
 
 def moderate_all(doc: Document, *, publish: bool = True, reason: str | None = None) -> None:
-    pending = [c.id for c in answers.comments_of(doc) if c.moderation == "pending"]
+    pending = [c.id for c in comments(doc) if c.moderation == "pending"]
     if pending:
         officer = db.session.scalars(db.select(User).join(UserRole, UserRole.user_id == User.id)
                                      .where(UserRole.role == "openness_officer").order_by(User.id)).first()
@@ -156,3 +158,24 @@ def published(city, **kw) -> Document:
                         effective_date=utcnow().date() + timedelta(days=30), validity_years=5)
     db.session.commit()
     return doc
+
+
+# --- reading back (tests only: the application pages through these lists in SQL) ----------------------
+
+def comments(doc: Document) -> list[Comment]:
+    """Every comment of the document, oldest first, with its answer."""
+    return list(db.session.scalars(db.select(Comment).where(Comment.document_id == doc.id).order_by(Comment.id)
+                                   .execution_options(populate_existing=True)))
+
+
+def groups(doc: Document) -> list[CommentCampaign]:
+    """The document's campaign groups, largest first."""
+    return list(db.session.scalars(
+        db.select(CommentCampaign).join(Consultation, CommentCampaign.consultation_id == Consultation.id)
+        .where(Consultation.document_id == doc.id).order_by(CommentCampaign.size.desc(), CommentCampaign.id)
+        .execution_options(populate_existing=True)))
+
+
+def members(group: CommentCampaign) -> list[Comment]:
+    return list(db.session.scalars(db.select(Comment).where(Comment.campaign_id == group.id).order_by(Comment.id)
+                                   .execution_options(populate_existing=True)))

@@ -102,10 +102,38 @@ def test_the_detail_gives_notice_contacts_articles_and_published_comments_only(c
     assert data["contacts"] == {"contact_person": "王科员", "contact_phone": "0571-87000000",
                                 "contact_email": "zhengqiu@example.gov.cn", "postal_address": "华城市人民路1号"}
     first = next(a for a in data["articles"] if a["seq"] == 1)
-    assert first["comment_count"] == 2
-    assert first["published_comments"] == [{"text": "已公开的意见：第一条应写明目的。", "count": 1}]
+    assert first["comment_count"] == 2 and first["published_count"] == 1
     assert "尚未审核的意见" not in json.dumps(data, ensure_ascii=False)
     assert first["anchor"] and data["explanation"]
+    # The comments themselves are a paged sub-resource: published ones only.
+    page = browser.client.get(first["comments_url"]).get_json()
+    assert [(c["text"], c["count"]) for c in page["items"]] == [("已公开的意见：第一条应写明目的。", 1)]
+    assert page["next_cursor"] is None and "尚未审核的意见" not in json.dumps(page, ensure_ascii=False)
+
+
+def test_published_comments_are_paged_by_cursor_with_each_group_once(city, browser):
+    doc = factories.in_consultation(city)
+    texts = [f"第{i}条意见：建议增加第{i}项具体措施，并明确责任部门{i}。" for i in range(7)]
+    campaign = "坚决要求在第一条中明确公众参与的具体程序和期限，保障群众知情权。"
+    made = [factories.comment(doc, body=t, article_seq=1) for t in texts[:3]]
+    made += [factories.comment(doc, body=campaign, article_seq=1) for _ in range(4)]
+    made += [factories.comment(doc, body=t, article_seq=1) for t in texts[3:]]
+    from consultation.services import moderation
+    moderation.moderate(doc, city["openness"], [c.id for c in made], publish=True)
+    db.session.commit()
+    url = f"{API}/consultations/{_consultation_id(doc)}/comments?article_id={_article_id(doc, 1)}&limit=3"
+    seen, pages = [], 0
+    while url:
+        r = browser.client.get(url)
+        assert r.status_code == 200
+        page = r.get_json()
+        assert len(page["items"]) <= 3
+        seen += [(c["text"], c["count"]) for c in page["items"]]
+        url, pages = page["next"], pages + 1
+    assert seen == [(t, 1) for t in texts[:3]] + [(campaign, 4)] + [(t, 1) for t in texts[3:]]
+    assert pages == 3
+    bad = browser.client.get(f"{API}/consultations/{_consultation_id(doc)}/comments?cursor=abc")
+    assert bad.status_code == 400
 
 
 def test_a_consultation_is_not_served_before_it_opens(city, browser):
@@ -132,8 +160,14 @@ def test_a_comment_is_stored_before_the_receipt_is_sent(app, city, browser):
     stored = consultations.find_by_receipt(body["receipt_number"])
     assert stored.body == "建议第二条增加投诉电话。" and stored.article.seq == 2 and stored.show_masked_name
     assert stored.moderation == "pending" and stored.client_hash and "127.0.0.1" not in stored.client_hash
-    actions = db.session.scalars(db.select(AuditEvent.action)).all()
-    assert "comment_received" in actions
+    # Sealed into the audit chain by the clock moments later, in a batch, not under a lock on the way in.
+    assert stored.chained_in_id is None
+    from consultation import audit
+    assert audit.seal_comments() == 1
+    db.session.expire_all()
+    event = db.session.get(AuditEvent, consultations.find_by_receipt(body["receipt_number"]).chained_in_id)
+    assert event.action == "comments_received" and '"count": 1' in event.payload
+    assert audit.verify_chain().first_broken_id is None
     # The receipt by mail: tests/test_mail.py, with a real SMTP server.
 
 
@@ -297,7 +331,7 @@ def test_feedback_is_served_only_once_published_with_counts_and_hidden_reasons(c
     doc = factories.in_handling(city, comments=3)
     r = browser.client.get(f"{API}/feedback/{doc.id}")
     assert r.status_code == 404
-    spam = answers.comments_of(doc)[0]
+    spam = factories.comments(doc)[0]
     from consultation.services import moderation
     moderation.moderate(doc, city["openness"], [spam.id], publish=False, reason="spam")
     factories.answer_all(doc, city["drafter"])

@@ -85,18 +85,18 @@ def test_the_moderation_form_changes_nothing_on_bad_input(city, as_user, draw):
         doc = factories.in_consultation(city)
         for i in range(3):
             factories.comment(doc, body=f"等待审核的第{i}条意见：{'甲乙丙'[i]}。")
-    ids = [str(c.id) for c in answers.comments_of(doc)]
+    ids = [str(c.id) for c in factories.comments(doc)]
     data = draw.draw(st.fixed_dictionaries(
         {"comments": st.lists(st.one_of(st.sampled_from(ids), VALUE), max_size=3), "action": ACTIONS},
         optional={"reason": REASONS, "note": VALUE}))
     officer = as_user("openness")
     url = f"/staff/documents/{doc.id}/moderation"
-    states = {c.id: c.moderation for c in answers.comments_of(doc)}
+    states = {c.id: c.moderation for c in factories.comments(doc)}
     r = officer.post(url, data)
     assert r.status_code in (302, 400)
     db.session.expire_all()
     if r.status_code == 400:
-        assert {c.id: c.moderation for c in answers.comments_of(doc)} == states
+        assert {c.id: c.moderation for c in factories.comments(doc)} == states
 
 
 @FUZZ
@@ -109,7 +109,7 @@ def test_a_group_answer_with_bad_input_answers_nobody(city, as_user, data):
         doc = factories.in_handling(city, comments=0)
         for _ in range(2):
             factories.comment(doc, body="坚决反对提高停车收费标准，请保留夜间免费停车！", article_seq=2)
-    [group] = answers.campaigns_of(doc)
+    [group] = factories.groups(doc)
     url = f"/staff/documents/{doc.id}/campaigns/{group.id}"
     before = db.session.scalar(db.select(db.func.count(CommentAnswer.id)))
     r = as_user("drafter").post(url, data, form_page=url.rsplit("/", 1)[0])
@@ -125,4 +125,4 @@ def test_a_comment_id_beyond_the_database_integer_is_refused_not_an_error(city, 
     url = f"/staff/documents/{doc.id}/moderation"
     r = as_user("openness").post(url, {"comments": ["2147483648"], "action": "publish"})
     assert r.status_code in (302, 400)
-    assert [c.moderation for c in answers.comments_of(doc)] == ["pending"]
+    assert [c.moderation for c in factories.comments(doc)] == ["pending"]

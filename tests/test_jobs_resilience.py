@@ -126,7 +126,7 @@ def test_the_same_report_asked_for_twice_is_one_job_and_one_file(app, city):
     assert again.id == first_id
     # A changed reason is new content: a new job and a new file. (Answers are closed in joint review;
     # the reason is changed in the database as a correction would be.)
-    answers.comments_of(doc)[0].answer.reason = "修改后的理由。"
+    factories.comments(doc)[0].answer.reason = "修改后的理由。"
     db.session.commit()
     changed = jobs.request(JobKind.COMMENT_SUMMARY_PDF, doc)
     db.session.commit()

@@ -191,6 +191,7 @@ class CommentCampaign(db.Model):
     shown_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", use_alter=True))
 
     representative: Mapped[Comment] = relationship(foreign_keys=[representative_id])
+    article: Mapped[Article | None] = relationship()
     # Never loaded whole (a group may hold 100,000): the services page through the members in SQL.
     members: Mapped[list[Comment]] = relationship(foreign_keys="Comment.campaign_id", viewonly=True, lazy="raise")
 

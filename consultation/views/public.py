@@ -85,15 +85,19 @@ def consultation(consultation_id: int):
             return redirect(url_for("public.thanks", consultation_id=item.id))
     form.started.data = antibot.issue()  # a fresh stamp each time the form is shown
     # One article's published texts (0: the draft as a whole), a page at a time.
+    # By default the first page of the comments on the draft as a whole; an article's by its link.
+    published_counts = tallies.per_article(item.id, Moderation.PUBLISHED.value)
     shown_key = request.args.get("comments", type=int)
     if shown_key is not None and shown_key != 0 and shown_key not in {a.id for a in item.version.articles}:
         shown_key = None
+    if shown_key is None and published_counts.get(None):
+        shown_key = 0
     after = comment_lists.parse_cursor(request.args.get("after"))
     shown = comment_lists.published_texts(item, article_key=shown_key, after=after[0] if after else None,
                                           limit=PUBLIC_PAGE) if shown_key is not None else None
     return render_template("public/consultation.html", consultation=item, form=form, now=now,
                            is_open=item.is_open(now), article_counts=tallies.per_article(item.id),
-                           published_counts=tallies.per_article(item.id, Moderation.PUBLISHED.value),
+                           published_counts=published_counts,
                            shown_key=shown_key, shown=shown, after=after), \
         (status if status != 200 else 400 if form.errors or refused else 200)
 
