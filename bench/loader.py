@@ -253,7 +253,7 @@ def _city_documents(count: int, seeded: Seeded, first_id: int, first_version: in
             row.update(stage="published", stage_entered_at=when, updated_at=when, decision="adopted",
                        decision_date=when.date() - timedelta(days=5), number_prefix=prefix, number_year=year,
                        number_seq=seqs[(prefix, year)], published_at=when, effective_date=effective,
-                       valid_until=effective.replace(year=effective.year + 5) - timedelta(days=1),
+                       valid_until=date(effective.year + 5, effective.month, min(effective.day, 28)),
                        policy_interpretation="一、制定背景。二、主要内容。", signed_date=when.date() - timedelta(days=3),
                        topic=rng.choice(topics))
         documents.append(row)

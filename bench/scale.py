@@ -90,9 +90,10 @@ def server_errors(log_path: str) -> list[str]:
         return []
     found: dict[str, str] = {}
     for i, line in enumerate(lines):
-        if "Exception on " not in line:
+        marker = next((m for m in ("Exception on ", "Error handling request") if m in line), None)
+        if marker is None:
             continue
-        where = line.split("Exception on ", 1)[1]
+        where = line.split(marker, 1)[1].strip() or "a streamed response"
         place = ""
         for follow in lines[i + 1:i + 500]:
             if follow.strip().startswith("File ") and "/consultation/" in follow:
