@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -228,14 +228,19 @@ def rows(document: Document, article_key: int, *, after: tuple[int, int] | None 
 
 def stream(document: Document, groups: list[ArticleGroup] | None = None
            ) -> Iterator[tuple[ArticleGroup, list[PublicComment]]]:
-    """Every row, article by article, in batches of at most STREAM_CHUNK rows (constant memory)."""
+    """Every row, article by article, in batches of at most STREAM_CHUNK rows (constant memory).
+
+    Numbered through the whole feedback (the official table's 序号), where the page numbers each
+    article's rows on their own."""
+    offset = 0
     for group in groups if groups is not None else article_groups(document):
         after = None
         while True:
             page = rows(document, group.key, after=after, limit=STREAM_CHUNK)
             if page.items:
-                yield group, page.items
+                yield group, [replace(row, number=offset + row.number) for row in page.items]
             if page.next_after is None:
+                offset += page.items[-1].number if page.items else 0
                 break
             after = tuple(int(p) for p in page.next_after.split("."))
 

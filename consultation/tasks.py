@@ -34,13 +34,13 @@ def _application() -> Flask:
 
 def _report_pdf(job: BackgroundJob) -> tuple[Path, str, str]:
     """Render the job's report; reuse the file of a finished job with the same content."""
-    from .pdf import render_pdf, store
+    from .pdf import render_report, store
     from .reports import build
 
-    _progress(job, 10)
+    _progress(job, 5)
     with force_locale("zh_Hans_CN"):  # official documents: always in Chinese
         report = build(job.kind, job.document_id)
-        key = report.key
+        key = report.key(job.document)
         same = db.session.scalars(select(BackgroundJob).where(
             BackgroundJob.kind == job.kind, BackgroundJob.document_id == job.document_id,
             BackgroundJob.content_key == key, BackgroundJob.state == JobState.DONE.value,
@@ -48,8 +48,11 @@ def _report_pdf(job: BackgroundJob) -> tuple[Path, str, str]:
         ).order_by(BackgroundJob.id.desc())).first()
         if same is not None and same.file_path and Path(same.file_path).exists():
             return Path(same.file_path), same.sha256, key
-        _progress(job, 30)
-        data = render_pdf(report.template, report=report, **report.context)
+        _progress(job, 10)
+        # Progress per chunk laid out: 10 % to 90 %.
+        result = render_report(report.template, report.context, report.chunks(), rows=report.rows,
+                               progress=lambda done, total: _progress(job, 10 + 80 * done // max(total, 1)))
+        data = result.data
     _progress(job, 90)
     path, digest = store(data, f"document-{job.document_id}/{job.kind}-{key[:16]}.pdf")
     return path, digest, key

@@ -78,6 +78,17 @@ def rq_job_id(job: BackgroundJob) -> str:
     return f"consultation-job-{job.id}-{int(job.created_at.timestamp() * 1000)}-{job.attempts}"
 
 
+def _timeout(job: BackgroundJob) -> int:
+    """A report's time limit follows from its size (its document's comments); a mail has the default."""
+    limit = current_app.config["RQ_JOB_TIMEOUT"]
+    if job.kind in REPORT_KINDS and job.document_id is not None:
+        from ..pdf import timeout_for
+        from .tallies import counts
+
+        limit = max(limit, timeout_for(counts(document=job.document).total))
+    return limit
+
+
 def enqueue(job_id: int) -> bool:
     """Put one job on its queue; return False (and keep it in the outbox) when Redis is away."""
     job = db.session.get(BackgroundJob, job_id)
@@ -88,7 +99,7 @@ def enqueue(job_id: int) -> bool:
             func, job_id, job_id=rq_id,
             retry=Retry(max=current_app.config["RQ_RETRIES"], interval=current_app.config["RQ_RETRY_INTERVALS"])
             if current_app.config["RQ_RETRIES"] else None,
-            job_timeout=current_app.config["RQ_JOB_TIMEOUT"], result_ttl=86400, failure_ttl=30 * 86400,
+            job_timeout=_timeout(job), result_ttl=86400, failure_ttl=30 * 86400,
         )
     except RedisError as exc:
         log.warning("Redis unavailable, job %s stays in the outbox: %s", job_id, exc)
