@@ -1,25 +1,28 @@
 """PDF rendering with WeasyPrint: A4, Chinese fonts embedded (subset, once) as real text.
 
-A big report is laid out in chunks, in parallel, and merged into one PDF (DESIGN.md §8: time and memory grow
-linearly with the rows). The caller renders the templates, in the job's app context; only WeasyPrint's layout
-goes to child processes. The three reports (contexts as built by consultation/reports.py)::
+A report is laid out in chunks, in parallel, and merged into one PDF (DESIGN.md §8: time and memory grow
+linearly with the rows, and no process holds the layout of all of them). The caller renders nothing itself:
 
-    render_report("pdf/feedback.html", {"feedback": fb, "summary": line},
-                  groups=[(g.label, g.comments) for g in fb.groups], rows_template="pdf/_feedback_rows.html",
-                  progress=on_progress)
-    render_report("pdf/comment_summary.html", context, groups=[(g.label, g.rows) for g in context["groups"]],
-                  rows_template="pdf/_comment_rows.html", rows_context={"personal": True}, progress=on_progress)
-    render_report("pdf/review_packet.html", context, groups=[(g.label, g.rows) for g in context["groups"]],
-                  rows_template="pdf/_comment_rows.html", rows_context={"personal": False},
-                  tail_template="pdf/_packet_tail.html", progress=on_progress)
+    result = render_report(report.template, report.context, report.chunks(), rows=report.rows,
+                           progress=lambda done, total: ...)   # -> RenderResult(data, pages)
+    job_timeout = timeout_for(report.rows)
 
-``render_report`` renders the front template with ``front_only=True`` (title, summary, counts: no rows), then
-each chunk of at most ROWS_PER_CHUNK rows with the rows template (context ``chunk``: a list of Slice, plus
-``rows_context``), then the tail template, and hands the HTML to ``render_chunked``. Each chunk starts a new
-page; its table repeats its header row on each of its pages. The page header and "第 n 页 / 共 N 页" are
-stamped on every page after the merge, so the numbers run on across chunks. Give the job ``timeout_for(rows)``.
+``report.chunks()`` yields the rows in the order of the report, as objects with ``label`` (the article),
+``rows``, ``first`` (the chunk begins its article) and optionally ``total`` (the article's count, shown in the
+comment tables' headings); ``Slice`` is one. What each report is made of (REPORT_PARTS):
 
-``render_pdf(template, **context)`` still renders a whole template in one pass (small documents).
+- pdf/feedback.html (context ``feedback``, ``summary``), rows of feedback.PublicComment in
+  pdf/_feedback_rows.html;
+- pdf/comment_summary.html (``title``, ``department``, ``window``, ``counts``), rows of reports.SummaryRow in
+  pdf/_comment_rows.html with ``personal=True``;
+- pdf/review_packet.html (``title``, ``department``, ``version``, ``counts``), rows in pdf/_comment_rows.html
+  with ``personal=False``, then pdf/_packet_tail.html (``assessments``, ``rounds``).
+
+The templates are rendered here, in the calling process (they need the app context; the chunks are read from
+the database as the layout goes); only WeasyPrint's layout goes to child processes. Chunks are put together
+(or cut) to about ROWS_PER_CHUNK rows; each starts a new page and its table repeats its header row on each of
+its pages. The page header and "第 n 页 / 共 N 页" are stamped on every page after the merge, so the numbers
+run on across chunks. ``render_chunked`` does the same for HTML a caller rendered itself.
 """
 from __future__ import annotations
 
@@ -45,9 +48,9 @@ from .models import utcnow
 
 log = logging.getLogger(__name__)
 
-ROWS_PER_CHUNK = 200  # about 50 pages: a few seconds of layout, a few MB of memory in a child
+ROWS_PER_CHUNK = 150  # rows laid out together: a second or two in a child, a few MB; small chunks balance
 CHUNK_TIMEOUT = 600  # seconds for one chunk in a child before the rest is laid out in this process
-SECONDS_PER_ROW = 0.02  # measured by bench/bench_pdf.py on one core (2 cores: about half of that)
+SECONDS_PER_ROW = 0.01  # one core, measured by bench/bench_pdf.py (0.004 to 0.006 s on the 2-core CI box)
 
 # The page margins of pdf/_base.html (@page), where the header and the page numbers are stamped.
 _MM = 72 / 25.4
@@ -67,56 +70,77 @@ class RenderResult:
 
 @dataclass(frozen=True)
 class Slice:
-    """Consecutive rows of one group in a chunk; ``continued``: the group began in an earlier chunk."""
+    """Consecutive rows of one article; ``first``: they begin it; ``total``: the article's count, if known."""
     label: str
     rows: Sequence[Any]
-    total: int
-    continued: bool = False
+    first: bool = True
+    total: int | None = None
 
 
-def slice_groups(groups: Iterable[tuple[str, Sequence[Any]]],
-                 rows_per_chunk: int = ROWS_PER_CHUNK) -> list[list[Slice]]:
-    """Cut groups of rows into chunks of at most ``rows_per_chunk`` rows; small groups share a chunk."""
-    chunks: list[list[Slice]] = []
-    chunk: list[Slice] = []
-    room = rows_per_chunk
-    for label, rows in groups:
-        start = 0
-        while start < len(rows):
-            if room == 0:
-                chunks.append(chunk)
-                chunk, room = [], rows_per_chunk
-            part = rows[start:start + room]
-            chunk.append(Slice(label, part, len(rows), continued=start > 0))
-            start += len(part)
-            room -= len(part)
-    if chunk:
-        chunks.append(chunk)
-    return chunks
+@dataclass(frozen=True)
+class Parts:
+    rows_template: str
+    rows_context: dict[str, Any]
+    tail_template: str | None = None
+
+
+REPORT_PARTS: dict[str, Parts] = {
+    "pdf/feedback.html": Parts("pdf/_feedback_rows.html", {}),
+    "pdf/comment_summary.html": Parts("pdf/_comment_rows.html", {"personal": True}),
+    "pdf/review_packet.html": Parts("pdf/_comment_rows.html", {"personal": False}, "pdf/_packet_tail.html"),
+}
 
 
 def timeout_for(rows: int) -> int:
-    """A generous job timeout in seconds for a report of ``rows`` rows (as if laid out on one slow core)."""
+    """A generous job timeout in seconds for a report of ``rows`` rows (five times one slow core, 600 s floor)."""
     return 600 + int(rows * SECONDS_PER_ROW * 5)
 
 
-def render_report(template: str, context: dict[str, Any], *, groups: Iterable[tuple[str, Sequence[Any]]],
-                  rows_template: str, rows_context: dict[str, Any] | None = None,
-                  tail_template: str | None = None, progress: Callable[[int, int], None] | None = None,
+def render_report(template: str, context: dict[str, Any], chunks: Iterable[Any], *, rows: int | None = None,
+                  progress: Callable[[int, int], None] | None = None,
                   processes: int | None = None) -> RenderResult:
-    """Render a report whose rows are laid out in chunks; see the module's docstring."""
+    """Render a report of REPORT_PARTS: its front, its chunks of rows, its tail; see the module's docstring.
+
+    ``progress(rows_done, rows)`` is called as each chunk is laid out (``rows``: the report's size, 0 if not
+    given).
+    """
+    parts = REPORT_PARTS[template]
     context = {"generated_at": utcnow(), **context}
-    front = render_template(template, front_only=True, **context)
-    chunks = slice_groups(groups)
+    front = render_template(template, **context)
+    sizes: list[int] = []  # rows of each document laid out, for the progress
 
     def fragments() -> Iterator[str]:
-        for chunk in chunks:
-            yield render_template(rows_template, chunk=chunk, **(rows_context or {}))
-        if tail_template:
-            yield render_template(tail_template, **context)
+        for batch in _batches(chunks, ROWS_PER_CHUNK):
+            sizes.append(sum(len(s.rows) for s in batch))
+            yield render_template(parts.rows_template, chunk=batch, **parts.rows_context)
+        if parts.tail_template:
+            sizes.append(0)
+            yield render_template(parts.tail_template, **context)
 
-    return render_chunked(front, fragments(), total=max(1, len(chunks)) + bool(tail_template), progress=progress,
-                          processes=processes, base_url=current_app.root_path)
+    def rows_done(done: int, _: int) -> None:
+        if progress:
+            progress(sum(sizes[:done]), rows or 0)
+
+    return render_chunked(front, fragments(), progress=rows_done, processes=processes,
+                          base_url=current_app.root_path)
+
+
+def _batches(chunks: Iterable[Any], size: int) -> Iterator[list[Slice]]:
+    """Put small chunks together and cut big ones, into batches of at most ``size`` rows, in order."""
+    batch: list[Slice] = []
+    room = size
+    for chunk in chunks:
+        first, start, rows = chunk.first, 0, chunk.rows
+        while start < len(rows):
+            if room == 0:
+                yield batch
+                batch, room = [], size
+            part = rows[start:start + room]
+            batch.append(Slice(chunk.label, part, first and start == 0, getattr(chunk, "total", None)))
+            start += len(part)
+            room -= len(part)
+    if batch:
+        yield batch
 
 
 def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | None = None,
@@ -150,8 +174,12 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
 
 
 def render_pdf(template: str, **context) -> bytes:
+    """One template in one pass; a ``report`` of REPORT_PARTS with its ``chunks`` goes through render_report."""
     from weasyprint import HTML  # imported late: the web process needs it only in jobs
 
+    report = context.pop("report", None)
+    if template in REPORT_PARTS and hasattr(report, "chunks"):
+        return render_report(template, context, report.chunks(), rows=getattr(report, "rows", None)).data
     html = render_template(template, generated_at=utcnow(), **context)
     return HTML(string=html, base_url=current_app.root_path).write_pdf()
 
@@ -285,7 +313,7 @@ def _lay_out(html: str, base_url: str | None) -> _Laid:
     if resources["XObject"] or resources["Pattern"] or resources["Shading"]:
         raise _Unsupported("images, patterns or gradients")
     for name, state in resources["ExtGState"].items():
-        if not re.fullmatch(r"A[\d.]+", str(name)) or set(state) - {"CA", "ca"}:
+        if not re.fullmatch(r"[Aa][\d.]+", str(name)) or set(state) - {"CA", "ca"}:
             raise _Unsupported(f"graphic state {name}")
         laid.alphas[str(name)] = dict(state)
     for font in document.fonts.values():

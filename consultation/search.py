@@ -25,6 +25,7 @@ from werkzeug.routing import BuildError
 from .errors import InvalidInput
 from .extensions import db
 from .models import Consultation, Department, Document, DocumentVersion, SearchEntry, SearchTerm, utcnow
+from .services.status import LibraryStatus, final_version, is_published, library_status
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TERM_LENGTH = 40  # SearchTerm.term is String(40)
@@ -127,9 +128,7 @@ def index_consultation(consultation: Consultation) -> None:
 
 def index_document(document: Document) -> None:
     """Add or refresh the library entry of a published document (visible from its publication time)."""
-    from .services import publication
-
-    final = publication.final_version(document)
+    final = final_version(document)
     if document.published_at is None or final is None:
         _remove(Kind.LIBRARY, document.id)
         return
@@ -159,7 +158,6 @@ def reindex_all() -> int:
 
 
 def library_statuses() -> list[str]:
-    from .services.publication import LibraryStatus
 
     return [s.value for s in LibraryStatus]
 
@@ -169,7 +167,6 @@ def statuses_of(kind: Kind) -> list[str]:
 
 
 def consultation_status(consultation: Consultation, now: datetime) -> ConsultationStatus:
-    from .services.publication import is_published
 
     if is_published(consultation.document, now):
         return ConsultationStatus.FEEDBACK
@@ -304,7 +301,6 @@ def search(
 
 def _with_library_status(entry_ids: list[int], status: str, now: datetime) -> list[int]:
     """Keep the library entries whose document has the status, in order (the status is the library's rule)."""
-    from .services.publication import library_status
 
     keep: set[int] = set()
     for start in range(0, len(entry_ids), 500):
@@ -319,7 +315,6 @@ def _with_library_status(entry_ids: list[int], status: str, now: datetime) -> li
 
 
 def _results(entry_ids: list[int], found: list[str], now: datetime) -> list[SearchResult]:
-    from .services.publication import library_status
 
     if not entry_ids:
         return []

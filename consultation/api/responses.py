@@ -26,7 +26,7 @@ from ..services.comment_lists import Page as CommentListPage
 from ..services.consultations import SHANGHAI
 from ..services.library import HistoryEntry
 from ..services.publication import LibraryStatus, is_published
-from ..web import LIBRARY_STATUSES, MODERATION_STATES
+from ..labels import LIBRARY_STATUSES, MODERATION_STATES
 from .listing import consultation_status
 
 

@@ -17,7 +17,8 @@ from ..forms import (
 )
 from ..models import Department, Role, User, utcnow
 from ..services import accounts
-from ..web import commit_or_refuse, role_names
+from ..labels import role_names
+from .refusals import commit_or_refuse
 from ..workflow import engine
 from ..workflow.artefacts import ARTEFACTS
 

@@ -12,7 +12,7 @@ from .. import search as index
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Department, SearchEntry, utcnow
-from ..web import LIBRARY_STATUSES
+from ..labels import LIBRARY_STATUSES
 
 bp = Blueprint("search", __name__)
 

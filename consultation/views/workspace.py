@@ -23,7 +23,8 @@ from ..services import (
     answers, comment_lists, consultations, drafting, jobs, library, moderation, publication, review, steps, tallies,
 )
 from ..services import dashboard as dashboard_service
-from ..web import commit_or_refuse, localized
+from ..labels import localized
+from .refusals import commit_or_refuse
 from ..workflow import deadlines, engine
 from ..workflow.conditions import CONDITIONS
 
