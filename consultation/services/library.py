@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -23,11 +23,12 @@ def may_keep(user: User) -> bool:
     return any(user.has_role(role) for role in KEEPERS)
 
 
-def published_documents(now: datetime | None = None) -> list[Document]:
+def published_documents(now: datetime | None = None, limit: int = 200) -> list[Document]:
+    """The latest published documents (the choices of an amending or repealing document)."""
     now = now or utcnow()
     return list(db.session.scalars(
         select(Document).where(Document.published_at.is_not(None), Document.published_at <= now)
-        .order_by(Document.published_at.desc(), Document.id.desc())
+        .order_by(Document.published_at.desc(), Document.id.desc()).limit(limit)
     ))
 
 
@@ -48,14 +49,30 @@ class LibraryPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def status_expression(today: date):
+    """``library_status`` as a SQL CASE over Document, for filtering and counting in the database."""
+    def changed(change: str):
+        return exists().where(LibraryEvent.document_id == Document.id, LibraryEvent.change == change,
+                              LibraryEvent.effective_on <= today)
+
+    return case(
+        (changed(LibraryChange.REPEALED.value), LibraryStatus.REPEALED.value),
+        (and_(Document.valid_until.is_not(None), Document.valid_until < today), LibraryStatus.EXPIRED.value),
+        (Document.effective_date > today, LibraryStatus.NOT_YET_IN_FORCE.value),
+        (changed(LibraryChange.AMENDED.value), LibraryStatus.AMENDED.value),
+        else_=LibraryStatus.IN_FORCE.value,
+    )
+
+
 def browse(*, status: str | None = None, topic: str | None = None, department_id: int | None = None,
            year: int | None = None, page: int = 1, per_page: int = 20, now: datetime | None = None) -> LibraryPage:
     """The published documents, newest first, with the filters of the library page and the API.
 
-    The status depends on dates and recorded changes, so it is computed per document; a city's library
-    holds hundreds of documents, not millions.
+    Filtered, counted and cut to one page in the database (a city's library holds thousands of documents);
+    the status of the page's documents is then computed as everywhere else (``library_status``).
     """
     now = now or utcnow()
+    today = now.astimezone(SHANGHAI).date()
     query = select(Document).where(Document.published_at.is_not(None), Document.published_at <= now)
     if topic:
         query = query.where(Document.topic == topic)
@@ -63,20 +80,21 @@ def browse(*, status: str | None = None, topic: str | None = None, department_id
         query = query.where(Document.department_id == department_id)
     if year:
         query = query.where(Document.number_year == year)
+    if status:
+        query = query.where(Document.effective_date.is_not(None), status_expression(today) == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, page)
     documents = db.session.scalars(query.options(selectinload(Document.department))
-                                   .order_by(Document.published_at.desc(), Document.id.desc())).all()
-    # The changes in effect today, read once for the whole library rather than once per document.
+                                   .order_by(Document.published_at.desc(), Document.id.desc())
+                                   .offset((page - 1) * per_page).limit(per_page)).all()
+    # The changes in effect today of the page's documents, in one query.
     changes: dict[int, set[str]] = {}
     for document_id, change in db.session.execute(
             select(LibraryEvent.document_id, LibraryEvent.change)
-            .where(LibraryEvent.effective_on <= now.astimezone(SHANGHAI).date())):
+            .where(LibraryEvent.document_id.in_([d.id for d in documents]), LibraryEvent.effective_on <= today)):
         changes.setdefault(document_id, set()).add(change)
     rows = [(d, library_status(d, now, changes.get(d.id, set()))) for d in documents]
-    if status:
-        rows = [(d, s) for d, s in rows if s is not None and s.value == status]
-    page = max(1, page)
-    start = (page - 1) * per_page
-    return LibraryPage(rows[start:start + per_page], len(rows), page, per_page)
+    return LibraryPage(rows, total, page, per_page)
 
 
 def issuing_organ(document: Document) -> str | None:
