@@ -1,0 +1,158 @@
+"""The PDF reports laid out in chunks: one document, page numbers running on, every row once, real text."""
+from __future__ import annotations
+
+import io
+import multiprocessing
+import re
+import subprocess
+from datetime import datetime, timezone
+
+import pytest
+from flask import render_template
+from pypdf import PdfReader
+
+from consultation import pdf
+from consultation.feedback import AnswerCounts, ArticleGroup, Feedback, PublicComment
+
+ROWS, PER_CHUNK = 90, 25  # four chunks of layout, an article cut across two of them
+FOOTER = re.compile(r"第(\d+)页/共(\d+)页")
+
+
+def _comment(number: int) -> PublicComment:
+    body = f"R{number:05d}号意见：建议明确第三条的适用范围，避免基层执行中产生歧义。" * (1 + number % 4)
+    return PublicComment(number=number, body=body, decision="adopted", decision_label="采纳",
+                         reason="该意见已在修改稿中予以体现。", masked_name=None, count=1 + (number % 3 == 0) * 40)
+
+
+def _feedback() -> tuple[Feedback, list[pdf.Slice]]:
+    comments = [_comment(n) for n in range(1, ROWS + 1)]
+    chunks = [pdf.Slice("对文件整体", comments[:10]), pdf.Slice("第一条", comments[10:40]),
+              pdf.Slice("第一条", comments[40:70], first=False), pdf.Slice("第二条", comments[70:])]
+    counts = AnswerCounts(total=ROWS, adopted=ROWS, partly_adopted=0, not_adopted=0, explained=0, unanswered=0)
+    groups = [ArticleGroup(key=0, label="对文件整体", anchor="whole", text="", comments=10)]
+    return Feedback(document_id=1, title="华城市测试管理办法", document_number="华政规〔2026〕1号",
+                    department="华城市司法局", published_at=datetime.now(timezone.utc), counts=counts,
+                    groups=groups, final_articles=[], policy_interpretation=None), chunks
+
+
+def _render_feedback(progress=None, processes: int | None = 2) -> pdf.RenderResult:
+    data, chunks = _feedback()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf, "ROWS_PER_CHUNK", PER_CHUNK)
+        return pdf.render_report("pdf/feedback.html", {"feedback": data, "summary": "共收到意见90条"}, chunks,
+                                 rows=ROWS, progress=progress, processes=processes)
+
+
+@pytest.fixture(scope="module")
+def rendered(app):
+    calls: list[tuple[int, int]] = []
+    with app.app_context():
+        result = _render_feedback(progress=lambda done, total: calls.append((done, total)))
+    return result, calls
+
+
+def _pages(data: bytes) -> list[str]:
+    return [re.sub(r"\s+", "", page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_page_numbers_run_on_across_chunks_and_the_total_is_right(rendered):
+    result, _ = rendered
+    pages = _pages(result.data)
+    assert len(pages) == result.pages > 4  # more pages than chunks: chunks span pages
+    for number, text in enumerate(pages, start=1):
+        assert FOOTER.findall(text) == [(str(number), str(len(pages)))], text[-40:]
+        assert "华城市测试管理办法·意见采纳情况反馈·生成时间" in text  # the page header
+
+
+def test_every_row_is_there_once_and_in_order_across_chunk_boundaries(rendered):
+    text = "".join(_pages(rendered[0].data))
+    numbers = [int(n) for n in re.findall(r"R(\d{5})号意见", text)]
+    firsts = []
+    for n in numbers:  # a long body repeats its marker; keep each row's first
+        if not firsts or firsts[-1] != n:
+            firsts.append(n)
+    assert firsts == list(range(1, ROWS + 1))
+    assert text.count("（同类意见41条）") == ROWS // 3  # a campaign: one row with its count
+
+
+def test_the_table_header_row_is_repeated_on_every_page(rendered):
+    for text in _pages(rendered[0].data):
+        assert "序号条款意见建议采纳情况理由" in text
+
+
+def test_chinese_text_is_real_text_with_fonts_embedded_once(rendered, tmp_path):
+    result, _ = rendered
+    text = "".join(_pages(result.data))
+    assert "关于《华城市测试管理办法》公开征求意见采纳情况的反馈" in text and "该意见已在修改稿中予以体现" in text
+    path = tmp_path / "feedback.pdf"
+    path.write_bytes(result.data)
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    fonts = [line.split() for line in listing.splitlines()[2:]]
+    names = [f[0].split("+", 1)[-1] for f in fonts]
+    assert any("CJK" in name for name in names), listing
+    assert all(f[-5] == "yes" for f in fonts), listing  # the "emb" column
+    assert len(names) == len(set(names)), listing  # one font object per face, not one per chunk
+
+
+def test_progress_is_reported_after_each_chunk_in_rows(rendered):
+    _, calls = rendered
+    assert len(calls) == -(-ROWS // PER_CHUNK)
+    assert [total for _, total in calls] == [ROWS] * len(calls)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == ROWS
+
+
+def test_a_forked_child_can_lay_out_in_children_of_its_own(app, tmp_path):
+    """As in an RQ work-horse, itself a forked process: the pool forks again and does not hang."""
+    data, chunks = _feedback()
+    with app.app_context():
+        front = render_template("pdf/feedback.html", feedback=data, summary="共收到意见90条",
+                                generated_at=pdf.utcnow())
+        fragments = [render_template("pdf/_feedback_rows.html", chunk=[s]) for s in chunks]
+    target = tmp_path / "horse.pdf"
+
+    def horse() -> None:
+        target.write_bytes(pdf.render_chunked(front, fragments, processes=2).data)
+
+    process = multiprocessing.get_context("fork").Process(target=horse)
+    process.start()
+    process.join(300)
+    assert process.exitcode == 0
+    pages = _pages(target.read_bytes())
+    assert FOOTER.findall(pages[-1]) == [(str(len(pages)), str(len(pages)))]
+
+
+def test_a_small_report_is_laid_out_in_this_process(app, monkeypatch):
+    def no_children(*args, **kwargs):
+        raise AssertionError("a single chunk needs no child process")
+
+    monkeypatch.setattr(pdf, "_lay_out_in_children", no_children)
+    data, chunks = _feedback()
+    calls = []
+    result = pdf.render_report("pdf/feedback.html", {"feedback": data, "summary": "共收到意见90条"}, chunks[:1],
+                               rows=10, progress=lambda done, total: calls.append(done))
+    pages = _pages(result.data)
+    assert calls == [10] and FOOTER.findall(pages[0]) == [("1", str(result.pages))]
+    assert "R00010号意见" in "".join(pages)
+
+
+def test_the_comment_tables_show_personal_columns_headings_and_the_packet_tail(app):
+    from consultation.reports import SummaryRow
+
+    rows = [SummaryRow(number=n, receipt=f"HZ{n:04d}", received="2026-01-05 10:00", channel="web",
+                       name="张三", organisation="华城物业公司", phone="13600001111", email="",
+                       body=f"R{n:05d}号意见：建议延长期限。", decision="未答复", reason="") for n in range(1, 8)]
+    counts = {"total": 7, "adopted": 0, "partly_adopted": 0, "not_adopted": 0, "explained": 0, "unanswered": 7}
+    chunks = [pdf.Slice("第一条", rows[:4], total=7), pdf.Slice("第一条", rows[4:], first=False, total=7)]
+    summary = pdf.render_report("pdf/comment_summary.html", {"title": "华城市测试管理办法", "department": "华城市司法局",
+                                                              "window": None, "counts": counts}, chunks, processes=1)
+    text = "".join(_pages(summary.data))
+    assert "意见人及联系方式" in text and "华城物业公司" in text and "第一条（7条）" in text
+    assert text.index("第一条（7条）") < text.index("R00004号意见") < text.index("第一条（7条）（续）")
+    packet = pdf.render_report("pdf/review_packet.html", {
+        "title": "华城市测试管理办法", "department": "华城市司法局", "counts": counts,
+        "version": {"seq": 2, "sha256": "ab" * 32, "explanation": "起草说明。", "articles": []},
+        "assessments": [], "rounds": []}, chunks, processes=1)
+    text = "".join(_pages(packet.data))
+    assert "意见人及联系方式" not in text and "华城物业公司" not in text
+    assert text.index("R00007号意见") < text.index("四、论证和评估情况") < text.index("首次送审")
