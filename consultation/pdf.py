@@ -48,9 +48,9 @@ from .models import utcnow
 
 log = logging.getLogger(__name__)
 
-ROWS_PER_CHUNK = 150  # rows laid out together: a second or two in a child, a few MB; small chunks balance
+ROWS_PER_CHUNK = 150  # rows laid out together: a few seconds in a child, ~300 MB at most; small ones balance
 CHUNK_TIMEOUT = 600  # seconds for one chunk in a child before the rest is laid out in this process
-SECONDS_PER_ROW = 0.01  # one core, measured by bench/bench_pdf.py (0.004 to 0.006 s on the 2-core CI box)
+SECONDS_PER_ROW = 0.025  # layout of one feedback row on one core of the shared box (bench/bench_pdf.py)
 
 # The page margins of pdf/_base.html (@page), where the header and the page numbers are stamped.
 _MM = 72 / 25.4
@@ -261,7 +261,7 @@ class _FontUse:
 class _Laid:
     pages: list[tuple[float, float, bytes]] = field(default_factory=list)  # width, height (pt), deflated content
     fonts: list[_FontUse] = field(default_factory=list)
-    alphas: dict[str, float] = field(default_factory=dict)  # ExtGState name -> (CA or ca, value)
+    alphas: dict[str, dict[str, float]] = field(default_factory=dict)  # ExtGState name -> {"CA" or "ca": alpha}
 
 
 _font_config = None
