@@ -417,7 +417,7 @@ def _cases(operation, mode, known: dict[str, list]):
         strategies.append(real.flatmap(lambda values: operation.as_strategy(generation_mode=mode,
                                                                             path_parameters=values)))
     cases = st.one_of(strategies)
-    if operation.path.endswith("/comments") and mode.name == "POSITIVE":
+    if operation.path.endswith("/comments") and operation.method.upper() == "POST" and mode.name == "POSITIVE":
         # What a schema cannot say: which articles belong to the draft, and which addresses
         # email-validator takes for deliverable. Valid comments get a real article and a real address.
         def realistic(case):
@@ -440,7 +440,7 @@ def test_the_live_api_matches_its_openapi_document(live_server, known, mode):
     schema = schemathesis.openapi.from_url(f"{live_server}{API}/openapi.json")
     session = requests.Session()
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8
+    assert len(operations) == 9  # the published comments are a paged sub-resource (GET) beside the POST
     for operation in operations:
         if mode == "negative" and operation.path == "/departments":
             continue  # nothing to send, so nothing invalid to send

@@ -277,7 +277,7 @@ def document(server: str) -> Schema:
                         "an article of the draft; 0: comments on the draft as a whole"),
                  _query("campaign_id", ID, "the published members of one group"),
                  _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "page size"),
-                 _query("cursor", {"type": "string", "maxLength": 40}, "next_cursor of the previous page")],
+                 _query("cursor", {"type": "string", "pattern": "^[0-9]{1,10}$"}, "next_cursor of the previous page")],
                 {**not_found}, tag="comments"), "post": {
                 "operationId": "createComment", "tags": ["comments"],
                 "summary": "Send a comment on the whole draft or on one article",

@@ -76,16 +76,21 @@ def consultation_detail(consultation_id: int):
     return json_response(responses.consultation_detail(consultations.public_consultation(consultation_id, now), now))
 
 
-@bp.get("/consultations/<int:consultation_id>/comments")
+# One rule for both methods: an id beyond the database's integer is then a 404 for either (two rules made
+# werkzeug answer a POST with such an id 405, naming the GET rule whose converter had refused it).
+@bp.route("/consultations/<int:consultation_id>/comments", methods=["GET", "POST"])
 def consultation_comments(consultation_id: int):
-    """The published comments, a page at a time (keyset cursor): each group once with its size, or the
-    published members of one group."""
+    """GET: the published comments, a page at a time (keyset cursor): each group once with its size, or the
+    published members of one group. POST: a new comment (comment_create)."""
+    if request.method == "POST":
+        return comment_create(consultation_id)
     query = Query()
     article_id = query.integer("article_id", 0, MAX_ID)
     campaign_id = query.integer("campaign_id", 1, MAX_ID)
     limit = query.integer("limit", 1, comment_lists.MAX_PAGE, comment_lists.PAGE)
     raw_cursor = request.args.get("cursor")
-    cursor = comment_lists.parse_cursor(raw_cursor)
+    # A cursor is the last id of a page: beyond the largest id there is nothing more (an empty page).
+    cursor = (min(int(raw_cursor), MAX_ID),) if raw_cursor and re.fullmatch(r"[0-9]{1,10}", raw_cursor) else None
     if raw_cursor is not None and cursor is None:
         query.errors["cursor"] = _("Use the next_cursor of the previous page.")
     query.done()
@@ -99,7 +104,6 @@ def consultation_comments(consultation_id: int):
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, as a header carries it
 
 
-@bp.post("/consultations/<int:consultation_id>/comments")
 def comment_create(consultation_id: int):
     """Accept a comment: the web form's checks and its rate limit; committed before the receipt is sent.
 
