@@ -174,9 +174,12 @@ def test_the_public_pdf_is_always_the_one_made_from_the_current_moderation(app, 
     assert pdf_text() is None  # the old PDF is withdrawn at once, not after the worker's turn
     _run_worker(app)
     assert "李四" not in pdf_text()
-    moderate(publish=True)  # by mistake: the earlier PDF, made from this very content, is offered again
+    moderate(publish=True)  # by mistake: every change is a new version of the feedback, made again by the worker
+    assert pdf_text() is None
+    _run_worker(app)
     assert "李四" in pdf_text()
     moderate(publish=False)
+    _run_worker(app)
     text = pdf_text()
     assert text is not None and "李四" not in text and "建议第二条写明期限" in text
     assert browser.get(f"/api/v1/feedback/{doc_id}").get_json()["links"]["pdf"] is not None
@@ -243,7 +246,9 @@ def test_staff_answer_a_group_at_once_and_the_feedback_shows_one_text_with_the_c
     assert r.status_code == 302
     db.session.expire_all()
     assert {c.answer.decision for c in factories.members(group)} == {"partly_adopted"}
-    assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "answer_comment")).all()) == 4
+    # One audit event records the group's answer and how many comments it covered.
+    [event] = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "answer_campaign")).all()
+    assert '"count": 4' in event.payload and '"decision": "partly_adopted"' in event.payload
     factories.answer_all(doc, city["drafter"])
     doc = _publish(doc, city)
     feedback = text_of(browser.get(f"/feedback/{doc.id}"))

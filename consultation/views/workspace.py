@@ -346,8 +346,12 @@ def moderation_queue(document_id: int):
     after = comment_lists.parse_cursor(request.args.get("after"))
     page = comment_lists.staff_comments(doc, moderation=state, copies=False, after=after[0] if after else None,
                                         **filters)
-    group_ids = sorted({c.campaign_id for c in page.items if c.campaign_id is not None})
-    copies = comment_lists.copies_in_state(group_ids, state) if state else {}
+    # A group's row stands for its first text and exact copies in the row's own state (in "all" too).
+    group_rows = [c for c in page.items if comment_lists.is_group_row(c)]
+    copies: dict[int, int] = {}
+    for st in {c.moderation for c in group_rows}:
+        found = comment_lists.copies_in_state(sorted({c.campaign_id for c in group_rows if c.moderation == st}), st)
+        copies.update({c.id: found.get(c.campaign_id, 0) for c in group_rows if c.moderation == st})
     form = ModerationForm()
     form.comments.choices = [SelectChoice(c.id, c.receipt_number) for c in page.items]
     can_moderate = engine.may_act(current_user, doc, "moderate_comment")
@@ -355,9 +359,8 @@ def moderation_queue(document_id: int):
         if not can_moderate:
             abort(403)
         chosen = set(form.comments.data or [])  # the service refuses ids of other documents
-        representatives = {c.id: c.campaign_id for c in page.items
-                           if c.id in chosen and state and comment_lists.is_group_row(c)
-                           and copies.get(c.campaign_id, 0) > 1}
+        representatives = {c.id: (c.campaign_id, c.moderation) for c in group_rows
+                           if c.id in chosen and copies.get(c.id, 0) > 1}
         changed: list[int] = []
 
         def decide() -> None:
@@ -365,8 +368,8 @@ def moderation_queue(document_id: int):
             singles = sorted(chosen - set(representatives))
             n = moderation.moderate(doc, current_user, singles, publish=publish, reason=reason, note=note) \
                 if singles else 0
-            for campaign_id in representatives.values():
-                n += moderation.moderate_copies(doc, current_user, campaign_id, current=state, publish=publish,
+            for campaign_id, current in representatives.values():
+                n += moderation.moderate_copies(doc, current_user, campaign_id, current=current, publish=publish,
                                                 reason=reason, note=note)
             changed.append(n)
 
@@ -378,7 +381,7 @@ def moderation_queue(document_id: int):
     counts = tallies.counts(document=doc)
     return render_template("workspace/moderation.html", document=doc, form=form, comments=page.items, show=show,
                            next_after=page.next_after, after=after, copies=copies,
-                           group_rows={c.id for c in page.items if state and comment_lists.is_group_row(c)},
+                           group_rows={c.id for c in group_rows},
                            counts={view: counts.moderation(view) for view in MODERATION_VIEWS},
                            can_moderate=can_moderate), (400 if request.method == "POST" else 200)
 

@@ -112,3 +112,4 @@ def downgrade():
         batch_op.drop_column('listed')
         batch_op.drop_column('decision')
         batch_op.drop_column('document_id')
+    op.execute("CREATE INDEX IF NOT EXISTS ix_comment_email_lower ON comment (lower(email))")
