@@ -4,7 +4,9 @@
 
 For each number of rows: the feedback PDF through consultation.pdf.render_report (templates rendered in this
 process, layout in forked children), and the same texts as plain blocks (``<div><p>text</p>...</div>`` in one
-HTML, the same fonts and size, A4, no page header) rendered in one pass by WeasyPrint. Each measure runs in a
+HTML, the same fonts and size, A4, no page header: plain_html) rendered in one pass by WeasyPrint. With
+``--repeat`` the two alternate, so that both see the same load of a shared machine; the ratio is project/plain
+of each pair, and the median of the pairs. Each measure runs in a
 fresh forked process, so that its peak memory is its own: the largest resident size of that process and of
 any of its children. Comment texts are Chinese, 30 to 600 characters; a third of the rows are campaigns (one
 row with a count). Not a test: nothing passes or fails on the clock.
@@ -12,9 +14,11 @@ row with a count). Not a test: nothing passes or fails on the clock.
 from __future__ import annotations
 
 import argparse
+import html
 import multiprocessing
 import random
 import resource
+import statistics
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -86,34 +90,47 @@ def feedback_data(rows: int, seed: int = 20261129) -> tuple[Feedback, list[Slice
     return data, chunks
 
 
-def plain_html(chunks: list[Slice]) -> str:
-    """The same texts as blocks, in the same fonts and size: the bare baseline."""
-    blocks = []
+def plain_html(data: Feedback, summary: str, chunks: list[Slice]) -> str:
+    """The same texts as plain blocks in one document, the same fonts and sizes: the bare baseline.
+
+    Every text the project's PDF shows (title, summary, article headings, each row's heading line, text, masked
+    name, campaign count and reason), as ``<div><p>`` without classes, borders or a page header.
+    """
+    esc = html.escape
+    blocks = [f"<p>关于《{esc(data.title)}》公开征求意见采纳情况的反馈</p><p>{esc(summary)}</p>"]
     for s in chunks:
+        if s.first:
+            blocks.append(f"<p>{esc(s.label)}</p>")
         for c in s.rows:
-            count = f"（同类意见{c.count}条）" if c.count > 1 else ""
-            blocks.append(f"<div><p>{c.number} {s.label} {c.body}{count}</p><p>{c.decision_label}：{c.reason}</p></div>")
+            extra = (f"（{esc(c.masked_name)}）" if c.masked_name else "") + (f"（同类意见{c.count}条）" if c.count > 1 else "")
+            blocks.append(f"<div><p>序号 {c.number} · {esc(s.label)} · 采纳情况：{esc(c.decision_label)}</p>"
+                          f"<p>{esc(c.body)}{extra}</p><p>理由：{esc(c.reason)}</p></div>")
     return ('<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8"><style>'
             "@page { size: A4; margin: 28mm 20mm 24mm 20mm; }"
-            'body { font: 9.5pt/1.6 "Noto Serif CJK SC", "Noto Sans CJK SC", serif; }'
+            'body { font: 9.5pt/1.55 "Noto Serif CJK SC", "Noto Sans CJK SC", serif; } p { margin: 0; }'
             "</style></head><body><div>" + "".join(blocks) + "</div></body></html>")
 
 
-def _measure(what: str, rows: int, processes: int | None, app_config: dict[str, Any], sender) -> None:
-    """In a forked process: render, then send (seconds, pages, bytes, own peak MB, children's peak MB)."""
+def _measure(what: str, rows: int, processes: int | None, per_chunk: int | None, app_config: dict[str, Any],
+             sender) -> None:
+    """In a forked process: render, then send (seconds, pages, bytes, own peak MB, children's peak MB, calls)."""
+    from consultation import pdf
+
     data, chunks = feedback_data(rows)
+    summary = summary_line(data.counts)
     progress_calls = []
+    if per_chunk:
+        pdf.ROWS_PER_CHUNK = per_chunk
     start = time.perf_counter()
     if what == "project":
         app = create_app(app_config)
         with app.app_context():
-            result = render_report("pdf/feedback.html", {"feedback": data, "summary": summary_line(data.counts)},
-                                   chunks, rows=rows, processes=processes,
-                                   progress=lambda done, total: progress_calls.append(done))
+            result = render_report("pdf/feedback.html", {"feedback": data, "summary": summary}, chunks, rows=rows,
+                                   processes=processes, progress=lambda done, total: progress_calls.append(done))
     else:
         from weasyprint import HTML
 
-        document = HTML(string=plain_html(chunks)).render()
+        document = HTML(string=plain_html(data, summary, chunks)).render()
         result = RenderResult(document.write_pdf(), len(document.pages))
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -121,10 +138,10 @@ def _measure(what: str, rows: int, processes: int | None, app_config: dict[str, 
     sender.send((seconds, result.pages, len(result.data), own, children, len(progress_calls)))
 
 
-def measure(what: str, rows: int, processes: int | None, app_config: dict[str, Any]) -> tuple:
+def measure(what: str, rows: int, processes: int | None, per_chunk: int | None, app_config: dict[str, Any]) -> tuple:
     receiver, sender = multiprocessing.Pipe(duplex=False)
-    process = multiprocessing.get_context("fork").Process(target=_measure,
-                                                          args=(what, rows, processes, app_config, sender))
+    process = multiprocessing.get_context("fork").Process(
+        target=_measure, args=(what, rows, processes, per_chunk, app_config, sender))
     process.start()
     sender.close()  # so that a child that dies ends the wait with EOFError
     answer = receiver.recv()
@@ -136,6 +153,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--processes", type=int, default=None, help="children for the layout (default: CPUs)")
+    parser.add_argument("--rows-per-chunk", type=int, default=None,
+                        help="override consultation.pdf.ROWS_PER_CHUNK")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure each size this many times, project and plain alternating")
     parser.add_argument("--skip-plain-above", type=int, default=0,
                         help="do not run the plain baseline above this many rows (0: always run it)")
     args = parser.parse_args()
@@ -147,14 +168,21 @@ def main() -> None:
     print(f"{'rows':>6} {'path':<8} {'seconds':>8} {'pages':>6} {'PDF MB':>7} {'peak MB':>8} "
           f"{'child MB':>8} {'chunks':>6} {'ratio':>6}")
     for rows in args.rows:
-        seconds, pages, size, own, children, calls = measure("project", rows, args.processes, app_config)
-        print(f"{rows:>6} {'project':<8} {seconds:>8.2f} {pages:>6} {size / 1e6:>7.2f} {own:>8.0f} {children:>8.0f} "
-              f"{calls:>6}", flush=True)
-        if args.skip_plain_above and rows > args.skip_plain_above:
-            continue
-        plain = measure("plain", rows, None, app_config)
-        print(f"{rows:>6} {'plain':<8} {plain[0]:>8.2f} {plain[1]:>6} {plain[2] / 1e6:>7.2f} {plain[3]:>8.0f} "
-              f"{plain[4]:>8.0f} {'':>6} {seconds / plain[0]:>6.2f}", flush=True)
+        ratios = []
+        for _ in range(args.repeat):
+            seconds, pages, size, own, children, calls = measure("project", rows, args.processes,
+                                                                 args.rows_per_chunk, app_config)
+            print(f"{rows:>6} {'project':<8} {seconds:>8.2f} {pages:>6} {size / 1e6:>7.2f} {own:>8.0f} "
+                  f"{children:>8.0f} {calls:>6}", flush=True)
+            if args.skip_plain_above and rows > args.skip_plain_above:
+                continue
+            plain = measure("plain", rows, None, None, app_config)
+            ratios.append(seconds / plain[0])
+            print(f"{rows:>6} {'plain':<8} {plain[0]:>8.2f} {plain[1]:>6} {plain[2] / 1e6:>7.2f} {plain[3]:>8.0f} "
+                  f"{plain[4]:>8.0f} {'':>6} {ratios[-1]:>6.2f}", flush=True)
+        if len(ratios) > 1:
+            print(f"{rows:>6} {'median':<8} {'':>8} {'':>6} {'':>7} {'':>8} {'':>8} {'':>6} "
+                  f"{statistics.median(ratios):>6.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ linearly with the rows, and no process holds the layout of all of them). The cal
 
 ``report.chunks()`` yields the rows in the order of the report, as objects with ``label`` (the article),
 ``rows``, ``first`` (the chunk begins its article) and optionally ``total`` (the article's count, shown in the
-comment tables' headings); ``Slice`` is one. What each report is made of (REPORT_PARTS):
+article's heading); ``Slice`` is one. What each report is made of (REPORT_PARTS):
 
 - pdf/feedback.html (context ``feedback``, ``summary``), rows of feedback.PublicComment in
   pdf/_feedback_rows.html;
@@ -20,53 +20,37 @@ comment tables' headings); ``Slice`` is one. What each report is made of (REPORT
 
 The templates are rendered here, in the calling process (they need the app context; the chunks are read from
 the database as the layout goes); only WeasyPrint's layout goes to child processes. Chunks are put together
-(or cut) to about ROWS_PER_CHUNK rows; each starts a new page and its table repeats its header row on each of
-its pages. The page header and "第 n 页 / 共 N 页" are stamped on every page after the merge, so the numbers
-run on across chunks. ``render_chunked`` does the same for HTML a caller rendered itself.
+(or cut) to about ROWS_PER_CHUNK rows; each starts a new page (its last page is left partly empty: a chunk
+cannot go on where the previous one ends without waiting for its layout). The rows are blocks, not table rows
+(pdf/_base.html, .row): WeasyPrint lays a table out at about twice the cost. The page header and "第 n 页 /
+共 N 页" are stamped on every page by the merge (pdf_merge), so the numbers run on across chunks; a report it
+cannot merge is laid out again in one pass. ``render_chunked`` does the same for HTML a caller rendered itself.
 """
 from __future__ import annotations
 
 import hashlib
-import html as html_lib
-import io
 import logging
 import multiprocessing
 import os
-import re
 import tempfile
-import zlib
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import current_app, render_template
 
 from .models import utcnow
+from .pdf_merge import Laid, RenderResult, Shell, Unsupported, capture, merge
 
 log = logging.getLogger(__name__)
 
 ROWS_PER_CHUNK = 150  # rows laid out together: a few seconds in a child, ~300 MB at most; small ones balance
 CHUNK_TIMEOUT = 600  # seconds for one chunk in a child before the rest is laid out in this process
 SECONDS_PER_ROW = 0.025  # layout of one feedback row on one core of the shared box (bench/bench_pdf.py)
-
-# The page margins of pdf/_base.html (@page), where the header and the page numbers are stamped.
-_MM = 72 / 25.4
-_PAGE_TOP, _PAGE_BOTTOM = 28 * _MM, 24 * _MM
-_STAMP_FAMILY = "Noto Sans CJK SC"
-_HEADER_SIZE, _HEADER_GREY = 8.5, 0x55 / 255
-_FOOTER_SIZE = 9.0
-_MARGINS_STYLE = re.compile(r'<style id="page-margins">.*?</style>', re.S)
-_HEADER_META = re.compile(r'<meta name="page-header" content="([^"]*)">')
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    data: bytes
-    pages: int
-
 
 @dataclass(frozen=True)
 class Slice:
@@ -153,12 +137,28 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
     on a new page; the first one goes on after the front. The fragments are consumed lazily, a few ahead of the
     layout. ``progress(done, total)`` is called after each chunk (``total``: given, or the length of
     ``chunk_htmls``, or 0 when unknown). ``processes``: child processes (default: one per CPU); 1, or a single
-    chunk, lays out in this process.
+    chunk, lays out in this process. A report the merge cannot carry over (Unsupported) is laid out again in
+    one pass, with WeasyPrint's own page header and numbers, and a warning in the log.
     """
-    shell = _Shell.parse(front_html)
+    shell = Shell.parse(front_html)
     if total is None and isinstance(chunk_htmls, Sequence):
         total = max(1, len(chunk_htmls))
-    fragments = iter(chunk_htmls)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:  # the fragments again, for the one pass
+        fragments = _spooled(chunk_htmls, spool)
+        try:
+            return merge(_lay_out_chunks(shell, fragments, processes, base_url, total or 0, progress), shell)
+        except Unsupported as error:
+            log.warning("PDF %r: %s cannot be merged; laid out in one pass instead", shell.title, error)
+            for _ in fragments:  # the fragments not rendered yet go to the spool too
+                pass
+            result = _one_pass(front_html, spool, base_url)
+            if progress:
+                progress(total or 0, total or 0)
+            return result
+
+
+def _lay_out_chunks(shell: Shell, fragments: Iterator[str], processes: int | None, base_url: str | None,
+                    total: int, progress: Callable[[int, int], None] | None) -> list[Laid]:
     first = next(fragments, "")
     documents = _documents(shell, first, fragments)
     processes = processes or len(os.sched_getaffinity(0))
@@ -167,10 +167,26 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
     if second is not None:
         ahead.append(second)
     if processes > 1 and second is not None:
-        laid = _lay_out_in_children(_chain(ahead, documents), processes, base_url, total or 0, progress)
-    else:
-        laid = _lay_out_here(_chain(ahead, documents), base_url, total or 0, progress)
-    return _merge(laid, shell)
+        _warm_up(shell, base_url)
+        return _lay_out_in_children(_chain(ahead, documents), processes, base_url, total, progress)
+    return _lay_out_here(_chain(ahead, documents), base_url, total, progress)
+
+
+def _spooled(fragments: Iterable[str], spool: IO[str]) -> Iterator[str]:
+    for fragment in fragments:
+        spool.write(fragment)
+        yield fragment
+
+
+def _one_pass(front_html: str, spool: IO[str], base_url: str | None) -> RenderResult:
+    """The whole report as one document, with its margin boxes and page counters; all of it in memory."""
+    from weasyprint import HTML
+
+    spool.seek(0)
+    end = front_html.rindex("</body>")
+    document = HTML(string=front_html[:end] + spool.read() + front_html[end:], base_url=base_url).render(
+        font_config=_fonts())
+    return RenderResult(document.write_pdf(), len(document.pages))
 
 
 def render_pdf(template: str, **context) -> bytes:
@@ -200,33 +216,7 @@ def store(data: bytes, relative_name: str) -> tuple[Path, str]:
 
 # --- The documents to lay out -------------------------------------------------------------------------------
 
-class _Unsupported(Exception):
-    """A template draws what the merge does not carry over (images, patterns, bitmap or variable fonts)."""
-
-
-@dataclass(frozen=True)
-class _Shell:
-    head: str  # up to and including <body>, without the margin boxes
-    front: str  # the front's body
-    tail: str  # from </body>
-    header: str  # the page header's text
-    title: str
-    lang: str
-
-    @classmethod
-    def parse(cls, front_html: str) -> _Shell:
-        start = front_html.index("<body>") + len("<body>")
-        end = front_html.rindex("</body>")
-        head = _MARGINS_STYLE.sub("", front_html[:start])
-        header = _HEADER_META.search(head)
-        title = re.search(r"<title>(.*?)</title>", head, re.S)
-        lang = re.search(r'<html lang="([^"]+)"', head)
-        return cls(head, front_html[start:end], front_html[end:],
-                   html_lib.unescape(header.group(1)) if header else "",
-                   html_lib.unescape(title.group(1)).strip() if title else "", lang.group(1) if lang else "")
-
-
-def _documents(shell: _Shell, first: str, fragments: Iterator[str]) -> Iterator[str]:
+def _documents(shell: Shell, first: str, fragments: Iterator[str]) -> Iterator[str]:
     yield shell.head + shell.front + first + shell.tail
     for fragment in fragments:
         yield shell.head + fragment + shell.tail
@@ -240,93 +230,75 @@ def _chain(ahead: list[str], rest: Iterator[str]) -> Iterator[str]:
 
 # --- Layout (in a child process, or here) -------------------------------------------------------------------
 
-@dataclass
-class _FontUse:
-    """A font as a chunk used it: enough to find the same face again, and the glyphs drawn."""
-    hash: str
-    family: str
-    weight: int
-    style: int
-    variations: dict[str, float]
-    font_size: float
-    index: int
-    glyph_count: int
-    upem: int
-    widths: dict[int, float]
-    to_unicode: dict[int, str]
-    missing: dict[int, int]
-
-
-@dataclass
-class _Laid:
-    pages: list[tuple[float, float, bytes]] = field(default_factory=list)  # width, height (pt), deflated content
-    fonts: list[_FontUse] = field(default_factory=list)
-    alphas: dict[str, dict[str, float]] = field(default_factory=dict)  # ExtGState name -> {"CA" or "ca": alpha}
-
-
 _font_config = None
+_margin_boxes = threading.local()  # .skip: this thread is laying out a chunk
+_patch_lock = threading.Lock()
+_patch_users = 0
+
+
+def _fonts():
+    """One FontConfiguration per process: fontconfig and the fonts are loaded once (and inherited by a fork)."""
+    global _font_config
+    if _font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _font_config = FontConfiguration()
+    return _font_config
 
 
 @contextmanager
-def _without_margin_boxes():
-    """Skip WeasyPrint's margin boxes while laying out a chunk: the merge stamps header and footer.
+def _without_margin_boxes() -> Iterator[None]:
+    """Skip WeasyPrint's margin boxes in this thread while it lays out a chunk: the merge stamps them.
 
     WeasyPrint 70 builds the 16 margin boxes of every page, with their styles, even when none has content:
-    about 5 ms a page, a third of a page's layout. A chunk's head has no margin boxes (_MARGINS_STYLE).
+    about 5 ms a page, a third of a page's layout. A chunk's head has no margin boxes (MARGINS_STYLE). The
+    private layout.make_margin_boxes is replaced only while chunks are laid out, by a function that skips them
+    only in a thread laying out a chunk (another thread's one-pass PDF keeps its margins), and is put back
+    afterwards, also after an error.
     """
+    global _patch_users
     from weasyprint import layout
 
-    original = layout.make_margin_boxes
-    layout.make_margin_boxes = lambda context, page, state: ()
+    if not callable(getattr(layout, "make_margin_boxes", None)):  # another WeasyPrint: slower, still right
+        yield
+        return
+    with _patch_lock:
+        if _patch_users == 0:
+            original = layout.make_margin_boxes
+
+            def make_margin_boxes(context, page, state):
+                return () if getattr(_margin_boxes, "skip", False) else original(context, page, state)
+
+            make_margin_boxes.original = original
+            layout.make_margin_boxes = make_margin_boxes
+        _patch_users += 1
+    outer, _margin_boxes.skip = getattr(_margin_boxes, "skip", False), True
     try:
         yield
     finally:
-        layout.make_margin_boxes = original
+        _margin_boxes.skip = outer
+        with _patch_lock:
+            _patch_users -= 1
+            if _patch_users == 0:
+                layout.make_margin_boxes = layout.make_margin_boxes.original
 
 
-def _lay_out(html: str, base_url: str | None) -> _Laid:
+def _lay_out(html: str, base_url: str | None) -> Laid:
     """Lay out and paint one document; return its pages' content streams and the glyphs of its fonts."""
-    import pydyf
     from weasyprint import HTML
-    from weasyprint.pdf.stream import Stream
-    from weasyprint.text.fonts import FontConfiguration
 
-    global _font_config
-    if _font_config is None:  # one per process: fontconfig is loaded once
-        _font_config = FontConfiguration()
     with _without_margin_boxes():
-        document = HTML(string=html, base_url=base_url).render(font_config=_font_config)
-    resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary(), "XObject": pydyf.Dictionary(),
-                                  "Pattern": pydyf.Dictionary(), "Shading": pydyf.Dictionary()})
-    laid = _Laid()
-    scale = 0.75  # 72 PDF points per inch / 96 CSS pixels per inch
-    for page in document.pages:
-        if any(page.bleed.values()):
-            raise _Unsupported("page bleed")
-        stream = Stream(document.fonts, (0, 0, page.width, page.height), resources, {}, None,
-                        document.color_profiles, document.output_intent)
-        stream.transform(d=-1, f=page.height * scale)
-        page.paint(stream, scale)
-        # q/Q: the stamps drawn after this content start from the page's own coordinates.
-        content = b"\n".join(pydyf._to_bytes(item) for item in stream.stream)
-        laid.pages.append((page.width * scale, page.height * scale, zlib.compress(b"q\n" + content + b"\nQ")))
-    if resources["XObject"] or resources["Pattern"] or resources["Shading"]:
-        raise _Unsupported("images, patterns or gradients")
-    for name, state in resources["ExtGState"].items():
-        if not re.fullmatch(r"[Aa][\d.]+", str(name)) or set(state) - {"CA", "ca"}:
-            raise _Unsupported(f"graphic state {name}")
-        laid.alphas[str(name)] = dict(state)
-    for font in document.fonts.values():
-        if font.bitmap or font.png or font.svg or font.colr or "fvar" in font.tables:
-            raise _Unsupported(f"font {font.family}")
-        laid.fonts.append(_FontUse(font.hash, font.family, font.weight, font.style, font.variations,
-                                   font.font_size, font.index, font.glyph_count, font.upem, font.widths,
-                                   font.to_unicode, font.missing))
-    return laid
+        document = HTML(string=html, base_url=base_url).render(font_config=_fonts())
+    return capture(document)
+
+
+def _warm_up(shell: Shell, base_url: str | None) -> None:
+    """Load WeasyPrint, fontconfig and the fonts here, once, so that the forked children start with them."""
+    _lay_out(shell.head + "<h3>汉字</h3><p>汉字 <b>汉字</b></p>" + shell.tail, base_url)
 
 
 def _lay_out_here(documents: Iterator[str], base_url: str | None, total: int,
-                  progress: Callable[[int, int], None] | None) -> list[_Laid]:
+                  progress: Callable[[int, int], None] | None) -> list[Laid]:
     laid = []
     for html in documents:
         laid.append(_lay_out(html, base_url))
@@ -336,14 +308,14 @@ def _lay_out_here(documents: Iterator[str], base_url: str | None, total: int,
 
 
 def _lay_out_in_children(documents: Iterator[str], processes: int, base_url: str | None, total: int,
-                         progress: Callable[[int, int], None] | None) -> list[_Laid]:
+                         progress: Callable[[int, int], None] | None) -> list[Laid]:
     """Lay out the documents in a pool of forked children, rendering the next ones meanwhile.
 
     Fork: the children start at once with WeasyPrint and fontconfig loaded. Children exit with os._exit, so a
     database connection inherited from an RQ work-horse is never closed by them. A child that does not answer
     in CHUNK_TIMEOUT (a lock held by a thread at the fork) is ended, and what is left is laid out here.
     """
-    laid: list[_Laid] = []
+    laid: list[Laid] = []
     pending: deque = deque()
 
     def collect() -> None:
@@ -375,155 +347,3 @@ def _lay_out_in_children(documents: Iterator[str], processes: int, base_url: str
         if pool is not None:
             stop()
     return laid
-
-
-# --- The merge ----------------------------------------------------------------------------------------------
-
-def _merge(laid: list[_Laid], shell: _Shell) -> RenderResult:
-    """One PDF: every chunk's pages, one font dictionary, the page header and numbers stamped."""
-    import pydyf
-    from weasyprint import VERSION
-    from weasyprint.pdf.fonts import build_fonts_dictionary
-
-    fonts = _FontBook()
-    alphas = pydyf.Dictionary()
-    for part in laid:
-        for use in part.fonts:
-            fonts.add(use)
-        for name, state in part.alphas.items():
-            alphas[name] = pydyf.Dictionary(state)
-    pages = [page for part in laid for page in part.pages]
-
-    pdf = pydyf.PDF()
-    pdf.info["Producer"] = pydyf.String(f"WeasyPrint {VERSION}")
-    if shell.title:
-        pdf.info["Title"] = pydyf.String(shell.title)
-    if shell.lang:
-        pdf.catalog["Lang"] = pydyf.String(shell.lang)
-    resources = pydyf.Dictionary({"ExtGState": alphas, "Font": None})
-    pdf.add_object(resources)
-    stamp = _Stamper(fonts)
-    header = None
-    for number, (width, height, content) in enumerate(pages, start=1):
-        if header is None:
-            header = _stream(pdf, stamp.line(shell.header, _HEADER_SIZE, width, height - _PAGE_TOP / 2,
-                                             _HEADER_GREY))
-        footer = stamp.line(f"第 {number} 页 / 共 {len(pages)} 页", _FOOTER_SIZE, width, _PAGE_BOTTOM / 2, 0)
-        pdf.add_page(pydyf.Dictionary({
-            "Type": "/Page", "Parent": pdf.pages.reference,
-            "MediaBox": pydyf.Array([0, 0, width, height]),
-            "Contents": pydyf.Array([_stream(pdf, content, deflated=True), header, _stream(pdf, footer)]),
-            "Resources": resources.reference,
-        }))
-    pdf_fonts = build_fonts_dictionary(pdf, fonts.fonts, True, True, {"hinting": False, "pdf_version": None})
-    pdf.add_object(pdf_fonts)
-    resources["Font"] = pdf_fonts.reference
-    output = io.BytesIO()
-    pdf.write(output, None, False, True)
-    return RenderResult(output.getvalue(), len(pages))
-
-
-def _stream(pdf, data: bytes, deflated: bool = False):
-    import pydyf
-
-    stream = pydyf.Stream([data], {"Filter": "/FlateDecode"} if deflated else None)
-    pdf.add_object(stream)
-    return stream.reference
-
-
-class _FontBook:
-    """The fonts of all chunks, found again in this process by family, weight and style, glyphs united."""
-
-    def __init__(self) -> None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        self.config = FontConfiguration()
-        self.fonts: dict[str, Any] = {}
-
-    def add(self, use: _FontUse) -> Any:
-        font = self.fonts.get(use.hash)
-        if font is None:
-            font = self.load(use.family, use.weight, use.style, use.font_size, use.variations)
-            if (font.index, font.glyph_count, font.upem) != (use.index, use.glyph_count, use.upem):
-                raise _Unsupported(f"font {use.family} not found again")
-            font.hash, font.name = use.hash, b"/" + use.hash.encode() + font.name[font.name.index(b"+"):]
-            self.fonts[use.hash] = font
-        font.widths.update(use.widths)
-        font.to_unicode.update(use.to_unicode)
-        font.missing.update(use.missing)
-        return font
-
-    def load(self, family: str, weight: int, style: int, size: float, variations: dict[str, float] | None = None):
-        from weasyprint.pdf.fonts import Font
-        from weasyprint.text.ffi import TO_UNITS, ffi, gobject, pango
-        from weasyprint.text.fonts import get_pango_font_key
-
-        description = ffi.gc(pango.pango_font_description_new(), pango.pango_font_description_free)
-        pango.pango_font_description_set_family(description, family.encode())
-        pango.pango_font_description_set_weight(description, weight)
-        pango.pango_font_description_set_style(description, style)
-        pango.pango_font_description_set_absolute_size(description, size * TO_UNITS)
-        if variations:
-            text = ",".join(f"{k}={v}" for k, v in variations.items())
-            pango.pango_font_description_set_variations(description, text.encode())
-        context = ffi.gc(pango.pango_font_map_create_context(self.config.font_map), gobject.g_object_unref)
-        pango_font = pango.pango_font_map_load_font(self.config.font_map, context, description)
-        _, found, font_size = get_pango_font_key(pango_font)
-        return Font(pango_font, found, font_size)
-
-
-class _Stamper:
-    """Draws one centred line of text with the stamp font; its glyphs join the font's subset."""
-
-    def __init__(self, fonts: _FontBook) -> None:
-        font = fonts.load(_STAMP_FAMILY, 400, 0, 12)
-        self.font = fonts.fonts.setdefault(font.hash, font)
-        self.glyphs: dict[str, tuple[int, float]] = {}
-        self.hb = _HarfBuzz(self.font.hb_face)
-
-    def line(self, text: str, size: float, page_width: float, middle: float, grey: float) -> bytes:
-        glyphs = [self.glyph(char) for char in text]
-        width = sum(advance for _, advance in glyphs) * size / 1000
-        ascent, descent = self.font.ascent * size / 1000, self.font.descent * size / 1000
-        baseline = middle - (ascent + descent) / 2
-        codes = "".join(f"{gid:04x}" for gid, _ in glyphs)
-        return (f"BT {grey:.3f} g /{self.font.hash} {size} Tf {(page_width - width) / 2:.2f} {baseline:.2f} Td "
-                f"<{codes}> Tj ET").encode()
-
-    def glyph(self, char: str) -> tuple[int, float]:
-        if char not in self.glyphs:
-            gid, advance = self.hb.glyph(ord(char))
-            self.glyphs[char] = (gid, advance * 1000 / self.font.upem)
-            self.font.widths[gid] = self.glyphs[char][1]
-            self.font.to_unicode.setdefault(gid, char)
-        return self.glyphs[char]
-
-
-class _HarfBuzz:
-    """The nominal glyph and advance of a character: all the stamps need (CJK and digits, no shaping)."""
-
-    _ffi = None
-    _lib = None
-
-    def __init__(self, hb_face) -> None:
-        from weasyprint.text.ffi import ffi as weasy_ffi
-
-        if _HarfBuzz._lib is None:
-            import cffi
-
-            _HarfBuzz._ffi = cffi.FFI()
-            _HarfBuzz._ffi.cdef("""
-                typedef struct hb_face_t hb_face_t; typedef struct hb_font_t hb_font_t;
-                hb_font_t *hb_font_create (hb_face_t *face); void hb_font_destroy (hb_font_t *font);
-                int hb_font_get_nominal_glyph (hb_font_t *font, uint32_t unicode, uint32_t *glyph);
-                int32_t hb_font_get_glyph_h_advance (hb_font_t *font, uint32_t glyph);""")
-            _HarfBuzz._lib = _HarfBuzz._ffi.dlopen("libharfbuzz.so.0")
-        ffi, lib = _HarfBuzz._ffi, _HarfBuzz._lib
-        face = ffi.cast("hb_face_t *", int(weasy_ffi.cast("uintptr_t", hb_face)))
-        self.font = ffi.gc(lib.hb_font_create(face), lib.hb_font_destroy)  # scale: font units
-        self.out = ffi.new("uint32_t *")
-
-    def glyph(self, codepoint: int) -> tuple[int, int]:
-        lib = _HarfBuzz._lib
-        gid = self.out[0] if lib.hb_font_get_nominal_glyph(self.font, codepoint, self.out) else 0
-        return gid, lib.hb_font_get_glyph_h_advance(self.font, gid)

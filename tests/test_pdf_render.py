@@ -20,8 +20,10 @@ FOOTER = re.compile(r"第(\d+)页/共(\d+)页")
 
 def _comment(number: int) -> PublicComment:
     body = f"R{number:05d}号意见：建议明确第三条的适用范围，避免基层执行中产生歧义。" * (1 + number % 4)
+    count = 1 + (number % 3 == 0) * 40
     return PublicComment(number=number, body=body, decision="adopted", decision_label="采纳",
-                         reason="该意见已在修改稿中予以体现。", masked_name=None, count=1 + (number % 3 == 0) * 40)
+                         reason="该意见已在修改稿中予以体现。", count=count,
+                         masked_name="王*明" if number % 5 == 0 and count == 1 else None)
 
 
 def _feedback() -> tuple[Feedback, list[pdf.Slice]]:
@@ -75,9 +77,25 @@ def test_every_row_is_there_once_and_in_order_across_chunk_boundaries(rendered):
     assert text.count("（同类意见41条）") == ROWS // 3  # a campaign: one row with its count
 
 
-def test_the_table_header_row_is_repeated_on_every_page(rendered):
-    for text in _pages(rendered[0].data):
-        assert "序号条款意见建议采纳情况理由" in text
+def test_each_row_shows_its_number_article_decision_reason_and_masked_name_in_order(rendered):
+    text = "".join(_pages(rendered[0].data))
+    labels = ["对文件整体"] * 10 + ["第一条"] * 60 + ["第二条"] * 20
+    heads = [f"序号{n}·{labels[n - 1]}·采纳情况：采纳" for n in range(1, ROWS + 1)]
+    positions = [text.index(head) for head in heads]
+    assert positions == sorted(positions)
+    assert text.count("理由：该意见已在修改稿中予以体现。") == ROWS
+    masked = [n for n in range(1, ROWS + 1) if n % 5 == 0 and n % 3]
+    assert text.count("（王*明）") == len(masked)
+    assert "序号条款意见建议" not in text  # no table, no column header row
+
+
+def test_an_article_heading_opens_each_article_and_is_repeated_at_the_top_of_a_chunk_that_goes_on(rendered):
+    text = "".join(_pages(rendered[0].data))
+    # Chunks of 25 rows: rows 26, 51 and 76 begin a chunk in the middle of an article.
+    assert text.index("意见建议及采纳情况对文件整体序号1·") >= 0
+    assert "第一条序号11·" in text and "第一条（续）序号26·" in text and "第一条（续）序号51·" in text
+    assert "第二条序号71·" in text and "第二条（续）序号76·" in text
+    assert text.count("（续）") == 3  # not where a slice goes on inside a chunk (row 41)
 
 
 def test_chinese_text_is_real_text_with_fonts_embedded_once(rendered, tmp_path):
@@ -136,23 +154,76 @@ def test_a_small_report_is_laid_out_in_this_process(app, monkeypatch):
     assert "R00010号意见" in "".join(pages)
 
 
-def test_the_comment_tables_show_personal_columns_headings_and_the_packet_tail(app):
+def test_the_comment_summary_shows_every_detail_of_the_commenter_and_the_packet_none(app):
     from consultation.reports import SummaryRow
 
-    rows = [SummaryRow(number=n, receipt=f"HZ{n:04d}", received="2026-01-05 10:00", channel="web",
-                       name="张三", organisation="华城物业公司", phone="13600001111", email="",
-                       body=f"R{n:05d}号意见：建议延长期限。", decision="未答复", reason="") for n in range(1, 8)]
-    counts = {"total": 7, "adopted": 0, "partly_adopted": 0, "not_adopted": 0, "explained": 0, "unanswered": 7}
+    rows = [SummaryRow(number=n, receipt=f"HZ{n:04d}", received="2026-01-05 10:00", channel=("web", "letter")[n % 2],
+                       name="张三" if n != 3 else "", organisation="华城物业公司", phone="13600001111",
+                       email="zhang@example.net", body=f"R{n:05d}号意见：建议延长期限。", decision="部分采纳",
+                       reason="期限调整为二十个工作日。" if n != 2 else "") for n in range(1, 8)]
+    counts = {"total": 7, "adopted": 0, "partly_adopted": 7, "not_adopted": 0, "explained": 0, "unanswered": 0}
     chunks = [pdf.Slice("第一条", rows[:4], total=7), pdf.Slice("第一条", rows[4:], first=False, total=7)]
     summary = pdf.render_report("pdf/comment_summary.html", {"title": "华城市测试管理办法", "department": "华城市司法局",
                                                               "window": None, "counts": counts}, chunks, processes=1)
     text = "".join(_pages(summary.data))
-    assert "意见人及联系方式" in text and "华城物业公司" in text and "第一条（7条）" in text
-    assert text.index("第一条（7条）") < text.index("R00004号意见") < text.index("第一条（7条）（续）")
+    assert text.startswith("内部材料") and "第一条（7条）序号1·第一条·处理情况：部分采纳" in text
+    assert "张三·华城物业公司·电话13600001111·邮箱zhang@example.net·回执HZ0002·2026-01-0510:00·网站" in text
+    assert "回执HZ0001·2026-01-0510:00·信函" in text and "（未署名）·华城物业公司" in text
+    positions = [text.index(f"R{n:05d}号意见") for n in range(1, 8)]
+    assert positions == sorted(positions) and "（续）" not in text  # one chunk
+    assert text.count("理由：期限调整为二十个工作日。") == 6
     packet = pdf.render_report("pdf/review_packet.html", {
         "title": "华城市测试管理办法", "department": "华城市司法局", "counts": counts,
         "version": {"seq": 2, "sha256": "ab" * 32, "explanation": "起草说明。", "articles": []},
         "assessments": [], "rounds": []}, chunks, processes=1)
     text = "".join(_pages(packet.data))
-    assert "意见人及联系方式" not in text and "华城物业公司" not in text
+    for private in ("张三", "华城物业公司", "13600001111", "zhang@example.net", "HZ0001"):
+        assert private not in text
+    assert "第一条（7条）序号1·第一条·处理情况：部分采纳R00001号意见" in text
     assert text.index("R00007号意见") < text.index("四、论证和评估情况") < text.index("首次送审")
+
+
+def test_a_report_the_merge_cannot_carry_over_is_laid_out_in_one_pass_with_a_warning(app, caplog, monkeypatch):
+    """A gradient is a shading the merge does not carry over: the whole report in one pass, numbers right."""
+    monkeypatch.setattr(pdf.log, "disabled", False)  # alembic's logging.fileConfig in the app fixture disables it
+    data, chunks = _feedback()
+    with app.app_context():
+        front = render_template("pdf/feedback.html", feedback=data, summary="共收到意见90条",
+                                generated_at=pdf.utcnow())
+        fragments = [render_template("pdf/_feedback_rows.html", chunk=[s]) for s in chunks]
+    fragments[1] = '<p style="background: linear-gradient(white, black)">渐变</p>' + fragments[1]
+    calls = []
+    with caplog.at_level("WARNING", logger="consultation.pdf"):
+        result = pdf.render_chunked(front, fragments, processes=2,
+                                    progress=lambda done, total: calls.append(done))
+    assert "laid out in one pass" in caplog.text
+    pages = _pages(result.data)
+    assert len(pages) == result.pages > 1
+    for number, text in enumerate(pages, start=1):
+        assert FOOTER.findall(text) == [(str(number), str(len(pages)))], text[-40:]  # WeasyPrint's counters
+        assert "华城市测试管理办法·意见采纳情况反馈·生成时间" in text
+    text = "".join(pages)
+    positions = [text.index(f"序号{n}·") for n in range(1, ROWS + 1)]
+    assert positions == sorted(positions) and "渐变" in text
+    assert calls[-1] == len(fragments)
+
+
+def test_margin_boxes_are_skipped_only_in_the_thread_laying_out_a_chunk_and_restored_after_an_error():
+    import threading
+
+    from weasyprint import HTML, layout
+
+    original = layout.make_margin_boxes
+    page = ('<style>@page { size: A6; @bottom-center { content: "第 " counter(page) " 页" } }</style>'
+            '<p>正文</p>')
+    seen = []
+    with pytest.raises(RuntimeError):
+        with pdf._without_margin_boxes():
+            assert layout.make_margin_boxes is not original
+            other = threading.Thread(target=lambda: seen.append(HTML(string=page).write_pdf()))
+            other.start()
+            other.join()
+            here = HTML(string=page).write_pdf()
+            raise RuntimeError("a layout failing")
+    assert layout.make_margin_boxes is original
+    assert "第1页" in _pages(seen[0])[0] and "第1页" not in _pages(here)[0]
