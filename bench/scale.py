@@ -41,7 +41,8 @@ from datetime import datetime
 
 import requests
 
-from . import intake, loader, pages
+from . import city, intake, loader, pages
+from .corpus import Corpus
 from .placement import measure_placement
 from .settings import PASSWORD, REDIS_URL, SECRET_KEY, project_config
 
@@ -203,11 +204,12 @@ def run_pages(args, seeded, database_url, log) -> tuple[list[dict], list[dict], 
 
 def report(data: dict) -> str:
     lines = [f"Scale benchmark, {data['started']}: {data['comments']:,} comments, {data['documents']:,} documents "
-             f"({'quick' if data['quick'] else 'full'})", ""]
+             f"({'quick' if data['quick'] else 'full'}{', database reused' if data.get('reused') else ''})", ""]
     lines.append("1. Load")
     for key, value in data["load"]["counts"].items():
         lines.append(f"   {key:<20} {value:,}")
-    lines.append(f"   load time            {data['load']['seconds']:.1f} s (COPY, bands, indexes, VACUUM ANALYZE)")
+    lines.append(f"   load time            {data['load']['seconds']:.1f} s (plan, COPY, bands, index rebuild)")
+    lines.append(f"   VACUUM ANALYZE       {data['load']['vacuum_seconds']:.1f} s (after the recount)")
     for note in data["load"]["notes"]:
         lines.append(f"   note: {note}")
     lines += ["", f"2. Intake ({data['server']}, {data['intake_seconds']} s per run, client {data['client']})",
@@ -250,12 +252,32 @@ def report(data: dict) -> str:
     return "\n".join(lines)
 
 
+def load_database(app, database_url: str, env: dict[str, str], args, log) -> city.Seeded:
+    """Section 1: migrate and seed through the services, COPY the volume, recount, vacuum, fill the bare table."""
+    log("1. seeding through the services, then COPY")
+    seeded = city.seed_with_services(app, Corpus(99))
+    loader.load(database_url, seeded, args.comments, args.documents, app.config["LIBRARY_TOPICS"], log)
+    seeded.notes.append(loader.run_recount(database_url, env))
+    log(f"  {seeded.notes[-1]}")
+    from . import bare_app
+
+    bare = bare_app.create_app(database_url)
+    with bare.app_context():
+        bare_app.db.create_all()
+    seeded.counts["bare_rows"] = loader.fill_bare_table(database_url)
+    seeded.timings["vacuum_s"] = loader.vacuum(database_url)
+    log(f"  VACUUM ANALYZE in {seeded.timings['vacuum_s']:.1f} s (after the recount, which rewrites every row)")
+    city.save_seeded(database_url, seeded)
+    return seeded
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--comments", type=int, default=1_000_000)
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="shorter runs: 5 s of load, 10 repeats per page")
     parser.add_argument("--keep", action="store_true", help="keep the bench database at the end")
+    parser.add_argument("--reuse", metavar="DATABASE", help="bench a database kept by --keep again, without loading")
     args = parser.parse_args(argv)
     args.duration = 5 if args.quick else 20
     args.repeat = 10 if args.quick else 30
@@ -268,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now()
     workdir = tempfile.mkdtemp(prefix="bench-scale-")
-    name, database_url = loader.create_database()
+    if args.reuse:
+        name, database_url = args.reuse, f"postgresql://postgres@127.0.0.1:5432/{args.reuse}"
+    else:
+        name, database_url = loader.create_database()
     log(f"database {name}, work folder {workdir}")
     env = {**os.environ, "BENCH_DATABASE_URL": database_url, "BENCH_WORKDIR": workdir, "SECRET_KEY": SECRET_KEY,
            "REDIS_URL": REDIS_URL}
@@ -280,19 +305,14 @@ def main(argv: list[str] | None = None) -> int:
         from consultation import create_app
 
         app = create_app(project_config(database_url, workdir))
-        log("1. seeding through the services, then COPY")
-        seeded = loader.seed_with_services(app, loader.Corpus(99))
-        topics = app.config["LIBRARY_TOPICS"]
-        loader.load(database_url, seeded, args.comments, args.documents, topics, log)
-        seeded.notes.append(loader.run_recount(database_url, env))
-        log(f"  {seeded.notes[-1]}")
-        from . import bare_app
-
-        bare = bare_app.create_app(database_url)
-        with bare.app_context():
-            bare_app.db.create_all()
-        log(f"  bare table: {loader.fill_bare_table(database_url):,} rows")
-        data["load"] = {"counts": seeded.counts, "seconds": seeded.timings["load_s"], "notes": seeded.notes}
+        if args.reuse:
+            seeded = city.load_seeded(database_url)
+            log(f"1. reusing the loaded database {name}")
+        else:
+            seeded = load_database(app, database_url, env, args, log)
+        data["comments"], data["reused"] = seeded.counts["comments"], bool(args.reuse)
+        data["load"] = {"counts": seeded.counts, "seconds": seeded.timings["load_s"], "notes": seeded.notes,
+                        "vacuum_seconds": seeded.timings["vacuum_s"]}
 
         servers = [start_server("bench.project_app:app", PROJECT_PORT, env, workdir),
                    start_server("bench.bare_app:app", BARE_PORT, env, workdir)]
@@ -310,11 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             stop_server(server)
-        if not args.keep:
-            loader.drop_database(name)
-            loader.clean_workdir(workdir)
+        if args.keep or args.reuse:
+            log(f"kept database {name} ({database_url}); bench it again with --reuse {name}")
         else:
-            log(f"kept database {name} ({database_url}) and {workdir}")
+            loader.drop_database(name)
+        loader.clean_workdir(workdir)
     text = report(data)
     print("\n" + text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
