@@ -226,6 +226,59 @@ def rows(document: Document, article_key: int, *, after: tuple[int, int] | None 
     return Page(items, f"{batch[-1].id}.{items[-1].number}" if more and batch else None)
 
 
+@dataclass(frozen=True)
+class Section:
+    group: ArticleGroup
+    rows: list[PublicComment]
+
+
+@dataclass(frozen=True)
+class FeedbackPage:
+    sections: list[Section]
+    next_after: str | None  # "<group index>.<last id>.<last number>"
+
+
+def rows_before(document: Document, groups: list[ArticleGroup], index: int) -> int:
+    """How many feedback rows the articles before ``groups[index]`` have (counted on the partial index)."""
+    keys = [g.key for g in groups[:index]]
+    if not keys:
+        return 0
+    ids = [k for k in keys if k]
+    condition = Comment.article_id.in_(ids)
+    if 0 in keys:
+        condition = condition | Comment.article_id.is_(None)
+    return db.session.scalar(select(func.count()).select_from(Comment)
+                             .where(Comment.document_id == document.id, Comment.own_row, condition)) or 0
+
+
+def page(document: Document, groups: list[ArticleGroup], *, start: int = 0, after: tuple[int, int] | None = None,
+         limit: int = PAGE) -> FeedbackPage:
+    """One page of the whole feedback, article after article from ``groups[start]``, numbered through.
+
+    ``after``: (last id, last number) inside ``groups[start]``; without it the page begins that article.
+    """
+    if not groups or start >= len(groups):
+        return FeedbackPage([], None)
+    last_id, number = after if after is not None else (0, rows_before(document, groups, start))
+    sections: list[Section] = []
+    left, index, cursor = limit, start, None
+    while index < len(groups) and left > 0:
+        group = groups[index]
+        part = rows(document, group.key, after=(last_id, number), limit=left)
+        if part.items:
+            sections.append(Section(group, part.items))
+            left -= len(part.items)
+            number = part.items[-1].number
+        if part.next_after is not None:
+            cursor = f"{index}.{part.next_after}"
+            break
+        index, last_id = index + 1, 0
+    else:
+        if index < len(groups):
+            cursor = f"{index}.0.{number}"
+    return FeedbackPage(sections, cursor)
+
+
 def stream(document: Document, groups: list[ArticleGroup] | None = None
            ) -> Iterator[tuple[ArticleGroup, list[PublicComment]]]:
     """Every row, article by article, in batches of at most STREAM_CHUNK rows (constant memory).

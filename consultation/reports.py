@@ -103,7 +103,8 @@ def _comment_chunks(document: Document, *, personal: bool) -> Iterator[Chunk]:
                     reason=c.answer.reason if c.answer else ""))
             yield Chunk("对文件整体" if group.key == 0 else group.label, first, rows)
             first, after = False, batch[-1].id
-            db.session.expunge_all()  # constant memory: the rows of a chunk are not kept in the session
+            for c in batch:  # constant memory: the rows of a chunk are not kept in the session
+                db.session.expunge(c)
 
 
 def comment_summary(document: Document) -> Report:

@@ -113,6 +113,7 @@ def test_a_major_decision_packet_carries_its_assessments(app, city):
 
 def test_the_same_report_asked_for_twice_is_one_job_and_one_file(app, city):
     doc = in_review_with_personal_comments(city)
+    drafter_id = city["drafter"].id
     first = jobs.request(JobKind.COMMENT_SUMMARY_PDF, doc)
     second = jobs.request(JobKind.COMMENT_SUMMARY_PDF, doc)
     db.session.commit()
@@ -125,8 +126,12 @@ def test_the_same_report_asked_for_twice_is_one_job_and_one_file(app, city):
     again = jobs.request(JobKind.COMMENT_SUMMARY_PDF, doc)  # nothing changed since: the finished job
     assert again.id == first_id
     # A changed reason is new content: a new job and a new file. (Answers are closed in joint review;
-    # the reason is changed in the database as a correction would be.)
-    factories.comments(doc)[0].answer.reason = "修改后的理由。"
+    # the reason is corrected as a service would: the change and its audit event.)
+    corrected = factories.comments(doc)[0]
+    corrected.answer.reason = "修改后的理由。"
+    from consultation import audit
+    audit.record("answer_comment", actor=db.session.get(factories.User, drafter_id), document=doc,
+                 payload={"comment_id": corrected.id, "decision": corrected.answer.decision, "correction": True})
     db.session.commit()
     changed = jobs.request(JobKind.COMMENT_SUMMARY_PDF, doc)
     db.session.commit()

@@ -137,7 +137,7 @@ def test_no_page_api_answer_feed_download_or_pdf_shows_personal_data(app, city, 
     assert any(u.endswith(".docx") for u in fetched)
     # The crawl really read the contents: the public texts are there, the masked names only with consent.
     assert "网页表单：建议公布收费依据" in pages[f"/consultations/{open_id}"]
-    assert "开放接口：建议增加夜间巡查" in pages[f"/api/v1/consultations/{open_id}"]
+    assert "开放接口：建议增加夜间巡查" in pages[f"/api/v1/consultations/{open_id}/comments"]  # the paged comments
     assert "对已公布草案" in pages[f"/feedback/{doc_id}/feedback.pdf"]
     assert "诸**名" in pages[f"/feedback/{doc_id}/feedback.csv"] and "欧**藏" in pages[f"/api/v1/feedback/{doc_id}"]
     for url, body in pages.items():

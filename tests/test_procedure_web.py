@@ -120,6 +120,8 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         assert openness.post(queue, {"comments": [str(second)], "action": "hide", "reason": "off_topic",
                                      "note": "与本办法无关"}).status_code == 302
         shown = text_of(browser.get(public_page))
+        assert "第二条已公开的意见（1）" in shown and "建议整体上减少审批环节" not in shown
+        shown = text_of(browser.get(f"{public_page}?comments={article_two}"))  # the article's comments, paged
         assert "建议明确网约车平台的安全责任" in shown and "建议整体上减少审批环节" not in shown
 
         # Closed by the clock: no background job has run, and still nothing is accepted.

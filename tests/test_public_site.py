@@ -108,10 +108,7 @@ def test_hidden_comments_are_counted_answered_and_explained_on_the_feedback(city
     assert "红包" not in page and "13812345678" not in page and "张三" not in page
     assert "其中2条意见已计入并答复，但内容不予公开显示" in page
     assert "广告或无意义内容1条" in page and "含他人个人信息1条" in page
-    from consultation.feedback import build_feedback
-    every_article = "".join(text_of(browser.get(f"/feedback/{doc.id}?article={g.key}"))
-                            for g in build_feedback(doc).groups)  # the page shows one article's rows at a time
-    assert every_article.count("不予采纳的理由") == 3  # the hidden ones still have their answer
+    assert page.count("不予采纳的理由") == 3  # the hidden ones still have their answer
     rows = list(csv.reader(io.StringIO(text_of(browser.get(f"/feedback/{doc.id}/feedback.csv")).lstrip("\ufeff"))))
     assert len(rows) == 4 and not any("红包" in cell or "13812345678" in cell for row in rows for cell in row)
     assert sum("不予公开显示" in row[2] for row in rows[1:]) == 2

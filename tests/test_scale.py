@@ -129,3 +129,35 @@ def test_an_idempotency_key_gives_the_same_receipt_and_never_a_second_comment(ci
     bad = browser.client.post(url, json={"body": "意见。"}, headers={"Idempotency-Key": "含中文"})
     assert bad.status_code == 400
     assert db.session.scalar(select(func.count(Comment.id))) == 1
+
+
+def test_the_feedback_pages_through_every_article_numbered_through_and_an_article_link_starts_at_it(city, browser):
+    doc = factories.in_handling(city, comments=0)
+    for i in range(7):
+        factories.comment(doc, body=f"第一条意见{i}：建议补充具体措施第{i}项。", article_seq=1)
+    for i in range(4):
+        factories.comment(doc, body=f"第二条意见{i}：建议明确责任单位第{i}个。", article_seq=2)
+    factories.comment(doc, body="对整体的意见：建议简化程序。")
+    factories.answer_all(doc, city["drafter"])
+    factories.adopt(doc, city, prefix="华政发")
+    from consultation.feedback import page
+    from consultation.services import publication
+    publication.publish(doc, city["govoffice"], final_text=factories.REVISED, policy_interpretation="解读",
+                        effective_date=factories.utcnow().date() + factories.timedelta(days=5), validity_years=1)
+    db.session.commit()
+    groups = build_feedback(doc).groups
+    seen, start, after = [], 0, None
+    while True:
+        result = page(doc, groups, start=start, after=after, limit=5)
+        seen += [(s.group.label, r.number) for s in result.sections for r in s.rows]
+        if result.next_after is None:
+            break
+        start, last_id, number = (int(p) for p in result.next_after.split("."))
+        after = (last_id, number)
+    assert [n for _, n in seen] == list(range(1, 13))
+    assert [label for label, _ in seen][:1] == ["对文件整体"] or seen[0][0] == groups[0].label
+    # A link to the second article starts there, numbered where it stands in the whole feedback.
+    second = next(g for g in groups if g.label == "第二条")
+    text = browser.get(f"/feedback/{doc.id}?article={second.key}").get_data(as_text=True)
+    assert "第二条意见0" in text and "第一条意见0" not in text
+    assert ">9</td>" in text  # after the whole draft's 1 and the first article's 7

@@ -17,7 +17,7 @@ from .. import antibot, ratelimit
 from ..errors import DomainError
 from ..extensions import db
 from ..feedback import build_feedback, summary_line
-from ..feedback import rows as feedback_rows
+from ..feedback import page as feedback_page
 from ..forms import CommentForm, LibraryFilterForm, NoteForm, ReceiptForm, SubscribeForm
 from ..models import Department, Document, Moderation, Subscription, utcnow
 from ..services import comment_lists, consultations, jobs, library, publication, subscriptions, tallies
@@ -136,11 +136,16 @@ def _published_document(document_id: int) -> Document:
 def feedback(document_id: int):
     document = _published_document(document_id)
     data = build_feedback(document)
-    group = data.group(request.args.get("article", type=int))
-    after = comment_lists.parse_cursor(request.args.get("after"), parts=2)
-    page = feedback_rows(document, group.key, after=after, limit=FEEDBACK_PAGE) if group else None
+    # The rows of every article in turn, a page at a time; an article's link starts the pages at it.
+    keys = [g.key for g in data.groups]
+    start, after = 0, None
+    if (cursor := comment_lists.parse_cursor(request.args.get("after"), parts=3)) and cursor[0] < len(keys):
+        start, after = cursor[0], (cursor[1], cursor[2])
+    elif (article := request.args.get("article", type=int)) in keys:
+        start = keys.index(article)
+    page = feedback_page(document, data.groups, start=start, after=after, limit=FEEDBACK_PAGE)
     return render_template("public/feedback.html", feedback=data, summary=summary_line(data.counts),
-                           group=group, page=page, after=after,
+                           page=page, first_page=start == 0 and after is None,
                            pdf_job=jobs.current_feedback_pdf(document), document=document,
                            library_status=publication.library_status(document))
 
