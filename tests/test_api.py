@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from consultation.extensions import db
 from consultation.models import AuditEvent, Comment, utcnow
-from consultation.services import answers, consultations, library
+from consultation.services import consultations, library
 from consultation.services.consultations import SHANGHAI
 
 from . import factories

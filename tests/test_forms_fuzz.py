@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from consultation.extensions import db
 from consultation.models import Comment, CommentAnswer, Subscription
-from consultation.services import answers, consultations
+from consultation.services import consultations
 
 from . import factories
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from consultation.extensions import db
 from consultation.models import AuditEvent, BackgroundJob, Comment, JobKind, JobState, ReviewOrgan, User
-from consultation.services import answers, consultations, drafting, jobs, review
+from consultation.services import consultations, drafting, jobs, review
 
 from . import factories
 from .test_pdf_job import _fonts, _run_worker

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from consultation import campaigns
 from consultation.errors import InvalidInput, NotAllowed
 from consultation.extensions import db
-from consultation.models import AuditEvent, BackgroundJob, Comment, CommentCampaign, LibraryEvent
+from consultation.models import AuditEvent, BackgroundJob, Comment, LibraryEvent
 from consultation.services import answers, consultations, library, moderation, publication
 from consultation.services.publication import SHANGHAI, LibraryStatus
 
