@@ -37,7 +37,8 @@ class BareComment(db.Model):
 
 
 PAGE_TEMPLATE = """<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8"><title>意见</title></head><body>
-<ol>{% for c in comments %}<li id="c{{ c.id }}"><p>{{ c.body }}</p><small>{{ c.created_at.strftime("%Y-%m-%d %H:%M") }}</small></li>{% endfor %}</ol>
+<ol>{% for c in comments %}<li id="c{{ c.id }}"><p>{{ c.body }}</p>
+<small>{{ c.created_at.strftime("%Y-%m-%d %H:%M") }}</small></li>{% endfor %}</ol>
 {% if next_after %}<a rel="next" href="?article={{ article or '' }}&amp;after={{ next_after }}">下一页</a>{% endif %}
 </body></html>"""
 

@@ -33,8 +33,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                  "effective_date", "valid_until", "policy_interpretation", "signed_date", "topic"),
     "document_version": ("id", "document_id", "seq", "kind", "body", "explanation", "sha256", "created_by_id",
                          "created_at"),
-    "comment": ("id", "consultation_id", "document_id", "article_id", "receipt_number", "body", "channel", "name", "organisation",
-                "phone", "email", "show_masked_name", "client_hash", "created_at", "logged_by_id", "moderation",
+    "comment": ("id", "consultation_id", "document_id", "article_id", "receipt_number", "body", "channel", "name",
+                "organisation", "phone", "email", "show_masked_name", "client_hash", "created_at", "logged_by_id", "moderation",
                 "hidden_reason", "moderation_note", "moderated_by_id", "moderated_at", "campaign_id", "decision"),
     "comment_campaign": ("id", "consultation_id", "article_id", "representative_id", "created_at"),
     "comment_answer": ("id", "comment_id", "decision", "reason", "answered_by_id", "answered_at"),
@@ -204,7 +204,8 @@ def load(database_url: str, seeded: Seeded, comments: int, documents: int, topic
         dropped = _secondary_indexes(conn)
         for name, _definition in dropped:
             conn.execute(f'DROP INDEX "{name}"')
-        conn.execute("SET session_replication_role = replica")  # no FK triggers: campaigns and comments refer to each other
+        # No FK triggers: campaigns and comments refer to each other.
+        conn.execute("SET session_replication_role = replica")
         conn.execute("SET synchronous_commit = off")
         first_doc, first_version = _next_id(conn, "document"), _next_id(conn, "document_version")
         docs, versions = city_documents(documents, seeded, first_doc, first_version, rng, corpus, topics)
@@ -259,7 +260,8 @@ def load(database_url: str, seeded: Seeded, comments: int, documents: int, topic
                 if decision is None:
                     continue
                 yield dict(id=first_answer + n, comment_id=first_comment + i, decision=decision[0],
-                           reason=decision[1], answered_by_id=users["drafter"], answered_at=closes_at + timedelta(days=2))
+                           reason=decision[1], answered_by_id=users["drafter"],
+                           answered_at=closes_at + timedelta(days=2))
                 n += 1
 
         answered = _copy(conn, "comment_answer", answer_rows())

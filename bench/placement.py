@@ -46,7 +46,8 @@ def measure_placement(app, consultation_id: int, article_ids: list[int], count: 
             campaign = campaigns.place(comment)
             took = time.perf_counter() - started
             found = db.session.scalar(select(func.count(func.distinct(CommentBand.comment_id))).where(
-                CommentBand.consultation_id == consultation_id, CommentBand.band.in_(keys), CommentBand.comment_id != comment.id))
+                CommentBand.consultation_id == consultation_id, CommentBand.band.in_(keys),
+                CommentBand.comment_id != comment.id))
             db.session.rollback()
             if i == 0:
                 continue

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -248,7 +249,8 @@ def report(data: dict) -> str:
         if figures.get("n"):
             lines.append(f"   {kind:<20} n={figures['n']:<4} p50 {figures['p50_ms']:8.1f} ms  p95 "
                          f"{figures['p95_ms']:8.1f} ms  max {figures['max_ms']:8.1f} ms  candidates mean "
-                         f"{figures['mean_candidates']:.1f} max {figures['max_candidates']}  grouped {figures['grouped']}")
+                         f"{figures['mean_candidates']:.1f} max {figures['max_candidates']}  "
+                         f"grouped {figures['grouped']}")
     return "\n".join(lines)
 
 
@@ -330,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             stop_server(server)
+        os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+        for port in (PROJECT_PORT, BARE_PORT):  # kept beside the JSON: the tracebacks of pages that failed
+            log_path = os.path.join(workdir, f"gunicorn-{port}.log")
+            if os.path.exists(log_path):
+                shutil.copy(log_path, os.path.join(HERE, "results", started.strftime(f"%Y%m%d-%H%M%S-gunicorn-{port}.log")))
         if args.keep or args.reuse:
             log(f"kept database {name} ({database_url}); bench it again with --reuse {name}")
         else:
@@ -337,7 +344,6 @@ def main(argv: list[str] | None = None) -> int:
         loader.clean_workdir(workdir)
     text = report(data)
     print("\n" + text)
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     path = os.path.join(HERE, "results", started.strftime("%Y%m%d-%H%M%S") + ".json")
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, indent=1, default=str)
