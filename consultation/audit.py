@@ -70,7 +70,6 @@ def record(
 # a single sequence). Its content is sealed moments later by the clock, in batches, one event per document
 # and batch whose payload carries the digest of the batch's rows; verify_chain recomputes it from the rows.
 SEALED_ACTION = "comments_received"
-SEAL_BATCH = 5000
 _SEALED_FIELDS = ("id", "consultation_id", "document_id", "article_id", "receipt_number", "body", "channel",
                   "name", "organisation", "phone", "email", "show_masked_name", "created_at", "logged_by_id")
 
@@ -95,23 +94,20 @@ def _sealed_columns():
     return [getattr(Comment, name) for name in _SEALED_FIELDS]
 
 
-def seal_comments(limit: int = SEAL_BATCH) -> int:
-    """Seal the comments received since the last call into the chain; return how many. Commits."""
-    query = select(*_sealed_columns()).where(Comment.chained_in_id.is_(None)).order_by(Comment.id).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)  # two sweepers never seal the same rows
-    rows = db.session.execute(query).all()
+def seal(comments: list) -> None:
+    """Seal the given comments (taken in by services/intake.py, in id order) into the chain: one event per
+    document and batch, whose payload carries the digest of the batch's rows. In the caller's transaction."""
     by_document: dict[int, list] = {}
-    for row in rows:
-        by_document.setdefault(row.document_id, []).append(row)
+    for comment in comments:
+        by_document.setdefault(comment.document_id, []).append(comment)
     for document_id, batch in sorted(by_document.items()):
         event = record(SEALED_ACTION, actor=None, actor_label="public", document=db.session.get(Document, document_id),
                        payload={"count": len(batch), "first_id": batch[0].id, "last_id": batch[-1].id,
                                 "digest": batch_digest(batch)})
-        db.session.execute(update(Comment).where(Comment.id.in_([r.id for r in batch]))
+        db.session.execute(update(Comment).where(Comment.id.in_([c.id for c in batch]))
                            .values(chained_in_id=event.id).execution_options(synchronize_session=False))
-    db.session.commit()
-    return len(rows)
+    for comment in comments:
+        db.session.expire(comment, ["chained_in_id"])
 
 
 def _sealed_batch_problem(event: AuditEvent) -> str | None:

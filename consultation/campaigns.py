@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 from datasketch import MinHash
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from .extensions import db
 from .models import Comment, CommentBand, CommentCampaign, Moderation
@@ -77,7 +77,8 @@ def place(comment: Comment) -> CommentCampaign | None:
     representative. A comment that joins a group is compared with, and represented by, its first
     text. The candidates are the few earlier texts sharing the most bands with it (one indexed,
     aggregated query), so the work per comment is bounded whatever the size of the consultation.
-    Runs inside the caller's transaction, before the commit that makes the comment's receipt valid.
+    Runs in the clock's step that takes in the comments received (services/intake.py), not on the way
+    in: a comment's receipt never waits for it.
     """
     grams = shingles(comment.body)
     keys = bands(grams)
@@ -99,8 +100,9 @@ def place(comment: Comment) -> CommentCampaign | None:
     scored = [(similarity(grams, shingles(body)), cid) for cid, body in candidates]
     scored = [(score, cid) for score, cid in scored if score >= THRESHOLD]
     if not scored:
-        db.session.add_all(CommentBand(comment_id=comment.id, band=key, consultation_id=comment.consultation_id)
-                           for key in keys)
+        # One multi-row INSERT, not 32 round trips.
+        db.session.execute(insert(CommentBand), [{"comment_id": comment.id, "band": key,
+                                                  "consultation_id": comment.consultation_id} for key in keys])
         return None
     best_id = max(scored, key=lambda pair: (pair[0], -pair[1]))[1]
     # Two copies arriving together must not each start a group around the same first text: lock that
@@ -118,9 +120,14 @@ def place(comment: Comment) -> CommentCampaign | None:
         db.session.flush()
     comment.campaign = campaign
     comment.is_copy = comment.body.strip() == best.body.strip()
-    # Folded into the group's row in the feedback while it has the same answer as the first text (none yet).
-    comment.own_row = best.decision is not None
+    # Folded into the group's row in the feedback while it has the same answer as the first text.
+    comment.own_row = _answer_key(comment) != _answer_key(best)
     db.session.flush()
     db.session.execute(update(CommentCampaign).where(CommentCampaign.id == campaign.id)
-                       .values(size=CommentCampaign.size + 1))
+                       .values(size=CommentCampaign.size + 1,
+                               answered=CommentCampaign.answered + (1 if comment.decision else 0)))
     return campaign
+
+
+def _answer_key(comment: Comment) -> tuple[str, str] | None:
+    return (comment.answer.decision, comment.answer.reason) if comment.answer else None

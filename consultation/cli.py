@@ -205,12 +205,10 @@ def comments_recount() -> None:
     click.echo("Comment counters, group sizes and list flags rebuilt from the rows.")
 
 
-@comments_group.command("seal")
-def comments_seal() -> None:
-    """Seal every comment not yet in the audit chain (the worker does this every few seconds)."""
-    from . import audit
+@comments_group.command("take-in")
+def comments_take_in() -> None:
+    """Place the comments received in their campaign groups and seal them into the audit chain (the worker
+    does this every few seconds)."""
+    from .services.intake import take_in_all
 
-    total = 0
-    while (n := audit.seal_comments()):
-        total += n
-    click.echo(f"{total} comment(s) sealed into the audit chain.")
+    click.echo(f"{take_in_all()} comment(s) taken in: grouped and sealed into the audit chain.")

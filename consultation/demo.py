@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Department, DepartmentKind, Document, ReviewOrgan, Role, User, utcnow
-from .services import answers, comment_lists, consultations, drafting, library, moderation, publication, review
+from .services import (
+    answers, comment_lists, consultations, drafting, intake, library, moderation, publication, review,
+)
 from .services.publication import SHANGHAI
 from .workflow import engine
 
@@ -112,6 +114,7 @@ def seed(password: str) -> str:
     for sign in ("！", "！！", "。"):  # a small campaign: three near-identical comments form one group
         consultations.submit_comment(doc_consultation(doc), body="坚决反对在楼道内充电，请尽快在小区增设集中充电桩" + sign,
                                      article_id=article.id)
+    intake.take_in_all()  # what the worker's clock does moments later: the group is formed
     moderation.moderate(doc, openness, [c.id for c in comment_lists.staff_comments(doc, limit=3).items], publish=True)
     # 3. A market-entities draft whose consultation has closed: comments wait for answers.
     drafter2, head2 = _user("drafter2"), _user("head2")
@@ -151,6 +154,7 @@ def seed(password: str) -> str:
     review.send_to_joint_review(doc4, head)
     doc4.stage_entered_at = utcnow() - timedelta(days=17)
     _published_example(drafter, head, openness)
+    intake.take_in_all()  # every comment sealed into the audit chain
     return "departments, 8 accounts, 5 documents (one published, in the library)"
 
 

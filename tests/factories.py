@@ -65,8 +65,17 @@ def comment(doc: Document, *, body: str = "建议修改。", article_seq: int | 
     article_id = None
     if article_seq is not None:
         article_id = next(a.id for a in consultation.version.articles if a.seq == article_seq)
-    return consultations.submit_comment(consultation, body=body, article_id=article_id,
-                                        now=at or consultation.opens_at + timedelta(hours=1), **personal)
+    comment = consultations.submit_comment(consultation, body=body, article_id=article_id,
+                                           now=at or consultation.opens_at + timedelta(hours=1), **personal)
+    take_in()
+    return comment
+
+
+def take_in() -> int:
+    """What the worker's clock does moments after comments arrive: group them and seal them."""
+    from consultation.services.intake import take_in_all
+
+    return take_in_all()
 
 
 def in_handling(city, *, comments: int = 2, **kw) -> Document:

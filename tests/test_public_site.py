@@ -526,8 +526,9 @@ def test_the_english_feedback_page_gives_the_summary_in_english_beside_the_offic
 
 
 def test_copies_arriving_at_once_end_in_one_group(app, city):
-    """Eight threads post the same text at the same moment, on their own connections: one group holds
-    them all, its first text among them (on SQLite one writer at a time; on PostgreSQL the row lock)."""
+    """Eight threads post the same text at the same moment, on their own connections, and three sweepers
+    take them in at once: one group holds them all, its first text among them (one sweeper at a time: an
+    advisory lock on PostgreSQL, one writer on SQLite), and every comment is sealed once."""
     import threading
 
     doc = factories.in_consultation(city)
@@ -555,6 +556,28 @@ def test_copies_arriving_at_once_end_in_one_group(app, city):
     for t in threads:
         t.join(timeout=60)
     assert not errors, errors
+
+    def sweep() -> None:
+        try:
+            with app.app_context():
+                from consultation.services.intake import take_in_all
+
+                start.wait()
+                take_in_all()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    start = threading.Barrier(3)
+    sweepers = [threading.Thread(target=sweep) for _ in range(3)]
+    for t in sweepers:
+        t.start()
+    for t in sweepers:
+        t.join(timeout=60)
+    assert not errors, errors
+    factories.take_in()  # a sweeper that found another at work left the rest to the next turn
     db.session.expire_all()
     groups = factories.groups(doc)
     assert len(groups) == 1 and groups[0].representative_id == first.id and len(factories.members(groups[0])) == 9
+    assert all(c.chained_in_id is not None for c in factories.comments(doc))
+    from consultation import audit
+    assert audit.verify_chain().first_broken_id is None

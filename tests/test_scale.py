@@ -60,7 +60,7 @@ def test_answering_a_group_is_a_few_statements_and_keeps_the_counters(city):
     for _ in range(30):
         factories.consultations.submit_comment(consultation, body=CAMPAIGN,
                                                now=consultation.opens_at + timedelta(hours=2))
-    db.session.commit()
+    factories.take_in()
     [group] = factories.groups(doc)
     assert group.size == 30
     assert answers.answer_campaign(doc, city["drafter"], group.id, decision="not_adopted", reason="已有规定。") == 30
@@ -101,9 +101,13 @@ def test_staff_lists_page_by_keyset_without_losing_or_repeating_a_comment(city):
 
 def test_comments_are_sealed_into_the_chain_in_batches_and_an_edit_shows(city):
     doc = factories.in_consultation(city)
-    made = [factories.comment(doc, body=f"意见{i}。") for i in range(3)]
-    assert audit.seal_comments() == 3
-    assert audit.seal_comments() == 0
+    consultation = factories.consultations.consultation_of(doc)
+    made = [factories.consultations.submit_comment(consultation, body=f"意见{i}。",
+                                                   now=consultation.opens_at + factories.timedelta(hours=1))
+            for i in range(3)]
+    assert all(c.chained_in_id is None for c in made)  # stored and acknowledged without the chain's lock
+    assert factories.take_in() == 3
+    assert factories.take_in() == 0
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == audit.SEALED_ACTION)).all()
     assert event.document_id == doc.id and '"count": 3' in event.payload
     assert audit.verify_chain().first_broken_id is None

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, campaigns, search, working_days
+from .. import audit, search, working_days
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Article, Comment, CommentChannel, Consultation, ConsultationExtension, Document, User, utcnow
@@ -205,8 +205,9 @@ def submit_comment(
 ) -> Comment:
     """Accept a public comment and commit it: once a receipt number exists, so does the comment.
 
-    No lock is shared by all writers: the comment is counted on a spread counter row and sealed into
-    the audit chain by the clock moments later (audit.seal_comments). With an ``idempotency_key``, a
+    No lock is shared by all writers: the comment is stored and counted (on a spread counter row), and
+    the clock places it in its campaign group and seals it into the audit chain moments later
+    (services/intake.py). With an ``idempotency_key``, a
     client's retry of a request that did reach us gets the first receipt back, never a second comment.
     """
     now = now or utcnow()
@@ -244,7 +245,6 @@ def submit_comment(
             if (earlier := replayed_comment(consultation, idempotency_key, body=body, article_id=article_id)):
                 return earlier
             continue
-        campaigns.place(comment)
         tallies.added(comment)
         notifications.comment_received(comment)  # the mail goes out from the outbox after this commit
         db.session.commit()

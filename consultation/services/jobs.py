@@ -189,14 +189,13 @@ def recover_stale(now=None) -> int:
 
 
 def sweep() -> tuple[int, int]:
-    """What the worker does every few seconds: the clock (closings due, reminders), sealing the comments
-    received into the audit chain, the outbox, then the jobs of dead workers."""
-    from .. import audit
+    """What the worker does every few seconds: the clock (closings due, reminders), taking in the comments
+    received (campaign groups, the audit chain), the outbox, then the jobs of dead workers."""
+    from .intake import take_in_all
     from .notifications import tick
 
     tick()
-    while audit.seal_comments() == audit.SEAL_BATCH:
-        pass
+    take_in_all()
     return dispatch_pending(), recover_stale()
 
 
