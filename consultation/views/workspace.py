@@ -68,7 +68,7 @@ def _waiting_for(document: Document) -> bool:
 
 
 DASHBOARD_PAGE = 50
-WAITING_CANDIDATES = 200  # documents in a stage where the user has a step; each is then asked exactly
+WAITING_CANDIDATES = 40  # the longest-waiting documents in a stage where the user acts; each is asked exactly
 
 
 @bp.get("/")
