@@ -170,9 +170,9 @@ _ROW_COLUMNS = (Comment.id, Comment.body, Comment.moderation, Comment.hidden_rea
                 Comment.show_masked_name, Comment.campaign_id, CommentAnswer.decision, CommentAnswer.reason)
 
 
-def _row_query(document: Document, article_key: int):
+def _row_query(document_id: int, article_key: int):
     query = (select(*_ROW_COLUMNS).outerjoin(CommentAnswer, CommentAnswer.comment_id == Comment.id)
-             .where(Comment.document_id == document.id, Comment.own_row))
+             .where(Comment.document_id == document_id, Comment.own_row))
     return query.where(Comment.article_id.is_(None) if article_key == 0 else Comment.article_id == article_key)
 
 
@@ -214,10 +214,10 @@ def _public_rows(rows: list, first_number: int) -> list[PublicComment]:
     return result
 
 
-def rows(document: Document, article_key: int, *, after: tuple[int, int] | None = None,
+def rows(document: Document | int, article_key: int, *, after: tuple[int, int] | None = None,
          limit: int = PAGE) -> Page[PublicComment]:
     """One page of an article's rows; numbered within the article. ``after``: (last id, last number)."""
-    query = _row_query(document, article_key)
+    query = _row_query(document if isinstance(document, int) else document.id, article_key)
     last_id, last_number = after or (0, 0)
     batch = db.session.execute(query.where(Comment.id > last_id).order_by(Comment.id).limit(limit + 1)).all()
     more = len(batch) > limit
@@ -279,17 +279,18 @@ def page(document: Document, groups: list[ArticleGroup], *, start: int = 0, afte
     return FeedbackPage(sections, cursor)
 
 
-def stream(document: Document, groups: list[ArticleGroup] | None = None
+def stream(document: Document | int, groups: list[ArticleGroup] | None = None
            ) -> Iterator[tuple[ArticleGroup, list[PublicComment]]]:
     """Every row, article by article, in batches of at most STREAM_CHUNK rows (constant memory).
 
     Numbered through the whole feedback (the official table's 序号), where the page numbers each
     article's rows on their own."""
-    offset = 0
+    # Only the document's id is used while streaming: the response is sent after the view has returned.
+    document_id, offset = (document if isinstance(document, int) else document.id), 0
     for group in groups if groups is not None else article_groups(document):
         after = None
         while True:
-            page = rows(document, group.key, after=after, limit=STREAM_CHUNK)
+            page = rows(document_id, group.key, after=after, limit=STREAM_CHUNK)
             if page.items:
                 yield group, [replace(row, number=offset + row.number) for row in page.items]
             if page.next_after is None:
@@ -305,7 +306,12 @@ def feedback_csv(document: Document) -> Iterator[bytes]:
     """The feedback table as CSV, streamed; UTF-8 with a BOM so that Excel opens the Chinese correctly.
 
     Only what the feedback page shows: a masked name where the commenter agreed, nothing else personal.
+    Everything that needs the document is read before the first byte is sent.
     """
+    return _csv_lines(document.id, article_groups(document))
+
+
+def _csv_lines(document_id: int, groups: list[ArticleGroup]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
 
@@ -317,7 +323,7 @@ def feedback_csv(document: Document) -> Iterator[bytes]:
 
     writer.writerow(CSV_HEADER)
     yield "\ufeff".encode("utf-8") + flush()
-    for group, batch in stream(document):
+    for group, batch in stream(document_id, groups):
         for c in batch:
             body = c.body if c.count == 1 else f"{c.body}（同类意见{c.count}条）"
             writer.writerow([c.number, group.label, _cell(body), c.masked_name or "", c.decision_label,

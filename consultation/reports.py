@@ -32,6 +32,7 @@ class Chunk:
     label: str  # the article (第三条, or the draft as a whole)
     first: bool  # the first chunk of its article (it carries the article's heading)
     rows: list
+    total: int | None = None  # the article's comments, for its heading
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,13 @@ class Report:
 def feedback(document: Document) -> Report:
     """The public feedback PDF: the feedback's summary, then its rows (a group is one row with its size)."""
     data = public_feedback.build_feedback(document)
+    document_id = document.id
 
     def chunks() -> Iterator[Chunk]:
         previous = None
-        for group, batch in public_feedback.stream(document, data.groups):
+        for group, batch in public_feedback.stream(document_id, data.groups):
             for start in range(0, len(batch), CHUNK):
-                yield Chunk(group.label, group.key != previous, batch[start:start + CHUNK])
+                yield Chunk(group.label, group.key != previous, batch[start:start + CHUNK], group.comments)
                 previous = group.key
 
     return Report(JobKind.FEEDBACK_PDF, "pdf/feedback.html", "意见采纳情况反馈",
@@ -101,7 +103,7 @@ def _comment_chunks(document: Document, *, personal: bool) -> Iterator[Chunk]:
                     body=c.body,
                     decision=str(public_feedback.DECISION_LABELS.get(c.answer.decision, "")) if c.answer else "未答复",
                     reason=c.answer.reason if c.answer else ""))
-            yield Chunk("对文件整体" if group.key == 0 else group.label, first, rows)
+            yield Chunk("对文件整体" if group.key == 0 else group.label, first, rows, group.comments)
             first, after = False, batch[-1].id
             for c in batch:  # constant memory: the rows of a chunk are not kept in the session
                 db.session.expunge(c)

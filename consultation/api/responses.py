@@ -298,7 +298,8 @@ HIDDEN_REASONS = (*HIDDEN_REASON_LABELS, "pending")  # "pending": not yet modera
 def feedback(document: Document, data: Feedback) -> Iterator[str]:
     """The feedback as JSON, streamed: the summary first, then every row, article by article (constant memory).
 
-    The same fields as the page, the PDF and the CSV, from the feedback's own dataclasses.
+    The same fields as the page, the PDF and the CSV, from the feedback's own dataclasses. The summary is
+    built now; only the rows are read while the answer is sent.
     """
     codes = {str(label): code for code, label in HIDDEN_REASON_LABELS.items()}
     codes[_("not yet moderated")] = "pending"
@@ -320,10 +321,14 @@ def feedback(document: Document, data: Feedback) -> Iterator[str]:
             "library": url_for("public.library_document", document_id=document.id, _external=True),
         },
     }
+    return _feedback_json(document.id, data, head)
+
+
+def _feedback_json(document_id: int, data: Feedback, head: dict) -> Iterator[str]:
     dump = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
     yield dump(head)[:-1] + ',"groups":['
     current = None
-    for group, batch in stream_feedback(document, data.groups):
+    for group, batch in stream_feedback(document_id, data.groups):
         if group.key != current:
             if current is not None:
                 yield "]},"

@@ -68,7 +68,7 @@ def _waiting_for(document: Document) -> bool:
 
 
 DASHBOARD_PAGE = 50
-WAITING_CANDIDATES = 40  # the longest-waiting documents in a stage where the user acts; each is asked exactly
+WAITING_CANDIDATES = 20  # the longest-waiting documents in a stage where the user acts; each is asked exactly
 
 
 @bp.get("/")
@@ -381,7 +381,7 @@ def moderation_queue(document_id: int):
     counts = tallies.counts(document=doc)
     return render_template("workspace/moderation.html", document=doc, form=form, comments=page.items, show=show,
                            next_after=page.next_after, after=after, copies=copies,
-                           group_rows={c.id for c in group_rows},
+                           group_rows={c.id for c in group_rows}, copies_shown=comment_lists.COPIES_SHOWN,
                            counts={view: counts.moderation(view) for view in MODERATION_VIEWS},
                            can_moderate=can_moderate), (400 if request.method == "POST" else 200)
 
