@@ -1,14 +1,15 @@
 """Benchmark of the adoption-feedback PDF: the project's chunked rendering beside plain WeasyPrint, same run.
 
-    .venv/bin/python -m bench.bench_pdf [--rows 1000 10000] [--processes N] [--skip-plain-above 0]
+    .venv/bin/python -m bench.bench_pdf [--rows 1000 10000] [--processes N] [--rows-per-chunk N] [--repeat N]
+                                        [--skip-plain-above 0]
 
 For each number of rows: the feedback PDF through consultation.pdf.render_report (templates rendered in this
 process, layout in forked children), and the same texts as plain blocks (``<div><p>text</p>...</div>`` in one
 HTML, the same fonts and size, A4, no page header: plain_html) rendered in one pass by WeasyPrint. With
 ``--repeat`` the two alternate, so that both see the same load of a shared machine; the ratio is project/plain
-of each pair, and the median of the pairs. Each measure runs in a
-fresh forked process, so that its peak memory is its own: the largest resident size of that process and of
-any of its children. Comment texts are Chinese, 30 to 600 characters; a third of the rows are campaigns (one
+of each pair, and the median of the pairs. Each measure runs in a fresh forked process, so that its peak
+memory is its own: the largest resident size of that process and of any of its children; "CPU s" is the CPU
+time of both, which a loaded machine changes less than the clock. Comment texts are Chinese, 30 to 600 characters; a third of the rows are campaigns (one
 row with a count). Not a test: nothing passes or fails on the clock.
 """
 from __future__ import annotations
@@ -113,7 +114,11 @@ def plain_html(data: Feedback, summary: str, chunks: list[Slice]) -> str:
 
 def _measure(what: str, rows: int, processes: int | None, per_chunk: int | None, app_config: dict[str, Any],
              sender) -> None:
-    """In a forked process: render, then send (seconds, pages, bytes, own peak MB, children's peak MB, calls)."""
+    """In a forked process: render, then send (seconds, pages, bytes, own peak MB, children's peak MB, calls,
+    CPU seconds of this process and its children). The app and the import of WeasyPrint are not timed: a
+    worker has them already."""
+    import weasyprint
+
     from consultation import pdf
 
     data, chunks = feedback_data(rows)
@@ -121,21 +126,25 @@ def _measure(what: str, rows: int, processes: int | None, per_chunk: int | None,
     progress_calls = []
     if per_chunk:
         pdf.ROWS_PER_CHUNK = per_chunk
+    app = create_app(app_config)
+    cpu = _cpu()
     start = time.perf_counter()
     if what == "project":
-        app = create_app(app_config)
         with app.app_context():
             result = render_report("pdf/feedback.html", {"feedback": data, "summary": summary}, chunks, rows=rows,
                                    processes=processes, progress=lambda done, total: progress_calls.append(done))
     else:
-        from weasyprint import HTML
-
-        document = HTML(string=plain_html(data, summary, chunks)).render()
+        document = weasyprint.HTML(string=plain_html(data, summary, chunks)).render()
         result = RenderResult(document.write_pdf(), len(document.pages))
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    sender.send((seconds, result.pages, len(result.data), own, children, len(progress_calls)))
+    sender.send((seconds, result.pages, len(result.data), own, children, len(progress_calls), _cpu() - cpu))
+
+
+def _cpu() -> float:
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
 
 
 def measure(what: str, rows: int, processes: int | None, per_chunk: int | None, app_config: dict[str, Any]) -> tuple:
@@ -165,23 +174,26 @@ def main() -> None:
                   "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}",
                   "PDF_DIR": str(workdir / "pdf"), "MAIL_DIR": str(workdir / "mail"),
                   "EMBEDDED_REDIS_FILE": str(workdir / "redis.rdb")}
-    print(f"{'rows':>6} {'path':<8} {'seconds':>8} {'pages':>6} {'PDF MB':>7} {'peak MB':>8} "
+    print(f"{'rows':>6} {'path':<8} {'seconds':>8} {'CPU s':>7} {'pages':>6} {'PDF MB':>7} {'peak MB':>8} "
           f"{'child MB':>8} {'chunks':>6} {'ratio':>6}")
+
+    def line(rows: int, path: str, answer: tuple, ratio: str = "") -> None:
+        seconds, pages, size, own, children, calls, cpu = answer
+        print(f"{rows:>6} {path:<8} {seconds:>8.2f} {cpu:>7.2f} {pages:>6} {size / 1e6:>7.2f} {own:>8.0f} "
+              f"{children:>8.0f} {calls or '':>6} {ratio:>6}", flush=True)
+
     for rows in args.rows:
         ratios = []
         for _ in range(args.repeat):
-            seconds, pages, size, own, children, calls = measure("project", rows, args.processes,
-                                                                 args.rows_per_chunk, app_config)
-            print(f"{rows:>6} {'project':<8} {seconds:>8.2f} {pages:>6} {size / 1e6:>7.2f} {own:>8.0f} "
-                  f"{children:>8.0f} {calls:>6}", flush=True)
+            project = measure("project", rows, args.processes, args.rows_per_chunk, app_config)
+            line(rows, "project", project)
             if args.skip_plain_above and rows > args.skip_plain_above:
                 continue
             plain = measure("plain", rows, None, None, app_config)
-            ratios.append(seconds / plain[0])
-            print(f"{rows:>6} {'plain':<8} {plain[0]:>8.2f} {plain[1]:>6} {plain[2] / 1e6:>7.2f} {plain[3]:>8.0f} "
-                  f"{plain[4]:>8.0f} {'':>6} {ratios[-1]:>6.2f}", flush=True)
+            ratios.append(project[0] / plain[0])
+            line(rows, "plain", plain, f"{ratios[-1]:.2f}")
         if len(ratios) > 1:
-            print(f"{rows:>6} {'median':<8} {'':>8} {'':>6} {'':>7} {'':>8} {'':>8} {'':>6} "
+            print(f"{rows:>6} {'median':<8} {'':>8} {'':>7} {'':>6} {'':>7} {'':>8} {'':>8} {'':>6} "
                   f"{statistics.median(ratios):>6.2f}", flush=True)
 
 

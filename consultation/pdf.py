@@ -143,8 +143,17 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
     shell = Shell.parse(front_html)
     if total is None and isinstance(chunk_htmls, Sequence):
         total = max(1, len(chunk_htmls))
+    spooled = 0
+
+    def spool_fragments(spool: IO[str]) -> Iterator[str]:
+        nonlocal spooled
+        for fragment in chunk_htmls:
+            spool.write(fragment)
+            spooled += 1
+            yield fragment
+
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:  # the fragments again, for the one pass
-        fragments = _spooled(chunk_htmls, spool)
+        fragments = spool_fragments(spool)
         try:
             return merge(_lay_out_chunks(shell, fragments, processes, base_url, total or 0, progress), shell)
         except Unsupported as error:
@@ -153,7 +162,7 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
                 pass
             result = _one_pass(front_html, spool, base_url)
             if progress:
-                progress(total or 0, total or 0)
+                progress(spooled, total or spooled)
             return result
 
 
@@ -170,12 +179,6 @@ def _lay_out_chunks(shell: Shell, fragments: Iterator[str], processes: int | Non
         _warm_up(shell, base_url)
         return _lay_out_in_children(_chain(ahead, documents), processes, base_url, total, progress)
     return _lay_out_here(_chain(ahead, documents), base_url, total, progress)
-
-
-def _spooled(fragments: Iterable[str], spool: IO[str]) -> Iterator[str]:
-    for fragment in fragments:
-        spool.write(fragment)
-        yield fragment
 
 
 def _one_pass(front_html: str, spool: IO[str], base_url: str | None) -> RenderResult:
@@ -234,6 +237,14 @@ _font_config = None
 _margin_boxes = threading.local()  # .skip: this thread is laying out a chunk
 _patch_lock = threading.Lock()
 _patch_users = 0
+
+
+def _new_lock_in_child() -> None:
+    global _patch_lock
+    _patch_lock = threading.Lock()  # a thread of the parent may have held it; that thread is not in the child
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def _fonts():
