@@ -8,32 +8,39 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-STATEMENTS = (
-    # Group counters and the first published member of each group.
-    """UPDATE comment_campaign SET
-         size = (SELECT count(*) FROM comment m WHERE m.campaign_id = comment_campaign.id),
-         answered = (SELECT count(*) FROM comment m WHERE m.campaign_id = comment_campaign.id
-                     AND m.decision IS NOT NULL),
-         shown_id = (SELECT min(m.id) FROM comment m WHERE m.campaign_id = comment_campaign.id
-                     AND m.moderation = 'published')""",
-    # An exact copy of its group's first text.
-    """UPDATE comment SET is_copy = CASE WHEN campaign_id IS NULL THEN false ELSE EXISTS (
-         SELECT 1 FROM comment_campaign g JOIN comment r ON r.id = g.representative_id
-         WHERE g.id = comment.campaign_id AND r.id <> comment.id AND r.body = comment.body) END""",
-    # Published, and the text that stands for its group on the public page.
-    """UPDATE comment SET listed = CASE WHEN moderation <> 'published' THEN false
-         WHEN campaign_id IS NULL THEN true
-         ELSE EXISTS (SELECT 1 FROM comment_campaign g WHERE g.id = comment.campaign_id AND g.shown_id = comment.id)
-         END""",
-    # A row of its own in the feedback: not in a group, the group's first text, or answered otherwise than it.
-    """UPDATE comment SET own_row = CASE WHEN campaign_id IS NULL THEN true ELSE NOT EXISTS (
-         SELECT 1 FROM comment_campaign g JOIN comment r ON r.id = g.representative_id
-         LEFT JOIN comment_answer ra ON ra.comment_id = r.id
-         LEFT JOIN comment_answer ma ON ma.comment_id = comment.id
-         WHERE g.id = comment.campaign_id AND r.id <> comment.id
-           AND ((ra.id IS NULL AND ma.id IS NULL)
-                OR (ra.decision = ma.decision AND ra.reason = ma.reason))) END""",
+# Two passes over the comments, whatever their number: the groups' counters from one aggregate, then every
+# comment's flags from one join, writing only the rows whose values differ (a bulk load leaves few to fix).
+CAMPAIGNS = """
+UPDATE comment_campaign SET size = s.size, answered = s.answered, shown_id = s.shown
+FROM (SELECT c.campaign_id, count(*) AS size, count(a.id) AS answered,
+             min(CASE WHEN c.moderation = 'published' THEN c.id END) AS shown
+      FROM comment c LEFT JOIN comment_answer a ON a.comment_id = c.id
+      WHERE c.campaign_id IS NOT NULL GROUP BY c.campaign_id) AS s
+WHERE s.campaign_id = comment_campaign.id
+  AND (comment_campaign.size, comment_campaign.answered) IS DISTINCT FROM (s.size, s.answered)
+   OR s.campaign_id = comment_campaign.id AND comment_campaign.shown_id IS DISTINCT FROM s.shown
+"""
+COMMENTS = """
+WITH facts AS (
+  SELECT c.id,
+         a.decision AS decision,
+         COALESCE(c.campaign_id IS NOT NULL AND c.id <> g.representative_id AND c.body = r.body, false) AS is_copy,
+         COALESCE(c.moderation = 'published' AND (c.campaign_id IS NULL OR c.id = g.shown_id), false) AS listed,
+         COALESCE(c.campaign_id IS NULL OR c.id = g.representative_id
+                  OR NOT ((a.id IS NULL AND ra.id IS NULL)
+                          OR (a.decision = ra.decision AND a.reason = ra.reason)), true) AS own_row
+  FROM comment c
+  LEFT JOIN comment_answer a ON a.comment_id = c.id
+  LEFT JOIN comment_campaign g ON g.id = c.campaign_id
+  LEFT JOIN comment r ON r.id = g.representative_id
+  LEFT JOIN comment_answer ra ON ra.comment_id = g.representative_id
 )
+UPDATE comment SET decision = f.decision, is_copy = f.is_copy, listed = f.listed, own_row = f.own_row
+FROM facts AS f
+WHERE f.id = comment.id
+  AND (comment.decision IS DISTINCT FROM f.decision OR comment.is_copy IS DISTINCT FROM f.is_copy
+       OR comment.listed IS DISTINCT FROM f.listed OR comment.own_row IS DISTINCT FROM f.own_row)
+"""
 
 
 def recount_tallies(conn: Connection, consultation_id: int | None = None) -> None:
@@ -53,8 +60,6 @@ def recount_tallies(conn: Connection, consultation_id: int | None = None) -> Non
 
 def recount_all(conn: Connection) -> None:
     """Every flag, group counter and tally, from the comment rows (linear in the number of comments)."""
-    conn.execute(text("UPDATE comment SET decision = (SELECT decision FROM comment_answer "
-                      "WHERE comment_answer.comment_id = comment.id)"))
-    for statement in STATEMENTS:
-        conn.execute(text(statement))
+    conn.execute(text(CAMPAIGNS))
+    conn.execute(text(COMMENTS))
     recount_tallies(conn)
