@@ -84,6 +84,8 @@ def _clean_database(app: Flask):
     with app.app_context():
         yield
         db.session.remove()
+        from consultation.services.consultations import article_ids
+        article_ids.cache_clear()  # SQLite gives the ids of deleted rows again; a database never does that
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # The audit table refuses DELETE by trigger; a test superuser lifts that for this cleanup only.

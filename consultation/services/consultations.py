@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -175,6 +176,22 @@ def client_hash(address: str | None) -> str | None:
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
 
+@lru_cache(maxsize=256)
+def article_ids(version_id: int) -> frozenset[int]:
+    """The articles of a version: a version's text never changes once saved, so this is kept."""
+    return frozenset(db.session.scalars(select(Article.id).where(Article.version_id == version_id)))
+
+
+def _commit_keeping(comment: Comment) -> None:
+    """Commit without expiring the new comment: its receipt is answered at once, without reading it back."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def idempotency_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -224,10 +241,8 @@ def submit_comment(
     limit = current_app.config["COMMENT_MAX_LENGTH"]
     if len(body) > limit:
         raise InvalidInput(_("The comment is too long: at most %(n)d characters.", n=limit))
-    if article_id is not None:
-        article = db.session.get(Article, article_id)
-        if article is None or article.version_id != consultation.version_id:
-            raise InvalidInput(_("The article you chose is not part of this draft."))
+    if article_id is not None and article_id not in article_ids(consultation.version_id):
+        raise InvalidInput(_("The article you chose is not part of this draft."))
     for _attempt in range(5):
         comment = Comment(
             consultation_id=consultation.id, document_id=consultation.document_id, article_id=article_id,
@@ -247,7 +262,7 @@ def submit_comment(
             continue
         tallies.added(comment)
         notifications.comment_received(comment)  # the mail goes out from the outbox after this commit
-        db.session.commit()
+        _commit_keeping(comment)
         return comment
     raise RuntimeError("could not draw a unique receipt number")
 
