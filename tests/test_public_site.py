@@ -525,55 +525,57 @@ def test_the_english_feedback_page_gives_the_summary_in_english_beside_the_offic
     assert "2 comments received: 2 adopted, 0 partly adopted, 0 not adopted" in page
 
 
+def _at_once(app, work, count: int) -> None:
+    """Run ``work`` (a generator: its setup, ``yield``, then the part to run together) in ``count`` threads,
+    each with its own app context and database connection, the second parts started at the same moment."""
+    import threading
+
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                steps = work()
+                next(steps)
+                start.wait()
+                next(steps, None)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+
+
 def test_copies_arriving_at_once_end_in_one_group(app, city):
     """Eight threads post the same text at the same moment, on their own connections, and three sweepers
     take them in at once: one group holds them all, its first text among them (one sweeper at a time: an
     advisory lock on PostgreSQL, one writer on SQLite), and every comment is sealed once."""
-    import threading
-
     doc = factories.in_consultation(city)
     consultation_id = consultations.consultation_of(doc).id
     first = factories.comment(doc, body=CAMPAIGN, article_seq=2)
     db.session.commit()
-    start = threading.Barrier(8)
-    errors: list[BaseException] = []
 
     def post() -> None:
-        try:
-            with app.app_context():
-                from consultation.models import Consultation
+        from consultation.models import Consultation
 
-                consultation = db.session.get(Consultation, consultation_id)
-                article = next(a.id for a in consultation.version.articles if a.seq == 2)
-                start.wait()
-                consultations.submit_comment(consultation, body=CAMPAIGN, article_id=article)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=post) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+        consultation = db.session.get(Consultation, consultation_id)
+        article = next(a.id for a in consultation.version.articles if a.seq == 2)
+        yield  # everyone ready: all at once
+        consultations.submit_comment(consultation, body=CAMPAIGN, article_id=article)
 
     def sweep() -> None:
-        try:
-            with app.app_context():
-                from consultation.services.intake import take_in_all
+        from consultation.services.intake import take_in_all
 
-                start.wait()
-                take_in_all()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        yield
+        take_in_all()
 
-    start = threading.Barrier(3)
-    sweepers = [threading.Thread(target=sweep) for _ in range(3)]
-    for t in sweepers:
-        t.start()
-    for t in sweepers:
-        t.join(timeout=60)
-    assert not errors, errors
+    _at_once(app, post, 8)
+    _at_once(app, sweep, 3)
     factories.take_in()  # a sweeper that found another at work left the rest to the next turn
     db.session.expire_all()
     groups = factories.groups(doc)
