@@ -166,11 +166,22 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
             return result
 
 
+def _configured_processes() -> int:
+    """PDF_PROCESSES (default 1): laying out in forked children is opt-in. A fork of a process with other
+    threads (the job's heartbeat, a server's) can leave a child waiting on a lock the fork copied held, and
+    on a busy two-core machine the children gained nothing (bench/bench_pdf.py)."""
+    try:
+        configured = current_app.config.get("PDF_PROCESSES", 1)
+    except RuntimeError:  # outside an app context
+        configured = 1
+    return max(1, int(configured or len(os.sched_getaffinity(0))))
+
+
 def _lay_out_chunks(shell: Shell, fragments: Iterator[str], processes: int | None, base_url: str | None,
                     total: int, progress: Callable[[int, int], None] | None) -> list[Laid]:
     first = next(fragments, "")
     documents = _documents(shell, first, fragments)
-    processes = processes or len(os.sched_getaffinity(0))
+    processes = processes or _configured_processes()
     ahead = [next(documents)]
     second = next(documents, None)
     if second is not None:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import io
-import multiprocessing
+import json
 import re
 import subprocess
+import sys
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -16,6 +18,8 @@ from consultation.feedback import AnswerCounts, ArticleGroup, Feedback, PublicCo
 
 ROWS, PER_CHUNK = 90, 25  # four chunks of layout, an article cut across two of them
 FOOTER = re.compile(r"第(\d+)页/共(\d+)页")
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _comment(number: int) -> PublicComment:
@@ -37,7 +41,7 @@ def _feedback() -> tuple[Feedback, list[pdf.Slice]]:
                     groups=groups, final_articles=[], policy_interpretation=None), chunks
 
 
-def _render_feedback(progress=None, processes: int | None = 2) -> pdf.RenderResult:
+def _render_feedback(progress=None, processes: int | None = 1) -> pdf.RenderResult:
     data, chunks = _feedback()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdf, "ROWS_PER_CHUNK", PER_CHUNK)
@@ -128,14 +132,20 @@ def test_a_forked_child_can_lay_out_in_children_of_its_own(app, tmp_path):
                                 generated_at=pdf.utcnow())
         fragments = [render_template("pdf/_feedback_rows.html", chunk=[s]) for s in chunks]
     target = tmp_path / "horse.pdf"
-
-    def horse() -> None:
-        target.write_bytes(pdf.render_chunked(front, fragments, processes=2).data)
-
-    process = multiprocessing.get_context("fork").Process(target=horse)
-    process.start()
-    process.join(300)
-    assert process.exitcode == 0
+    (tmp_path / "parts.json").write_text(json.dumps({"front": front, "fragments": fragments}), encoding="utf-8")
+    # The work-horse is a fresh interpreter that forks itself (as RQ's worker does), then lays out in a pool
+    # of its own children: the pytest process, with threads of earlier tests, is never forked.
+    script = (
+        "import json, multiprocessing, sys\n"
+        "from consultation import pdf\n"
+        f"parts = json.load(open({str(tmp_path / 'parts.json')!r}, encoding='utf-8'))\n"
+        "def horse():\n"
+        "    data = pdf.render_chunked(parts['front'], parts['fragments'], processes=2).data\n"
+        f"    open({str(target)!r}, 'wb').write(data)\n"
+        "child = multiprocessing.get_context('fork').Process(target=horse)\n"
+        "child.start(); child.join(300); sys.exit(child.exitcode)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=400)
+    assert done.returncode == 0
     pages = _pages(target.read_bytes())
     assert FOOTER.findall(pages[-1]) == [(str(len(pages)), str(len(pages)))]
 
@@ -194,7 +204,7 @@ def test_a_report_the_merge_cannot_carry_over_is_laid_out_in_one_pass_with_a_war
     fragments[1] = '<p style="background: linear-gradient(white, black)">渐变</p>' + fragments[1]
     calls = []
     with caplog.at_level("WARNING", logger="consultation.pdf"):
-        result = pdf.render_chunked(front, fragments, processes=2,
+        result = pdf.render_chunked(front, fragments, processes=1,
                                     progress=lambda done, total: calls.append(done))
     assert "laid out in one pass" in caplog.text
     pages = _pages(result.data)
