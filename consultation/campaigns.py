@@ -80,6 +80,17 @@ def place(comment: Comment) -> CommentCampaign | None:
     Runs in the clock's step that takes in the comments received (services/intake.py), not on the way
     in: a comment's receipt never waits for it.
     """
+    article = Comment.article_id.is_(None) if comment.article_id is None else Comment.article_id == comment.article_id
+    # An exact copy (the same wording once white space and punctuation are dropped) is found by one indexed
+    # equality on its wording's key, without MinHash: most of a campaign is copies.
+    wording = exact_key(comment.body)
+    if wording is not None:
+        same = db.session.scalar(
+            select(func.min(Comment.id)).join(CommentBand, CommentBand.comment_id == Comment.id)
+            .where(CommentBand.band == wording, CommentBand.consultation_id == comment.consultation_id,
+                   Comment.id != comment.id, article))
+        if same is not None:
+            return _join(comment, same)
     grams = shingles(comment.body)
     keys = bands(grams)
     if not keys:
@@ -91,20 +102,27 @@ def place(comment: Comment) -> CommentCampaign | None:
                CommentBand.comment_id != comment.id)
         .group_by(CommentBand.comment_id).order_by(shared.desc(), CommentBand.comment_id).limit(MAX_CANDIDATES)
     ).all()
-    candidates = db.session.execute(
-        select(Comment.id, Comment.body).where(
-            Comment.id.in_(ids),
-            Comment.article_id.is_(None) if comment.article_id is None else Comment.article_id == comment.article_id,
-        )
-    ).all() if ids else []
+    candidates = db.session.execute(select(Comment.id, Comment.body).where(Comment.id.in_(ids), article)).all() \
+        if ids else []
     scored = [(similarity(grams, shingles(body)), cid) for cid, body in candidates]
     scored = [(score, cid) for score, cid in scored if score >= THRESHOLD]
     if not scored:
-        # One multi-row INSERT, not 32 round trips.
+        # One multi-row INSERT, not 33 round trips: the bands, and the key of the exact wording.
         db.session.execute(insert(CommentBand), [{"comment_id": comment.id, "band": key,
-                                                  "consultation_id": comment.consultation_id} for key in keys])
+                                                  "consultation_id": comment.consultation_id}
+                                                 for key in [*keys, wording]])
         return None
-    best_id = max(scored, key=lambda pair: (pair[0], -pair[1]))[1]
+    return _join(comment, max(scored, key=lambda pair: (pair[0], -pair[1]))[1])
+
+
+def exact_key(text: str) -> str | None:
+    """The band key of a text's exact wording (white space and punctuation dropped): ``x:<hash>``."""
+    words = normalise(text)
+    return f"x:{hashlib.blake2b(words.encode(), digest_size=16).hexdigest()}" if words else None
+
+
+def _join(comment: Comment, best_id: int) -> CommentCampaign:
+    """Put the comment in the group of the earlier text ``best_id`` (starting the group if it has none)."""
     # Two copies arriving together must not each start a group around the same first text: lock that
     # comment and read its group again (PostgreSQL; SQLite has one writer at a time anyway).
     best = db.session.scalars(select(Comment).where(Comment.id == best_id).with_for_update()

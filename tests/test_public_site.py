@@ -216,7 +216,10 @@ def test_a_large_campaign_keeps_one_text_to_compare_with(city):
     assert len(factories.members(group)) == 40
     banded = set(db.session.scalars(db.select(CommentBand.comment_id).distinct()))
     assert len(banded) == 2 and group.representative_id in banded  # the group's first text and the other one
-    assert db.session.scalar(db.select(db.func.count()).select_from(CommentBand)) == 2 * campaigns.BANDS
+    # Each carries its bands and the key of its exact wording, which finds a copy without MinHash.
+    assert db.session.scalar(db.select(db.func.count()).select_from(CommentBand)) == 2 * (campaigns.BANDS + 1)
+    assert db.session.scalar(db.select(db.func.count()).select_from(CommentBand)
+                             .where(CommentBand.band == campaigns.exact_key("，" + CAMPAIGN.replace("坚决", "强烈") + "　"))) == 1
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
