@@ -214,10 +214,10 @@ def _public_rows(rows: list, first_number: int) -> list[PublicComment]:
     return result
 
 
-def rows(document: Document | int, article_key: int, *, after: tuple[int, int] | None = None,
+def rows(document_id: int, article_key: int, *, after: tuple[int, int] | None = None,
          limit: int = PAGE) -> Page[PublicComment]:
     """One page of an article's rows; numbered within the article. ``after``: (last id, last number)."""
-    query = _row_query(document if isinstance(document, int) else document.id, article_key)
+    query = _row_query(document_id, article_key)
     last_id, last_number = after or (0, 0)
     batch = db.session.execute(query.where(Comment.id > last_id).order_by(Comment.id).limit(limit + 1)).all()
     more = len(batch) > limit
@@ -264,7 +264,7 @@ def page(document: Document, groups: list[ArticleGroup], *, start: int = 0, afte
     left, index, cursor = limit, start, None
     while index < len(groups) and left > 0:
         group = groups[index]
-        part = rows(document, group.key, after=(last_id, number), limit=left)
+        part = rows(document.id, group.key, after=(last_id, number), limit=left)
         if part.items:
             sections.append(Section(group, part.items))
             left -= len(part.items)

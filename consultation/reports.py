@@ -55,11 +55,10 @@ def feedback(document: Document) -> Report:
     document_id = document.id
 
     def chunks() -> Iterator[Chunk]:
-        previous = None
+        previous = None  # the renderer puts rows together or cuts them to its own chunk size
         for group, batch in public_feedback.stream(document_id, data.groups):
-            for start in range(0, len(batch), CHUNK):
-                yield Chunk(group.label, group.key != previous, batch[start:start + CHUNK], group.comments)
-                previous = group.key
+            yield Chunk(group.label, group.key != previous, batch, group.comments)
+            previous = group.key
 
     return Report(JobKind.FEEDBACK_PDF, "pdf/feedback.html", "意见采纳情况反馈",
                   {"feedback": data, "summary": public_feedback.summary_line(data.counts)}, public=True,

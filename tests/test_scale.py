@@ -75,13 +75,13 @@ def test_answering_a_group_is_a_few_statements_and_keeps_the_counters(city):
     # The feedback: one row for the group, with its size.
     feedback = build_feedback(doc)
     from consultation.feedback import rows
-    page = rows(doc, feedback.groups[0].key)
+    page = rows(doc.id, feedback.groups[0].key)
     assert [(r.count, r.decision) for r in page.items] == [(30, "not_adopted")]
     # One member answered otherwise has a row of its own, and the group's row counts one fewer.
     member = factories.members(group)[5]
     answers.answer_comment(doc, city["drafter"], member.id, decision="adopted", reason="采纳。")
     db.session.commit()
-    assert sorted((r.count, r.decision) for r in rows(doc, feedback.groups[0].key).items) == [
+    assert sorted((r.count, r.decision) for r in rows(doc.id, feedback.groups[0].key).items) == [
         (1, "adopted"), (29, "not_adopted")]
 
 

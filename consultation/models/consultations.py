@@ -64,8 +64,6 @@ class Consultation(db.Model):
     document: Mapped[Document] = relationship()
     version: Mapped[DocumentVersion] = relationship()
     approved_by: Mapped[User] = relationship()
-    # Never loaded whole (a consultation may hold a million): the services page through them in SQL.
-    comments: Mapped[list[Comment]] = relationship(viewonly=True, lazy="raise")
     extensions: Mapped[list[ConsultationExtension]] = relationship(
         back_populates="consultation", order_by="ConsultationExtension.id", cascade="all, delete-orphan"
     )
@@ -192,8 +190,6 @@ class CommentCampaign(db.Model):
 
     representative: Mapped[Comment] = relationship(foreign_keys=[representative_id])
     article: Mapped[Article | None] = relationship()
-    # Never loaded whole (a group may hold 100,000): the services page through the members in SQL.
-    members: Mapped[list[Comment]] = relationship(foreign_keys="Comment.campaign_id", viewonly=True, lazy="raise")
 
 
 Index("ix_comment_campaign_size", CommentCampaign.consultation_id, CommentCampaign.size.desc(), CommentCampaign.id)

@@ -1,7 +1,6 @@
 """Handling comments (意见处理): the drafting department answers every one."""
 from __future__ import annotations
 
-from collections import Counter
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, insert, literal, select, update
@@ -11,7 +10,7 @@ from .. import audit
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import (
-    AnswerDecision, Comment, CommentAnswer, CommentCampaign, Document, Moderation, User, utcnow,
+    AnswerDecision, Comment, CommentAnswer, CommentCampaign, Document, User, utcnow,
 )
 from ..workflow import engine
 from . import tallies
@@ -98,17 +97,7 @@ def answer_campaign(document: Document, user: User, campaign_id: int, *, decisio
     decision, reason = _valid(decision, reason)
     now = utcnow()
     in_group = Comment.campaign_id == campaign.id
-    # The counters: each member moves from its cell to the same cell with the new decision.
-    deltas: Counter[tallies.Cell] = Counter()
-    for cid, article, state, hidden, old, n in db.session.execute(
-            select(Comment.consultation_id, Comment.article_id, Comment.moderation, Comment.hidden_reason,
-                   Comment.decision, func.count()).where(in_group)
-            .group_by(Comment.consultation_id, Comment.article_id, Comment.moderation, Comment.hidden_reason,
-                      Comment.decision)):
-        reason_key = (hidden or "") if state == Moderation.HIDDEN.value else ""
-        old_cell = (cid, article or 0, state, reason_key, old or "")
-        deltas[old_cell] -= n
-        deltas[(*old_cell[:4], decision)] += n
+    tallies.move_where(in_group, decision=decision)  # each member to the same cell with the new decision
     db.session.execute(update(CommentAnswer).where(CommentAnswer.comment_id.in_(select(Comment.id).where(in_group)))
                        .values(decision=decision, reason=reason, answered_by_id=user.id, answered_at=now)
                        .execution_options(synchronize_session=False))
@@ -121,7 +110,6 @@ def answer_campaign(document: Document, user: User, campaign_id: int, *, decisio
                        .execution_options(synchronize_session=False))
     size = db.session.scalar(select(func.count()).select_from(Comment).where(in_group)) or 0
     db.session.execute(update(CommentCampaign).where(CommentCampaign.id == campaign.id).values(answered=size))
-    tallies.apply(deltas)
     db.session.expire_all()
     audit.record("answer_campaign", actor=user, document=document,
                  payload={"campaign_id": campaign_id, "count": size, "decision": decision})

@@ -267,11 +267,6 @@ def submit_comment(
     raise RuntimeError("could not draw a unique receipt number")
 
 
-def comments_per_article(consultation: Consultation) -> dict[int | None, int]:
-    """Count the comments on each article (None: the whole draft), from the counters."""
-    return tallies.per_article(consultation.id)
-
-
 def find_by_receipt(receipt: str) -> Comment | None:
     number = normalise(receipt)
     if not number:

@@ -5,7 +5,6 @@ it is answered, and the feedback says how many were hidden and why, without the 
 """
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -100,23 +99,12 @@ def moderate_copies(
     chosen = comment_lists.copies_selection(campaign.id, current)
     if current == state and (state != Moderation.HIDDEN.value):
         return 0
-    deltas: Counter[tallies.Cell] = Counter()
-    for cid, article, hidden, decision, n in db.session.execute(
-            select(Comment.consultation_id, Comment.article_id, Comment.hidden_reason, Comment.decision, func.count())
-            .where(*chosen).group_by(Comment.consultation_id, Comment.article_id, Comment.hidden_reason,
-                                     Comment.decision)):
-        old = (cid, article or 0, current, (hidden or "") if current == Moderation.HIDDEN.value else "", decision or "")
-        new = (cid, article or 0, state, reason or "", decision or "")
-        if old != new:
-            deltas[old] -= n
-            deltas[new] += n
-    changed = sum(-n for n in deltas.values() if n < 0)
+    changed = tallies.move_where(*chosen, moderation=state, hidden_reason=reason)
     if not changed:
         return 0
     db.session.execute(update(Comment).where(*chosen).values(
         moderation=state, hidden_reason=reason, moderation_note=note or None, moderated_by_id=user.id,
         moderated_at=now, listed=False).execution_options(synchronize_session=False))
-    tallies.apply(deltas)
     audit.record("moderate_comment", actor=user, document=document, note=note,
                  payload={"campaign_id": campaign.id, "copies_of": campaign.representative_id, "count": changed,
                           "from": current, "to": state, "reason": reason})

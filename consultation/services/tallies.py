@@ -21,14 +21,16 @@ SLOTS = 8  # new comments spread over this many rows per cell, so that writers s
 Cell = tuple[int, int, str, str, str]  # consultation, article key, moderation, hidden reason, decision
 
 
-def cell(comment: Comment, *, moderation: str | None = None, hidden_reason: str | None = None,
-         decision: str | None = ..., ) -> Cell:
-    """The counter cell a comment is in (or would be in, with the given state)."""
-    state = moderation or comment.moderation
-    reason = hidden_reason if moderation is not None else comment.hidden_reason
-    answer = comment.decision if decision is ... else decision
-    return (comment.consultation_id, comment.article_id or 0, state,
-            (reason or "") if state == Moderation.HIDDEN.value else "", answer or "")
+def _cell(consultation_id: int, article_id: int | None, moderation: str, hidden_reason: str | None,
+          decision: str | None) -> Cell:
+    return (consultation_id, article_id or 0, moderation,
+            (hidden_reason or "") if moderation == Moderation.HIDDEN.value else "", decision or "")
+
+
+def cell(comment: Comment) -> Cell:
+    """The counter cell a comment is in."""
+    return _cell(comment.consultation_id, comment.article_id, comment.moderation, comment.hidden_reason,
+                 comment.decision)
 
 
 def _upsert():
@@ -79,6 +81,30 @@ def moved(pairs: Iterable[tuple[Cell, Cell]]) -> None:
             deltas[old] -= 1
             deltas[new] += 1
     apply(deltas)
+
+
+_KEEP = object()
+
+
+def move_where(*conditions, moderation: str | object = _KEEP, hidden_reason: str | None | object = _KEEP,
+               decision: str | object = _KEEP) -> int:
+    """The comments matching ``conditions`` are about to take the given state: move their counts (one
+    aggregate query, one upsert, whatever their number) and return how many change cell. Call it before
+    the UPDATE that changes them."""
+    deltas: Counter[Cell] = Counter()
+    for cid, article, state, reason, answer, n in db.session.execute(
+            select(Comment.consultation_id, Comment.article_id, Comment.moderation, Comment.hidden_reason,
+                   Comment.decision, func.count()).where(*conditions)
+            .group_by(Comment.consultation_id, Comment.article_id, Comment.moderation, Comment.hidden_reason,
+                      Comment.decision)):
+        old = _cell(cid, article, state, reason, answer)
+        new = _cell(cid, article, state if moderation is _KEEP else moderation,
+                    reason if hidden_reason is _KEEP else hidden_reason, answer if decision is _KEEP else decision)
+        if old != new:
+            deltas[old] -= n
+            deltas[new] += n
+    apply(deltas)
+    return sum(-n for n in deltas.values() if n < 0)
 
 
 @dataclass(frozen=True)
