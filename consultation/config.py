@@ -50,7 +50,11 @@ class DefaultConfig:
     JOB_HEARTBEAT_SECONDS = 5  # a running job writes its heartbeat this often
     JOB_STALE_SECONDS = 60  # a running job silent this long lost its worker (killed): it is queued again
     WORKER_SWEEP_SECONDS = 15  # how often a worker looks at the outbox and for jobs of dead workers
-    OUTBOX_REQUEST_SWEEP_SECONDS = 30  # how often a web process looks at the outbox after a request
+    OUTBOX_REQUEST_SWEEP_SECONDS = 30
+    # Mailings to many people (the commenters of a published draft) go out by the clock, in pages of
+    # MAILING_BATCH recipients, at most MAILING_BATCHES_PER_TICK pages per sweep.
+    MAILING_BATCH = 500
+    MAILING_BATCHES_PER_TICK = 20  # how often a web process looks at the outbox after a request
     PASSWORD_HASH_METHOD = "scrypt"
     # The library's topics (主题分类), after the State Council's classification of government information.
     LIBRARY_TOPICS = ["综合政务", "国民经济管理", "财政、金融、审计", "国土资源、能源", "农业、林业、水利", "工业、交通",

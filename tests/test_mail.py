@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from consultation.extensions import db
 from consultation.models import BackgroundJob, JobState, Notification, ReviewOrgan, User, utcnow
+from consultation.receipts import display
 from consultation.services import notifications, review
 
 from . import factories
@@ -123,12 +124,44 @@ def test_commenters_who_left_an_address_hear_that_the_feedback_is_published(app,
     publication.publish(doc, govoffice, final_text=factories.REVISED, policy_interpretation="",
                         effective_date=utcnow().date() + factories.timedelta(days=5), validity_years=5)
     db.session.commit()
+    notifications.tick()  # the worker's clock tells the commenters, a page at a time
     _run_worker(app)
     [message] = [m for m in smtp.to("citizen.one@example.net") if "意见回执" not in m["Subject"]]
-    assert "意见采纳情况已公布" in message["Subject"] and receipt in message.get_content()
+    assert "意见采纳情况已公布" in message["Subject"] and display(receipt) in message.get_content()
     assert f"/feedback/{doc_id}" in message.get_content()
     told = [rcpts for rcpts, m in smtp.messages if "意见采纳情况已公布" in m["Subject"]]
     assert told == [["citizen.one@example.net"]]
+
+
+def test_a_published_draft_tells_each_address_once_in_pages_read_by_the_clock(app, addressed, smtp, monkeypatch):
+    from consultation.models import Mailing
+    from consultation.services import publication
+
+    doc = factories.in_consultation(addressed, opens_at=utcnow() - factories.timedelta(days=50))
+    addresses = [f"person{i}@example.net" for i in range(5)] + ["Person0@Example.NET"]  # the same person twice
+    for i, address in enumerate(addresses):
+        factories.comment(doc, body=f"第{i}条建议。", email=address)
+    factories.engine.settle(doc)
+    factories.answer_all(doc, addressed["drafter"])
+    doc_id = factories.adopt(doc, addressed).id
+    doc = db.session.get(factories.Document, doc_id)
+    govoffice = db.session.scalars(select(User).where(User.username == "govoffice")).one()
+    publication.publish(doc, govoffice, final_text=factories.REVISED, policy_interpretation="",
+                        effective_date=utcnow().date() + factories.timedelta(days=5), validity_years=5)
+    db.session.commit()
+    # The publishing request queued no mail for the commenters: it only recorded the mailing.
+    assert not db.session.scalars(select(Notification).where(Notification.event == "feedback_published")).all()
+    monkeypatch.setitem(app.config, "MAILING_BATCH", 2)
+    monkeypatch.setitem(app.config, "MAILING_BATCHES_PER_TICK", 1)
+    told = []
+    for _ in range(5):  # 6 comments, 2 per page, 1 page per tick: three ticks, then nothing more
+        told.append(notifications.tick()["mailed"])
+    assert told == [2, 2, 1, 0, 0]
+    mailing = db.session.scalars(select(Mailing).where(Mailing.document_id == doc_id)).one()
+    assert mailing.finished_at is not None and mailing.sent == 5
+    _run_worker(app)
+    published = [rcpts for rcpts, m in smtp.messages if "意见采纳情况已公布" in m["Subject"]]
+    assert sorted(r for [r] in published) == sorted(addresses[:5])
 
 
 def test_the_justice_bureau_is_reminded_once_when_the_legality_review_is_due_soon(app, addressed, smtp):

@@ -11,6 +11,7 @@ from .documents import (
     VersionKind,
 )
 from .jobs import ACTIVE_STATES, BackgroundJob, JobKind, JobState, Notification, Subscription
+from .mailings import Mailing
 from .review import OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus, Signoff, SignoffOutcome
 from .search import SearchEntry, SearchTerm
 from .types import UTCDateTime, utcnow
@@ -19,7 +20,7 @@ __all__ = [
     "ACTIVE_STATES", "AnswerDecision", "Article", "Assessment", "AssessmentKind", "AuditEvent", "BackgroundJob", "CalendarOverride", "CalendarYear", "Comment", "CommentAnswer",
     "CommentBand", "CommentCampaign", "CommentChannel", "CommentTally", "HiddenReason", "LibraryChange", "LibraryEvent", "Moderation",
     "SearchEntry", "SearchTerm", "Consultation", "ConsultationExtension", "Department", "DayKind", "DepartmentKind", "Document",
-    "DocumentVersion", "JobKind", "JobState", "MeetingDecision", "Notification", "OpinionResponse", "ReviewOrgan", "ReviewRound",
+    "DocumentVersion", "JobKind", "JobState", "Mailing", "MeetingDecision", "Notification", "OpinionResponse", "ReviewOrgan", "ReviewRound",
     "Role", "RoundStatus", "Signoff", "SignoffOutcome", "Subscription", "UTCDateTime", "User", "UserRole",
     "VersionKind", "utcnow",
 ]

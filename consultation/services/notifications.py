@@ -17,7 +17,8 @@ from ..i18n import local_time
 from ..models import Comment, Consultation, Document, Notification, User, utcnow
 from ..receipts import display
 from ..workflow import deadlines, engine
-from . import jobs
+from . import jobs, mailings
+from .mailings import link
 
 # The transitions that tell someone, and whom (roles; "department:" means only the document's department).
 ON_TRANSITION = {
@@ -39,11 +40,6 @@ def _staff(document: Document, who: list[str]) -> list[User]:
             if user.has_role(role):
                 found[user.id] = user
     return list(found.values())
-
-
-def link(path: str) -> str:
-    """An absolute link for a mail (SITE_URL + path)."""
-    return current_app.config["SITE_URL"].rstrip("/") + path
 
 
 def _texts(event: str, document: Document) -> tuple[str, str]:
@@ -89,7 +85,8 @@ def _notify(event: str, document: Document, recipients: list[tuple[str, str]], t
 def on_transition(document: Document, transition: str) -> int:
     """Called by the engine after every stage change."""
     if transition == "publish":
-        return _feedback_published(document)
+        mailings.start_feedback_published(document)  # the clock tells the commenters, in batches
+        return 0
     if transition not in ON_TRANSITION:
         return 0
     event, who = ON_TRANSITION[transition]
@@ -125,21 +122,6 @@ def comment_received(comment: Comment) -> bool:
     )
 
 
-def _feedback_published(document: Document) -> int:
-    """Each commenter who left an email address hears that the answers are published."""
-    feedback = link(f"/feedback/{document.id}")
-    rows = db.session.scalars(select(Comment).join(Consultation).where(
-        Consultation.document_id == document.id, Comment.email.is_not(None)).order_by(Comment.id))
-    made = 0
-    for comment in rows:
-        texts = (f"【意见采纳情况已公布】{document.title}",
-                 f"您就《{document.title}》提出的意见（回执编号 {comment.receipt_number}）已有答复，"
-                 f"意见采纳情况已公布：{feedback}\n按回执编号查询：{link('/receipt')}\n")
-        made += _notify("feedback_published", document, [(f"comment-{comment.id}", comment.email)], texts,
-                        document.published_at or utcnow())
-    return made
-
-
 def tick(now: datetime | None = None) -> dict[str, int]:
     """The clock, run by every worker's sweeper: record the closings that are due (the engine's automatic
     steps; their notifications follow) and remind the reviewers of legality reviews due soon."""
@@ -157,11 +139,10 @@ def tick(now: datetime | None = None) -> dict[str, int]:
                 people = [(f"user-{u.id}", u.email) for u in _staff(document, list(state.deadline.roles))]
                 reminded += _notify("legality_due_soon", document, people, _texts("legality_due_soon", document),
                                     document.stage_entered_at)
-    from .subscriptions import announce_open_consultations
-
-    announced = announce_open_consultations(now)
+    announced = mailings.start_announcements(now)
     db.session.commit()
-    return {"settled": settled, "reminded": reminded, "announced": announced}
+    mailed = mailings.run(now)
+    return {"settled": settled, "reminded": reminded, "announced": announced, "mailed": mailed}
 
 
 def _stages_with_automatic_steps() -> set[str]:

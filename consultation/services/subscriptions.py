@@ -10,13 +10,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..i18n import local_time
-from ..models import Consultation, Department, Subscription, utcnow
+from ..models import Department, Subscription, utcnow
 from .notifications import link, mail_once
 
 
@@ -84,28 +83,3 @@ def confirm(token: str) -> Subscription:
 
 def end(token: str) -> Subscription:
     return _stamp(token, "ended_at", "subscription_ended")
-
-
-def announce_open_consultations(now=None) -> int:
-    """Tell the confirmed subscribers of each consultation that has opened; once per subscriber."""
-    now = now or utcnow()
-    sent = 0
-    opened = db.session.scalars(select(Consultation).where(Consultation.opens_at <= now, Consultation.closes_at > now))
-    for consultation in opened:
-        document = consultation.document
-        subscribers = db.session.scalars(select(Subscription).where(
-            Subscription.confirmed_at.is_not(None), Subscription.ended_at.is_(None),
-            or_(Subscription.department_id.is_(None), Subscription.department_id == document.department_id),
-        ))
-        for subscription in subscribers:
-            sent += mail_once(
-                f"new_consultation:{consultation.id}:sub-{subscription.id}", "new_consultation", subscription.email,
-                f"【公开征求意见】{document.title}",
-                f"{document.department.name}就《{document.title}》公开征求意见，"
-                f"截止时间为{local_time(consultation.closes_at)}（北京时间）。\n"
-                f"阅读草案并提出意见：{link(f'/consultations/{consultation.id}')}\n\n"
-                f"退订：{link(f'/subscribe/end/{subscription.token}')}\n",
-                document.id,
-            )
-    return sent
-
