@@ -25,7 +25,7 @@ from werkzeug.routing import BuildError
 from .errors import InvalidInput
 from .extensions import db
 from .models import Consultation, Department, Document, DocumentVersion, SearchEntry, SearchTerm, utcnow
-from .services.status import LibraryStatus, final_version, is_published, library_status
+from .services.status import LibraryStatus, final_version, is_published, library_status, status_expression
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TERM_LENGTH = 40  # SearchTerm.term is String(40)
@@ -290,28 +290,13 @@ def search(
     stmt = stmt.order_by(*ranking, SearchEntry.visible_from.desc(), SearchEntry.id.desc())
 
     if status and chosen is Kind.LIBRARY:
-        ids = _with_library_status([row.id for row in db.session.execute(stmt)], status, now)
-        total, page_ids = len(ids), ids[(page - 1) * per_page:page * per_page]
-    else:
-        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        page_ids = [row.id for row in db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))]
+        stmt = (stmt.join(Document, Document.id == SearchEntry.document_id)
+                .where(Document.effective_date.is_not(None),
+                       status_expression(now.astimezone(SHANGHAI).date()) == status))
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page_ids = [row.id for row in db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))]
     return Page(items=_results(page_ids, found, now), total=total, page=page,
                 pages=math.ceil(total / per_page), per_page=per_page)
-
-
-def _with_library_status(entry_ids: list[int], status: str, now: datetime) -> list[int]:
-    """Keep the library entries whose document has the status, in order (the status is the library's rule)."""
-
-    keep: set[int] = set()
-    for start in range(0, len(entry_ids), 500):
-        chunk = entry_ids[start:start + 500]
-        rows = db.session.execute(
-            select(SearchEntry.id, Document).join(Document, Document.id == SearchEntry.document_id)
-            .where(SearchEntry.id.in_(chunk))
-        )
-        keep.update(entry_id for entry_id, document in rows
-                    if (found := library_status(document, now)) is not None and found.value == status)
-    return [entry_id for entry_id in entry_ids if entry_id in keep]
 
 
 def _results(entry_ids: list[int], found: list[str], now: datetime) -> list[SearchResult]:

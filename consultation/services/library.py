@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -15,6 +15,7 @@ from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
 from ..models import Document, LibraryChange, LibraryEvent, Role, User, utcnow
 from .publication import SHANGHAI, LibraryStatus, is_published, library_status
+from .status import status_expression
 
 KEEPERS = (Role.OPENNESS_OFFICER.value, Role.ADMIN.value)  # who keeps the library
 
@@ -47,21 +48,6 @@ class LibraryPage:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
-
-
-def status_expression(today: date):
-    """``library_status`` as a SQL CASE over Document, for filtering and counting in the database."""
-    def changed(change: str):
-        return exists().where(LibraryEvent.document_id == Document.id, LibraryEvent.change == change,
-                              LibraryEvent.effective_on <= today)
-
-    return case(
-        (changed(LibraryChange.REPEALED.value), LibraryStatus.REPEALED.value),
-        (and_(Document.valid_until.is_not(None), Document.valid_until < today), LibraryStatus.EXPIRED.value),
-        (Document.effective_date > today, LibraryStatus.NOT_YET_IN_FORCE.value),
-        (changed(LibraryChange.AMENDED.value), LibraryStatus.AMENDED.value),
-        else_=LibraryStatus.IN_FORCE.value,
-    )
 
 
 def browse(*, status: str | None = None, topic: str | None = None, department_id: int | None = None,
