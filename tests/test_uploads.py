@@ -1,0 +1,216 @@
+"""Uploaded Word files: a zip bomb is refused before it is unpacked, quickly and in bounded memory."""
+from __future__ import annotations
+
+import html
+import io
+import resource
+import struct
+import tracemalloc
+import zipfile
+import zlib
+
+import pytest
+from docx import Document as DocxFile
+
+from consultation import articles
+from consultation.articles import check_docx_archive, docx_to_text
+from consultation.errors import InvalidInput
+from consultation.extensions import db
+from consultation.models import Document
+
+MB = 1024 * 1024
+BLANKS_MB = 1100  # word/document.xml of the bomb: 1.1 GB of blanks inside one paragraph
+
+
+def _real_docx_parts() -> dict[str, bytes]:
+    """The parts of a genuine .docx written by python-docx."""
+    docx = DocxFile()
+    docx.add_paragraph("第一条 为了规范。")
+    buffer = io.BytesIO()
+    docx.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _zip(parts: list[tuple[str, bytes, int, int]]) -> bytes:
+    """A zip archive of deflated parts given as (name, raw deflate stream, CRC-32, declared size)."""
+    out, central = io.BytesIO(), io.BytesIO()
+    for name, stream, crc, size in parts:
+        offset, encoded = out.tell(), name.encode()
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(stream), size,
+                              len(encoded), 0) + encoded + stream)
+        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(stream),
+                                  size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+    directory = central.getvalue()
+    out.write(directory + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(parts), len(parts), len(directory),
+                                      out.tell(), 0))
+    return out.getvalue()
+
+
+def _bomb(declared_size: int | None = None) -> bytes:
+    """A real .docx whose document.xml holds one paragraph of BLANKS_MB megabytes of blanks, deflated to about
+    1 MB (a full-flushed deflate block repeated), with its true CRC; ``declared_size`` makes the archive lie."""
+    parts = _real_docx_parts()
+    head, tail = parts["word/document.xml"].split(b"<w:body>")
+    head += b"<w:body><w:p><w:r><w:t xml:space=\"preserve\">"
+    tail = b"</w:t></w:r></w:p>" + tail.split(b"</w:body>")[0] + b"</w:body>" + tail.split(b"</w:body>")[1]
+    blanks = b" " * MB
+    first = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = zlib.compressobj(9, zlib.DEFLATED, -15)
+    stream = (first.compress(head) + first.flush(zlib.Z_FULL_FLUSH)
+              + (block.compress(blanks) + block.flush(zlib.Z_FULL_FLUSH)) * BLANKS_MB + _deflate(tail))
+    crc = zlib.crc32(head)
+    for _ in range(BLANKS_MB):
+        crc = zlib.crc32(blanks, crc)
+    crc = zlib.crc32(tail, crc)
+    size = len(head) + BLANKS_MB * MB + len(tail)
+    members = [(name, _deflate(data), zlib.crc32(data), len(data))
+               for name, data in parts.items() if name != "word/document.xml"]
+    members.append(("word/document.xml", stream, crc, size if declared_size is None else declared_size))
+    return _zip(members)
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return _bomb()
+
+
+@pytest.fixture(scope="module")
+def lying_bomb() -> bytes:
+    return _bomb(declared_size=40_000)
+
+
+def test_the_crafted_bomb_is_a_real_docx_of_a_gigabyte(bomb):
+    """The test's own bomb is what it claims: a valid archive of 1.1 GB, about 1 MB on the wire."""
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
+        assert archive.testzip() is None  # every CRC right: python-docx would unpack it all
+        assert archive.getinfo("word/document.xml").file_size > BLANKS_MB * MB
+    assert len(bomb) < 1.5 * MB
+
+
+def test_a_bomb_is_refused_on_its_declared_size_before_anything_is_unpacked(bomb):
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInput):
+            check_docx_archive(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * MB
+
+
+def test_a_bomb_that_lies_about_its_size_is_stopped_at_the_size_it_declared(lying_bomb):
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInput):
+            docx_to_text(lying_bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * MB
+
+
+@pytest.mark.parametrize("which", ["bomb", "lying_bomb"])
+def test_a_bomb_uploaded_through_the_draft_form_is_refused_with_a_message_in_bounded_memory(
+        which, request, as_user, app):
+    data = request.getfixturevalue(which)
+    drafter = as_user("drafter")
+    drafter.get("/staff/documents/new")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    tracemalloc.start()
+    try:
+        response = drafter.post("/staff/documents/new", {
+            "title": "华城市炸弹文件管理办法", "docx": (io.BytesIO(data), "draft.docx"), "body": "",
+            "explanation": "起草说明。", "affects_public_rights": "y",
+        }, content_type="multipart/form-data")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
+    assert response.status_code == 400
+    with app.test_request_context():  # the page's locale
+        expected = (articles._too_large() if which == "bomb" else articles._unreadable()).message
+    assert expected in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(db.select(db.func.count(Document.id))) == 0
+    # The request itself, the form and the upload held in memory are a few megabytes; unpacking would be 1.1 GB.
+    assert peak < 32 * MB
+    assert rss_growth < 100 * MB
+
+
+def test_a_docx_of_too_many_parts_is_refused():
+    parts = _real_docx_parts()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        for n in range(articles.DOCX_MAX_PARTS):
+            archive.writestr(f"word/media/empty{n}.bin", b"")
+    with pytest.raises(InvalidInput, match=str(articles.DOCX_MAX_PARTS)):
+        docx_to_text(buffer.getvalue())
+
+
+def test_a_part_compressed_far_beyond_what_text_allows_is_refused():
+    """Under the size limits, but 2 MB of zeros in a few kilobytes: no Word part compresses like that."""
+    parts = _real_docx_parts()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        archive.writestr("word/media/image1.png", bytes(2 * MB))
+    with pytest.raises(InvalidInput, match=str(articles.DOCX_MAX_UNPACKED // MB)):
+        docx_to_text(buffer.getvalue())
+
+
+def test_xml_with_a_dtd_is_refused_so_no_entity_is_ever_expanded():
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY a "hahahahahahahahahaha">'
+              + b"".join(b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">' % ((c,) + (c - 1,) * 10)
+                         for c in range(ord("b"), ord("k")))
+              + b"]>")
+    parts = _real_docx_parts()
+    body = parts["word/document.xml"]
+    parts["word/document.xml"] = laughs + body[body.index(b"<w:document"):].replace(b"\xe3\x80\x82", b"&j;", 1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(InvalidInput):
+        check_docx_archive(buffer.getvalue())
+
+
+def test_a_docx_in_utf16_with_a_dtd_is_refused_too():
+    parts = _real_docx_parts()
+    body = parts["word/document.xml"].decode()
+    body = body.replace("?>", '?><!DOCTYPE w:document [<!ENTITY x "y">]>', 1).replace("UTF-8", "UTF-16")
+    parts["word/document.xml"] = body.encode("utf-16")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(InvalidInput):
+        check_docx_archive(buffer.getvalue())
+
+
+def test_a_long_genuine_draft_is_still_read():
+    """Two thousand articles (about 40 times a real draft) pass the limits."""
+    docx = DocxFile()
+    for n in range(1, 2001):
+        docx.add_paragraph(f"第{n}条 为了规范网络预约出租汽车经营服务行为，保障运营安全和乘客合法权益。")
+    buffer = io.BytesIO()
+    docx.save(buffer)
+    assert len(articles.parse_articles(docx_to_text(buffer.getvalue()))) == 2000
+
+
+def test_a_docx_with_a_bzip2_part_is_refused():
+    """OPC allows only stored and deflated parts; bzip2 would unpack a read of 4 KB without bound."""
+    parts = _real_docx_parts()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(InvalidInput):
+        docx_to_text(buffer.getvalue())
