@@ -76,6 +76,21 @@ class DefaultConfig:
     RATELIMIT_KEY_PREFIX = "consultation-limits"
     # Behind a reverse proxy: how many proxies set X-Forwarded-For (0: take the connecting address).
     PROXY_FIX_X_FOR = 0
+    # Staff sign-in and sessions (docs/security.md). A session ends on the server after this long without a
+    # request, and this long after sign-in whatever happens (a working day with overtime).
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    # Wrong passwords counted in Redis: per account from one client address (past it, that address waits; the
+    # account's owner elsewhere does not), and per client address whatever the account.
+    SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
+    SIGN_IN_ADDRESS_LIMIT = "30 per 15 minutes"
+    PASSWORD_MIN_SCORE = 3  # zxcvbn's score (0 to 4) a new password needs
+    # Cookies only over HTTPS: None follows the site (PREFERRED_URL_SCHEME = "https" or an https SITE_URL).
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_HTTPONLY = True
+    HSTS_SECONDS = 365 * 24 * 3600  # Strict-Transport-Security on HTTPS answers (0: none)
+    HSTS_INCLUDE_SUBDOMAINS = False  # only when every subdomain of the site's domain serves HTTPS
 
 
 def _secret_key(instance_path: Path) -> str:

@@ -30,8 +30,11 @@ def beijing(value: datetime) -> datetime:
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    # No password is longer than the policy's maximum: a longer one is refused before any hashing.
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=accounts.PASSWORD_MAX)],
+                             render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Sign in"))
 
 
@@ -273,11 +276,15 @@ class DepartmentForm(FlaskForm):
 
 
 class _NewPassword(FlaskForm):
+    # The length is checked here too; the rest of the policy (consultation/passwords.py) in the service.
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Give a password.")),
         Length(accounts.PASSWORD_MIN, accounts.PASSWORD_MAX,
                _l("The password needs %(min)d to %(max)d characters.")),
-    ], description=_l("At least %(n)d characters. Give it to the person by a safe channel.", n=accounts.PASSWORD_MIN),
+    ], description=_l("%(min)d to %(max)d characters; spaces and any characters are allowed. Several unrelated "
+                      "words are easy to remember and hard to guess. Common or leaked passwords, and passwords "
+                      "containing the username or the name, are refused.",
+                      min=accounts.PASSWORD_MIN, max=accounts.PASSWORD_MAX),
         render_kw={"autocomplete": "new-password"})
     password_confirm = PasswordField(_l("Password again"), validators=[
         DataRequired(_l("Type the password a second time.")),
@@ -326,3 +333,10 @@ class AccountForm(_AccountDetails):
 
 class PasswordResetForm(_NewPassword):
     submit = SubmitField(_l("Set the new password"))
+
+
+class PasswordChangeForm(_NewPassword):
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Give your current password.")), Length(max=accounts.PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Change my password"))

@@ -68,6 +68,8 @@ def app(tmp_path_factory) -> Flask:
         "COMMENT_RATE_LIMIT": "10000 per minute",
         "RECEIPT_LOOKUP_RATE_LIMIT": "10000 per minute",
         "SUBSCRIBE_RATE_LIMIT": "10000 per minute",
+        "SIGN_IN_ACCOUNT_LIMIT": "10000 per minute",  # lowered where it is tested (test_auth.py)
+        "SIGN_IN_ADDRESS_LIMIT": "10000 per minute",
         "RATELIMIT_KEY_PREFIX": f"test-limits-{uuid.uuid4().hex[:6]}",
     })
     with app.app_context():

@@ -561,16 +561,20 @@ def test_a_deactivated_account_cannot_sign_in_and_its_open_session_ends(city, as
 
 def test_flask_login_refuses_an_inactive_account(city, app):
     from consultation.security import _load_user
+    from consultation.services import sign_in
 
     user = city["drafter"]
-    assert _load_user(user.get_id()) is user
+    token = sign_in.open_session(user)
+    db.session.commit()
+    assert _load_user(token) is user
     user.active = False
     db.session.commit()
-    assert not user.is_active and _load_user(user.get_id()) is None
+    assert not user.is_active and _load_user(token) is None
 
 
 def test_a_password_reset_ends_the_accounts_open_sessions_but_not_the_admins_own(city, as_user, browser):
     from consultation.security import _load_user
+    from consultation.services import sign_in
 
     head = as_user("head")
     assert head.get("/staff/").status_code == 200
@@ -590,12 +594,13 @@ def test_a_password_reset_ends_the_accounts_open_sessions_but_not_the_admins_own
     assert admin.get("/admin/accounts").status_code == 200
     assert other_admin_session.get("/admin/accounts").status_code == 302
 
-    # A session id of the old form (the account alone) or a forged fingerprint is no one.
+    # Only the token of a live session is someone: not the account's id, nor a made-up token.
     user = user_named("head")
-    assert _load_user(str(user.id)) is None
-    assert _load_user(f"{user.id}:{'0' * 32}") is None
-    assert _load_user(f"{2**40}:x") is None and _load_user("x:y") is None
-    assert _load_user(user.get_id()) is user
+    assert _load_user(str(user.id)) is None and _load_user(f"{user.id}:{'0' * 32}") is None
+    assert _load_user("x" * 43) is None and _load_user("x" * 10_000) is None
+    token = sign_in.open_session(user)
+    db.session.commit()
+    assert _load_user(token) is user and user.get_id() == token
 
 
 def test_a_password_reset_replaces_the_password_and_never_reaches_the_trail(city, as_user, browser):
@@ -663,7 +668,8 @@ def test_the_last_active_administrator_keeps_the_role_whoever_asks(city):
     admin, drafter = city["admin"], city["drafter"]
     # A retired administrator does not count: they cannot act.
     retired = accounts.create_account(admin, username="retired", display_name="退休管理员", email=None,
-                                      department_id=admin.department_id, roles=["admin"], password="x" * 12)
+                                      department_id=admin.department_id, roles=["admin"],
+                                      password=NEW_ACCOUNT["password"])
     accounts.update_account(retired, admin, display_name=retired.display_name, email=None,
                             department_id=retired.department_id, roles=["admin"], active=False)
     details = {"display_name": admin.display_name, "email": None, "department_id": admin.department_id}

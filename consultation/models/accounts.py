@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
+from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
@@ -76,14 +75,15 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
-    def get_id(self) -> str:
-        """What the session keeps: the account and a fingerprint of its password hash, so that a new password
-        (set by the user or reset by an administrator) ends every session opened with the old one."""
-        return f"{self.id}:{self.session_fingerprint()}"
+    # The token of the sign-in session this object was loaded for (services/sign_in.py); never stored.
+    sign_in_token = None  # type: str | None
 
-    def session_fingerprint(self) -> str:
-        key = current_app.secret_key.encode()
-        return hmac.new(key, self.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the cookie: the sign-in session's token, which the server can end
+        (services/sign_in.py), never the account's id alone."""
+        if not self.sign_in_token:
+            raise RuntimeError("the account has no sign-in session: use services.sign_in.open_session")
+        return self.sign_in_token
 
 
 class UserRole(db.Model):
@@ -92,3 +92,18 @@ class UserRole(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(40))
+
+
+class SignInSession(db.Model):
+    """A staff member's signed-in session (登录会话), kept on the server so that the server can end it.
+
+    The browser holds a random token; the table holds only its SHA-256, so that a copy of the database opens
+    no session. Signing out, deactivation and a new password delete the rows; a row past its idle timeout or
+    its absolute lifetime opens nothing and is deleted when next seen or at the next sign-in.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

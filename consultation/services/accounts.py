@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, passwords, sign_in_throttle
+from . import sign_in
 from ..errors import FieldRefused
 from ..extensions import db
 from ..models import Department, DepartmentKind, Role, User, UserRole
@@ -26,7 +27,7 @@ USERNAME_MIN, USERNAME_MAX = 2, 80
 DISPLAY_NAME_MAX = 120
 DEPARTMENT_NAME_MAX = 120
 EMAIL_MAX = 200
-PASSWORD_MIN, PASSWORD_MAX = 10, 128
+PASSWORD_MIN, PASSWORD_MAX = passwords.MIN_LENGTH, passwords.MAX_LENGTH
 _ACCOUNTS_LOCK = 7346002  # PostgreSQL advisory lock: one account change at a time, so the admin count holds
 
 
@@ -189,10 +190,10 @@ def _roles(roles: list[str]) -> list[str]:
     return [r.value for r in Role if r.value in chosen]  # in the list's order
 
 
-def _password(password: str) -> str:
-    if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
-        raise FieldRefused("password", _("The password needs %(min)d to %(max)d characters.",
-                                    min=PASSWORD_MIN, max=PASSWORD_MAX))
+def _password(password: str, user: User) -> str:
+    """The password, unless the policy refuses it for this account (consultation/passwords.py says why)."""
+    if why := passwords.refusal(password or "", personal=(user.username, user.display_name, user.email)):
+        raise FieldRefused("password", why)
     return password
 
 
@@ -202,7 +203,7 @@ def create_account(actor: User, *, username: str, display_name: str, email: str 
     user = User(username=_username(username), display_name=_display_name(display_name), email=_email(email),
                 department=_department(department_id), active=True)
     user.set_roles(_roles(roles))
-    user.set_password(_password(password))
+    user.set_password(_password(password, user))
     db.session.add(user)
     _flush_unique(_username_taken(user.username))
     audit.record("account_created", actor=actor, payload={
@@ -269,6 +270,8 @@ def update_account(user: User, actor: User, *, display_name: str, email: str | N
         audit.record("account_updated", actor=actor, payload={**subject, "changes": changes})
     if active != user.active:
         user.active = active
+        if not active:
+            sign_in.end_sessions(user)
         db.session.flush()
         audit.record("account_reactivated" if active else "account_deactivated", actor=actor, payload=subject)
         changes["active"] = [not active, active]
@@ -276,7 +279,30 @@ def update_account(user: User, actor: User, *, display_name: str, email: str | N
 
 
 def reset_password(user: User, actor: User, password: str) -> None:
-    """Give the account a new password; the trail records who reset it, nothing of the password."""
-    user.set_password(_password(password))
+    """Give the account a new password and end its sessions; the trail records who reset it, nothing of the
+    password. Administrators resetting their own get a new session (the view signs it in)."""
+    user.set_password(_password(password, user))
+    sign_in.end_sessions(user)
+    if actor.id == user.id:
+        sign_in.open_session(user)
     db.session.flush()
     audit.record("password_reset", actor=actor, payload={"user_id": user.id, "username": user.username})
+
+
+def change_own_password(user: User, current_password: str, password: str) -> None:
+    """The signed-in person replaces their password (ASVS 2.1.5, 2.1.6): the current one is asked for, the new
+    one must pass the policy and differ. Every session of the account ends; this one goes on under a new
+    session (the view signs it in)."""
+    try:
+        right = sign_in.check_own_password(user, current_password or "")
+    except sign_in_throttle.Throttled as exc:
+        raise FieldRefused("current_password", exc.message) from None
+    if not right:
+        raise FieldRefused("current_password", _("This is not your current password."))
+    if password == current_password:
+        raise FieldRefused("password", _("Choose a password different from the current one."))
+    user.set_password(_password(password, user))
+    sign_in.end_sessions(user)
+    sign_in.open_session(user)
+    db.session.flush()
+    audit.record("password_changed", actor=user, payload={"user_id": user.id, "username": user.username})

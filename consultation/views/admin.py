@@ -199,7 +199,7 @@ def reset_password(user_id: int):
 
     def reset() -> Saved:
         accounts.reset_password(user, current_user, form.password.data)
-        if user.id == current_user.id:  # a new password ends the other sessions, not this one
+        if user.id == current_user.id:  # every session of the account ended: this one goes on under a new one
             login_user(user)
         return Saved(_("New password set for “%(username)s”.", username=user.username),
                      url_for("admin.account", user_id=user.id))
