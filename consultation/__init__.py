@@ -15,7 +15,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
         __name__,
-        instance_path=os.path.join(root, "instance"),
+        # CONSULTATION_INSTANCE names another instance folder (a second installation from one checkout).
+        instance_path=os.path.abspath(os.environ.get("CONSULTATION_INSTANCE") or os.path.join(root, "instance")),
         instance_relative_config=True,
         template_folder=os.path.join(root, "templates"),
     )
@@ -28,9 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.finalize(app.config, app.instance_path)
 
-    from . import cli, errorhandlers, extensions, i18n, ratelimit, security, web
+    from . import cli, errorhandlers, extensions, i18n, instance_folder, ratelimit, security, web
     from .workflow import engine
 
+    instance_folder.init_app(app)
     extensions.db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

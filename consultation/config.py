@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from pathlib import Path
 from typing import Any
+
+from .instance_folder import private_folder
 
 
 class DefaultConfig:
@@ -37,7 +40,7 @@ class DefaultConfig:
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "华城市规范性文件公开征求意见平台 <noreply@huacheng.gov.cn>"
     MAIL_DIR: str | None = None
-    SITE_URL = "http://127.0.0.1:5000"  # the links in mails
+    SITE_URL: str | None = None  # the links in mails; unset: from HOST and PORT (./manage.sh serve)
     COMMENT_MAX_LENGTH = 5000
     COMMENT_MIN_SECONDS = 3  # a comment form posted sooner after it was served is taken for a bot
     # A long comment can take an afternoon to write: the form's token must outlive the default hour.
@@ -97,7 +100,7 @@ def _secret_key(instance_path: Path) -> str:
     """Read the installation's secret key, generating it into instance/ on first run."""
     key_file = instance_path / "secret_key"
     if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        private_folder(instance_path)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
@@ -124,6 +127,18 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
     config["MAIL_DIR"] = config.get("MAIL_DIR") or str(instance / "mail")
     config["MAIL_PORT"] = int(config.get("MAIL_PORT") or 25)
     config.setdefault("EMBEDDED_REDIS_FILE", str(instance / "redis.rdb"))
+    config["SITE_URL"] = config.get("SITE_URL") or site_url(os.environ.get("HOST", ""), os.environ.get("PORT", ""))
+
+
+def site_url(hosts: str, port: str) -> str:
+    """The address of a server started with HOST and PORT as ./manage.sh takes them: the first host of the list
+    (127.0.0.1 by default), the machine's name for a wildcard address, [brackets] around an IPv6 address."""
+    host = (hosts.replace(",", " ").split() or ["127.0.0.1"])[0].strip("[]")
+    if host in ("0.0.0.0", "::"):
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port or 5000}"
 
 
 def _normalise_db_url(url: str) -> str:

