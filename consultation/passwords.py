@@ -19,7 +19,9 @@ from zxcvbn.matching import RANKED_DICTIONARIES, add_frequency_lists
 
 MIN_LENGTH, MAX_LENGTH = 12, 128
 _ESTIMATED_LENGTH = 72  # zxcvbn's own bound: its work grows with the length; the rest of a longer one only helps
-_PERSONAL_MIN = 3  # shorter usernames or names are too often part of ordinary words: zxcvbn weighs them instead
+# Shorter usernames (li, wu) are too often part of ordinary words: zxcvbn weighs them instead. Two Chinese
+# characters are a whole name (张三).
+_PERSONAL_MIN = {True: 3, False: 2}  # by whether the part is ASCII
 _DEFAULT_MIN_SCORE = 3  # zxcvbn: 3 resists about 10^10 guesses, 2 only 10^8
 
 # The most frequent passwords of the large Chinese leaks (CSDN, Tianya, 12306 and others, as published in
@@ -64,7 +66,7 @@ def refusal(password: str, *, personal: Iterable[str | None] = ()) -> str | None
         return _("The password needs %(min)d to %(max)d characters.", min=MIN_LENGTH, max=MAX_LENGTH)
     parts = _personal_parts(personal)
     lowered = password.lower()
-    if any(len(part) >= _PERSONAL_MIN and part in lowered for part in parts):
+    if any(len(part) >= _PERSONAL_MIN[part.isascii()] and part in lowered for part in parts):
         return _("The password must not contain the username, the name or the email address of the account.")
     estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=parts)
     if estimate["score"] >= _min_score():

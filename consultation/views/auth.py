@@ -20,6 +20,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 # and C0 control characters and spaces at either end.
 _DROPPED = re.compile(r"[\t\n\r]")
 _TRIMMED = "".join(map(chr, range(0x21)))
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _safe_next(target: str | None) -> str:
@@ -27,12 +28,14 @@ def _safe_next(target: str | None) -> str:
 
     ``/\\t/evil.example`` or ``/\\evil.example`` reach a browser as ``//evil.example``, another site: the
     target is read as the browser reads it (tabs and line breaks dropped, ends trimmed, backslashes as
-    slashes) and must then be a path alone, with no scheme, no host, and not start with two slashes.
+    slashes) and must then be a path alone, with no scheme, no host, not starting with two slashes, and
+    with no control character left.
     """
     if target:
         seen = _DROPPED.sub("", target).strip(_TRIMMED).replace("\\", "/")
         parts = urlsplit(seen)
-        if seen.startswith("/") and not seen.startswith("//") and not parts.scheme and not parts.netloc:
+        if (seen.startswith("/") and not seen.startswith("//") and not parts.scheme and not parts.netloc
+                and not _CONTROL.search(seen)):
             return seen
     return url_for("workspace.dashboard")
 
