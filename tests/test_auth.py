@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import uuid
 from contextlib import contextmanager
@@ -470,3 +471,23 @@ def test_hsts_is_sent_on_https_answers_only(app, browser):
     assert "Strict-Transport-Security" not in browser.get("/").headers
     secure = app.test_client().get("/", base_url="https://localhost")
     assert secure.headers["Strict-Transport-Security"] == f"max-age={365 * 24 * 3600}"
+
+
+def test_while_redis_is_away_each_process_still_counts_failures(app, city):
+    from types import SimpleNamespace
+
+    from limits.storage import storage_from_string
+
+    with socket.socket() as probe:  # a port where nothing listens: Redis is away
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    real = app.extensions["rate_limiter"]
+    app.extensions["rate_limiter"] = SimpleNamespace(storage=storage_from_string(
+        f"redis://127.0.0.1:{port}", socket_connect_timeout=1))
+    try:
+        with sign_in_limits(app, account="2 per 15 minutes"):
+            attacker = browser_from(app, "203.0.113.13")
+            assert [attempt(attacker, "drafter", "guess-guess-9").status_code for _ in range(3)] == [200, 200, 429]
+            assert attempt(browser_from(app, "198.51.100.22"), "drafter", PASSWORD).status_code == 302
+    finally:
+        app.extensions["rate_limiter"] = real
