@@ -108,17 +108,95 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain and name the first broken entry."""
+@click.option("--against", "copy_file", type=click.Path(exists=True, dir_okay=False),
+              help="A copy of the checkpoints kept elsewhere (saved from /api/v1/audit/checkpoints): each must "
+                   "be in the database, unchanged.")
+def audit_verify(copy_file: str | None) -> None:
+    """Walk the hash chain and check every signed checkpoint against it; name the first fault."""
     from .audit import verify_chain
 
-    report = verify_chain()
-    if report.first_broken_id is None:
-        click.echo(f"Audit trail intact: {report.checked} entries checked.")
+    copies = _checkpoint_copies(copy_file) if copy_file else []
+    report = verify_chain(copies)
+    if not report.intact:
+        where = "" if report.checkpoint is not None else f" at entry {report.first_broken_id}"
+        click.echo(f"Audit trail BROKEN{where}: {report.problem} ({report.checked} entries before it are intact).",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {report.checked} entries checked, {report.checkpoints} signed checkpoint(s) "
+               f"match{f' and all {len(copies)} of the copy' if copy_file else ''}.")
+    last = report.last_checkpoint
+    if last is None:
+        click.echo("No signed checkpoint yet: until one is taken (flask audit checkpoint), the removal of the newest "
+                   "entries, or an edit with every later hash recomputed, cannot be detected.")
+    else:
+        click.echo(f"The latest, No. {last.seq} of {last.signed_fields()['created_at']}, covers {last.event_count} "
+                   f"entries; {report.uncovered} newer entries are covered by no checkpoint yet.")
+
+
+def _checkpoint_copies(path: str) -> list:
+    """Read a copy of checkpoints: API pages ({"items": [...]}), a list, or single checkpoints, one JSON document
+    or one per line."""
+    import json
+
+    from .audit import Checkpoint
+
+    with open(path, encoding="utf-8") as fh:
+        raw = fh.read()
+    try:
+        documents = [json.loads(raw)]
+    except ValueError:
+        try:
+            documents = [json.loads(line) for line in raw.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise click.BadParameter(f"{path} is not JSON: {exc}", param_hint="--against") from None
+    items = []
+    for document in documents:
+        found = document.get("items", [document]) if isinstance(document, dict) else document
+        items += found if isinstance(found, list) else [found]
+    try:
+        return [Checkpoint.from_public(item) for item in items]
+    except ValueError as exc:
+        raise click.BadParameter(f"{path} does not hold checkpoints as the API gives them ({exc})",
+                                 param_hint="--against") from None
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's head now (the worker does it daily and each publication does it)."""
+    from .audit import MANUAL, ChainBroken, checkpoint, latest_checkpoint
+
+    try:
+        taken = checkpoint(MANUAL)
+    except ChainBroken as exc:
+        click.echo(f"No checkpoint taken: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    if taken is None:
+        last = latest_checkpoint()
+        click.echo(f"Nothing recorded since checkpoint No. {last.seq}." if last else "The audit trail is empty.")
         return
-    click.echo(f"Audit trail BROKEN at entry {report.first_broken_id}: {report.problem} "
-               f"({report.checked} entries before it are intact).", err=True)
-    sys.exit(1)
+    click.echo(f"Checkpoint No. {taken.seq} signed with key {taken.key_id}: entry {taken.head_event_id} "
+               f"(hash {taken.head_hash}) heads {taken.event_count} entries.")
+
+
+@audit_group.command("rotate-key")
+def audit_rotate_key() -> None:
+    """Sign the head with the current key, retire it (its public half stays trusted) and sign with a new one."""
+    from . import audit, audit_keys
+
+    try:
+        audit.checkpoint(audit.KEY_ROTATION)
+    except audit.ChainBroken as exc:
+        click.echo(f"The key was not rotated: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    old, new = audit_keys.rotate()
+    audit.record("rotate_audit_key", actor=None, payload={"old_key_id": old, "new_key_id": new})
+    taken = audit.checkpoint(audit.KEY_ROTATION)
+    db.session.commit()
+    click.echo(f"Key {old} retired (its public key stays in {audit_keys.retired_dir()}); key {new} signs from now "
+               f"on (checkpoint No. {taken.seq}). Copy {audit_keys.key_file()} to every web and worker machine, "
+               "and back it up.")
 
 
 @click.group("workflows")

@@ -19,6 +19,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .audit import Checkpoint, publication_checkpoint
 from .extensions import db
 from .models import (
     AnswerDecision, Article, Comment, CommentAnswer, CommentCampaign, Consultation, Document, HiddenReason, Moderation,
@@ -105,6 +106,7 @@ class Feedback:
     final_articles: list[FinalArticle]
     policy_interpretation: str | None
     hidden: dict[str, int] = field(default_factory=dict)  # reason label -> how many comments were hidden
+    checkpoint: Checkpoint | None = None  # the audit trail's signed head that covers the publication
 
     @property
     def hidden_total(self) -> int:
@@ -158,6 +160,7 @@ def build_feedback(document: Document) -> Feedback:
         groups=article_groups(document),
         final_articles=[FinalArticle(a.label, a.chapter, a.text) for a in (final.articles if final else [])],
         policy_interpretation=document.policy_interpretation, hidden=hidden,
+        checkpoint=publication_checkpoint(document),
     )
 
 

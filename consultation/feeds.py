@@ -1,4 +1,5 @@
-"""The Atom feed of the public site: consultations once they open, feedback once it is published."""
+"""The Atom feed of the public site: consultations once they open, feedback once it is published, and the
+audit trail's latest signed checkpoints (a reader that keeps the feed keeps a copy of them)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,11 +9,13 @@ from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from . import audit
 from .extensions import db
 from .i18n import local_time
 from .models import Consultation, Document, utcnow
 
 LIMIT = 50
+CHECKPOINTS = 5  # the latest checkpoints in the feed: each one vouches for the whole trail before it
 
 
 def atom(now: datetime | None = None) -> bytes:
@@ -42,6 +45,12 @@ def atom(now: datetime | None = None) -> bytes:
         entries.append((d.published_at, f"feedback-{d.id}", f"【意见采纳情况反馈】{d.title}",
                         url_for("public.feedback", document_id=d.id, _external=True),
                         f"{d.document_number or ''} {d.department.name}公布正式文本及意见采纳情况。".strip()))
+    latest = audit.latest_checkpoint()
+    for cp in audit.checkpoints(after=max(0, latest.seq - CHECKPOINTS), limit=CHECKPOINTS) if latest else []:
+        entries.append((cp.created_at, f"audit-checkpoint-{cp.seq}", f"【审计检查点】第{cp.seq}号",
+                         url_for("api.audit_checkpoints", after=cp.seq - 1, limit=1, _external=True),
+                         f"审计记录截至第{cp.head_event_id}条（共{cp.event_count}条），链头哈希 {cp.head_hash}，"
+                         f"{cp.signed_fields()['created_at']} 以密钥 {cp.key_id} 签名（Ed25519）：{cp.signature}"))
     entries.sort(key=lambda e: e[0])
     for when, key, title, link, summary in entries[-LIMIT:]:
         entry = feed.add_entry()  # feedgen prepends: the newest ends up first

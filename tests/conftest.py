@@ -61,6 +61,7 @@ def app(tmp_path_factory) -> Flask:
         "EMBEDDED_REDIS_FILE": str(instance / "redis.rdb"),
         "PDF_DIR": str(instance / "pdf"),
         "MAIL_DIR": str(instance / "mail"),
+        "AUDIT_SIGNING_KEY_FILE": str(instance / "audit_signing_key.pem"),
         "RQ_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:6]}-",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production keeps scrypt
         "COMMENT_MIN_SECONDS": 0,  # the browser tests post at once; tests/test_antibot.py checks the delay

@@ -9,14 +9,16 @@ from typing import Any
 
 from flask import current_app
 
+from ..audit import CHECKPOINT_REASONS
+from ..audit_keys import ALGORITHM
 from ..feedback import DECISION_LABELS, HIDDEN_REASON_LABELS
 from ..models.types import MAX_ROW_ID
 from ..services.publication import LibraryStatus
 from .errors import ERROR_CODES
 from .listing import STATUSES
 from .params import (
-    BODY_PATTERN, EMAIL_MAX, MAX_ID, MAX_PAGE, MAX_PER_PAGE, NAME_MAX, ORGANISATION_MAX, PHONE_MAX, PHONE_PATTERN,
-    TEXT_PATTERN, YEARS,
+    BODY_PATTERN, CHECKPOINT_PAGE, EMAIL_MAX, MAX_CHECKPOINT_PAGE, MAX_ID, MAX_PAGE, MAX_PER_PAGE, NAME_MAX,
+    ORGANISATION_MAX, PHONE_MAX, PHONE_PATTERN, TEXT_PATTERN, YEARS,
 )
 
 Schema = dict[str, Any]
@@ -180,6 +182,33 @@ def _schemas() -> dict[str, Schema]:
         "policy_interpretation": nullable(STRING),
         "docx_url": nullable(URL),
     })
+    checkpoint = obj({
+        "seq": {"type": "integer", "minimum": 1, "description": "numbered from 1 without a gap"},
+        "head_event_id": {**ID, "description": "the newest entry of the audit trail when it was taken"},
+        "head_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                      "description": "that entry's SHA-256, which chains every earlier entry"},
+        "event_count": {"type": "integer", "minimum": 1, "description": "entries up to the head, the head included"},
+        "created_at": MOMENT,
+        "reason": {"type": "string", "enum": list(CHECKPOINT_REASONS),
+                   "description": "daily: by the clock; publication: a final text and its feedback were published"},
+        "key_id": {"type": "string", "pattern": "^[0-9a-f]{16}$", "description": "see /audit/keys"},
+        "algorithm": {"type": "string", "enum": [ALGORITHM]},
+        "signature": {"type": "string", "pattern": "^[0-9a-f]{128}$",
+                      "description": "in hex, over the UTF-8 JSON of seq, head_event_id, head_hash, event_count, "
+                                     "created_at, reason and key_id as given here, keys sorted, without spaces"},
+    }, "The audit trail's head at a moment, signed with a key kept outside the database. Keep a copy: "
+       "`flask audit verify --against` checks the trail against it, which shows entries removed or rewritten.")
+    checkpoint_page = obj({"items": array(ref("Checkpoint")),
+                           "next_after": {**nullable({"type": "integer", "minimum": 1}),
+                                          "description": "pass as after for the next page"},
+                           "next": {**nullable(URL), "description": "the next page; null on the last"}})
+    audit_keys = obj({"items": array(obj({
+        "key_id": {"type": "string", "pattern": "^[0-9a-f]{16}$",
+                   "description": "the first 16 hex digits of the SHA-256 of the raw public key"},
+        "algorithm": {"type": "string", "enum": [ALGORITHM]},
+        "public_key": {**STRING, "description": "PEM (SubjectPublicKeyInfo)"},
+        "current": {"type": "boolean", "description": "false: a retired key, whose checkpoints still count"},
+    }))})
     error = obj({"error": obj({
         "code": {"type": "string", "enum": list(ERROR_CODES)},
         "message": {**STRING, "description": "for people, in the language of Accept-Language"},
@@ -193,7 +222,8 @@ def _schemas() -> dict[str, Schema]:
         "ConsultationDetail": consultation_detail, "CommentInput": comment_input, "CommentCreated": comment_created,
         "Answer": answer, "Receipt": receipt, "FeedbackRow": feedback_row, "Feedback": feedback,
         "LibraryItem": obj(library_item), "LibraryPage": page_of("LibraryItem"), "DocumentRef": document_ref,
-        "LibraryDetail": library_detail, "Error": error,
+        "LibraryDetail": library_detail, "Checkpoint": checkpoint, "CheckpointPage": checkpoint_page,
+        "AuditKeys": audit_keys, "Error": error,
     }
 
 
@@ -255,7 +285,8 @@ def document(server: str) -> Schema:
                 "client address."),
         },
         "servers": [{"url": server}],
-        "tags": [{"name": "consultations"}, {"name": "comments"}, {"name": "feedback"}, {"name": "library"}],
+        "tags": [{"name": "consultations"}, {"name": "comments"}, {"name": "feedback"}, {"name": "library"},
+                 {"name": "audit"}],
         "paths": {
             "/departments": _get("listDepartments", "The drafting departments", {
                 "description": "the departments",
@@ -325,6 +356,21 @@ def document(server: str) -> Schema:
             "/library/{document_id}": _get(
                 "getLibraryDocument", "One published document: record, status history and final text",
                 _json("LibraryDetail", "the document"), [_path_id("document_id")], not_found, tag="library"),
+            "/audit/checkpoints": _get(
+                "listAuditCheckpoints", "The audit trail's signed checkpoints, oldest first (keyset)",
+                _json("CheckpointPage", "a page of checkpoints"),
+                [_query("after", {"type": "integer", "minimum": 0, "maximum": MAX_ID, "default": 0},
+                        "the number (seq) of the last checkpoint already held"),
+                 _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_CHECKPOINT_PAGE,
+                                  "default": CHECKPOINT_PAGE}, "page size")],
+                bad_query, tag="audit"),
+            "/audit/checkpoints/latest": _get(
+                "getLatestAuditCheckpoint", "The newest signed checkpoint",
+                _json("Checkpoint", "the checkpoint"), [], {"404": _error("no checkpoint has been taken yet")},
+                tag="audit"),
+            "/audit/keys": _get(
+                "listAuditKeys", "The public keys that check the checkpoints' signatures",
+                _json("AuditKeys", "the current key and the retired ones"), tag="audit"),
         },
         "components": {"schemas": _schemas()},
     }

@@ -22,6 +22,7 @@ MAX_PAGE = 10_000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 YEARS = (1900, 2999)
+CHECKPOINT_PAGE, MAX_CHECKPOINT_PAGE = 100, 1000
 
 # Lengths of the personal fields, as the web form and the table columns have them.
 NAME_MAX, ORGANISATION_MAX, PHONE_MAX, EMAIL_MAX = 100, 200, 40, 200

@@ -7,7 +7,7 @@ from flask import Response, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import ratelimit
+from .. import audit, audit_keys, ratelimit
 from ..extensions import db
 from ..feedback import build_feedback
 from ..models import Department, utcnow
@@ -18,7 +18,7 @@ from . import bp, responses
 from .errors import ApiError, init_blueprint, json_response
 from .listing import STATUSES, browse_consultations, comment_counts
 from .openapi import document as openapi_document
-from .params import MAX_ID, YEARS, Query, comment_input, json_object
+from .params import CHECKPOINT_PAGE, MAX_CHECKPOINT_PAGE, MAX_ID, YEARS, Query, comment_input, json_object
 
 init_blueprint(bp)
 
@@ -179,3 +179,36 @@ def library_document(document_id: int):
     if document is None:
         raise ApiError(404, "not_found", _("No published document has this number."))
     return json_response(responses.library_detail(document))
+
+
+# --- the audit trail's signed checkpoints: copies kept by the public and other organs ------------------
+
+@bp.get("/audit/checkpoints")
+def audit_checkpoints():
+    """The signed checkpoints, oldest first, a page at a time (keyset: after the number given)."""
+    query = Query()
+    after = query.integer("after", 0, MAX_ID, 0) or 0
+    limit = query.integer("limit", 1, MAX_CHECKPOINT_PAGE, CHECKPOINT_PAGE) or CHECKPOINT_PAGE
+    query.done()
+    items = audit.checkpoints(after=after, limit=limit + 1)
+    next_after = items[limit - 1].seq if len(items) > limit else None
+    return json_response({
+        "items": [c.public() for c in items[:limit]],
+        "next_after": next_after,
+        "next": url_for("api.audit_checkpoints", after=next_after, limit=limit if limit != CHECKPOINT_PAGE else None,
+                        _external=True) if next_after else None,
+    })
+
+
+@bp.get("/audit/checkpoints/latest")
+def audit_latest_checkpoint():
+    latest = audit.latest_checkpoint()
+    if latest is None:
+        raise ApiError(404, "not_found", _("No checkpoint has been taken yet."))
+    return json_response(latest.public())
+
+
+@bp.get("/audit/keys")
+def audit_public_keys():
+    return json_response({"items": [{"key_id": k.key_id, "algorithm": audit_keys.ALGORITHM, "public_key": k.pem,
+                                     "current": k.current} for k in audit_keys.public_keys()]})

@@ -1,4 +1,4 @@
-"""The append-only audit trail, chained by SHA-256."""
+"""The append-only audit trail, chained by SHA-256, and the signed checkpoints of its head."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,3 +30,19 @@ class AuditEvent(db.Model):
 
 # A document's latest events first (its timeline, the fingerprint of its reports).
 Index("ix_audit_event_document_latest", AuditEvent.document_id, AuditEvent.id)
+
+
+class AuditCheckpoint(db.Model):
+    """The chain's head at a moment, signed with a key kept outside the database (consultation/audit_keys.py).
+
+    No foreign key to the head entry: a checkpoint must outlive the removal of what it witnesses.
+    """
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    head_event_id: Mapped[int] = mapped_column(index=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    event_count: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(20))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128))

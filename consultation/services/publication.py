@@ -92,6 +92,8 @@ def publish(
                           "effective_date": effective_date.isoformat(), "valid_until": document.valid_until.isoformat(),
                           "signed_date": document.signed_date.isoformat() if document.signed_date else None,
                           "topic": document.topic})
+    # The head, this publication included, is signed in the same transaction: the feedback page and PDF show it.
+    audit.try_checkpoint(audit.PUBLICATION, now=now)
     jobs.request(JobKind.FEEDBACK_PDF, document)
 
 
