@@ -340,3 +340,11 @@ class PasswordChangeForm(_NewPassword):
         DataRequired(_l("Give your current password.")), Length(max=accounts.PASSWORD_MAX)],
         render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Change my password"))
+
+
+class EndSessionsForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[
+        DataRequired(_l("Give your current password.")), Length(max=accounts.PASSWORD_MAX)],
+        description=_l("Asked again so that nobody at a computer you left signed in can do this."),
+        render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Sign out everywhere else"))

@@ -337,7 +337,8 @@ def test_only_administrators_change_accounts_and_departments(city, as_user, user
     for url, data in [("/admin/departments", {"name": "华城市新部门", "kind": "drafting"}),
                       ("/admin/accounts/new", new_account(city, roles=["admin"])),
                       (f"/admin/accounts/{target}", account_edit(city["drafter"], roles=["admin"])),
-                      (f"/admin/accounts/{target}/password", {"password": "x" * 12, "password_confirm": "x" * 12})]:
+                      (f"/admin/accounts/{target}/password", {"password": "x" * 12, "password_confirm": "x" * 12}),
+                      (f"/admin/accounts/{target}/sessions", {})]:
         assert browser.post(url, data, form_page="/").status_code == 403, url
     assert db.session.scalar(select(db.func.count(AuditEvent.id)).where(AuditEvent.action != "sign_in")) == 0
     assert user_named("drafter").roles == {"drafter"}

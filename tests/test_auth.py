@@ -491,3 +491,37 @@ def test_while_redis_is_away_each_process_still_counts_failures(app, city):
             assert attempt(browser_from(app, "198.51.100.22"), "drafter", PASSWORD).status_code == 302
     finally:
         app.extensions["rate_limiter"] = real
+
+
+def test_one_sees_ones_sessions_and_ends_the_others_after_giving_the_password(app, city, as_user):
+    here, elsewhere = as_user("drafter"), as_user("drafter")
+    english(here)
+    page = text_of(here.get("/auth/sessions"))
+    assert page.count("<tr><td>") == 2 and page.count("this session") == 1
+    wrong = here.post("/auth/sessions", {"password": "not-my-password"})
+    assert wrong.status_code == 400 and 'id="password-error-1"' in text_of(wrong)
+    assert len(sessions_of(city["drafter"])) == 2 and not audit_events("sessions_ended")
+    response = here.post("/auth/sessions", {"password": PASSWORD})
+    assert response.status_code == 302
+    assert here.get("/staff/").status_code == 200 and elsewhere.get("/staff/").status_code == 302
+    [row] = sessions_of(city["drafter"])
+    assert row.token_hash == sign_in.token_hash(token_of(app, here))
+    [event] = audit_events("sessions_ended")
+    assert json.loads(event.payload) == {"user_id": city["drafter"].id, "username": "drafter", "ended": 1}
+
+
+def test_an_administrator_ends_every_session_of_an_account(app, city, as_user):
+    drafter, admin = as_user("drafter"), as_user("admin")
+    page = text_of(admin.get(f"/admin/accounts/{city['drafter'].id}"))
+    assert 'id="end-sessions"' in page
+    response = admin.post(f"/admin/accounts/{city['drafter'].id}/sessions", {},
+                          form_page=f"/admin/accounts/{city['drafter'].id}")
+    assert response.status_code == 302
+    assert drafter.get("/staff/").status_code == 302 and not sessions_of(city["drafter"])
+    [event] = audit_events("sessions_ended")
+    assert event.actor_id == city["admin"].id and json.loads(event.payload)["ended"] == 1
+    assert 'id="end-sessions"' not in text_of(admin.get(f"/admin/accounts/{city['drafter'].id}"))
+    # Without the form's token nothing ends.
+    as_user("drafter")
+    assert admin._request("post", f"/admin/accounts/{city['drafter'].id}/sessions").status_code == 400
+    assert sessions_of(city["drafter"])

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, passwords, sign_in_throttle
+from .. import audit, passwords
 from . import sign_in
 from ..errors import FieldRefused
 from ..extensions import db
@@ -293,12 +293,7 @@ def change_own_password(user: User, current_password: str, password: str) -> Non
     """The signed-in person replaces their password (ASVS 2.1.5, 2.1.6): the current one is asked for, the new
     one must pass the policy and differ. Every session of the account ends; this one goes on under a new
     session (the view signs it in)."""
-    try:
-        right = sign_in.check_own_password(user, current_password or "")
-    except sign_in_throttle.Throttled as exc:
-        raise FieldRefused("current_password", exc.message) from None
-    if not right:
-        raise FieldRefused("current_password", _("This is not your current password."))
+    sign_in.confirm_own_password(user, current_password)
     if password == current_password:
         raise FieldRefused("password", _("Choose a password different from the current one."))
     user.set_password(_password(password, user))

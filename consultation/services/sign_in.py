@@ -14,11 +14,13 @@ from datetime import timedelta
 from functools import lru_cache
 
 from flask import current_app
+from flask_babel import gettext as _
 from limits import parse_many
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit, sign_in_throttle
+from ..errors import FieldRefused
 from ..extensions import db
 from ..models import User, utcnow
 from ..models.accounts import SignInSession
@@ -64,17 +66,21 @@ def _account_window_minutes() -> int:
     return max(item.get_expiry() for item in parse_many(current_app.config["SIGN_IN_ACCOUNT_LIMIT"])) // 60
 
 
-def check_own_password(user: User, password: str) -> bool:
-    """Whether this is the signed-in account's current password, counted like a sign-in attempt."""
-    attempt = sign_in_throttle.begin(user.username)
-    if check_password_hash(user.password_hash, password):
+def confirm_own_password(user: User, password: str, field: str = "current_password") -> None:
+    """Refuse (beside ``field``) unless this is the signed-in account's current password; counted like a
+    sign-in attempt, so that a session left open does not let anyone guess it."""
+    try:
+        attempt = sign_in_throttle.begin(user.username)
+    except sign_in_throttle.Throttled as exc:
+        raise FieldRefused(field, exc.message) from None
+    if check_password_hash(user.password_hash, password or ""):
         attempt.succeeded()
-        return True
+        return
     attempt.failed()
-    return False
+    raise FieldRefused(field, _("This is not your current password."))
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -95,7 +101,7 @@ def open_session(user: User) -> str:
     db.session.execute(delete(SignInSession).where(_expired()))  # the sessions nobody came back to
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(SignInSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
+    db.session.add(SignInSession(token_hash=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
     db.session.flush()
     user.sign_in_token = token
     return token
@@ -118,15 +124,39 @@ def sign_out(user: User) -> None:
 
 
 def end_session(token: str) -> None:
-    db.session.execute(delete(SignInSession).where(SignInSession.token_hash == _token_hash(token)))
+    db.session.execute(delete(SignInSession).where(SignInSession.token_hash == token_hash(token)))
 
 
 def end_sessions(user: User, *, keep: str | None = None) -> int:
     """End every session of the account (but the one with token ``keep``); return how many ended."""
     query = delete(SignInSession).where(SignInSession.user_id == user.id)
     if keep:
-        query = query.where(SignInSession.token_hash != _token_hash(keep))
+        query = query.where(SignInSession.token_hash != token_hash(keep))
     return db.session.execute(query).rowcount or 0
+
+
+def live_sessions(user: User) -> list[SignInSession]:
+    """The account's sessions that still open something, the most recently used first."""
+    return list(db.session.scalars(select(SignInSession).where(SignInSession.user_id == user.id, ~_expired())
+                                   .order_by(SignInSession.last_seen_at.desc(), SignInSession.id.desc())))
+
+
+def end_other_sessions(user: User, password: str) -> int:
+    """The person ends their sessions elsewhere (a computer left signed in), after giving their password again
+    (ASVS 3.3.4); return how many ended."""
+    confirm_own_password(user, password, "password")
+    ended = end_sessions(user, keep=user.sign_in_token)
+    audit.record("sessions_ended", actor=user, payload={"user_id": user.id, "username": user.username,
+                                                         "ended": ended})
+    return ended
+
+
+def end_account_sessions(user: User, actor: User) -> int:
+    """An administrator ends every session of an account (a lost laptop); return how many ended."""
+    ended = end_sessions(user)
+    audit.record("sessions_ended", actor=actor, payload={"user_id": user.id, "username": user.username,
+                                                          "ended": ended})
+    return ended
 
 
 def user_for(token: str) -> User | None:
@@ -137,7 +167,7 @@ def user_for(token: str) -> User | None:
     """
     if not token or len(token) > _TOKEN_MAX:
         return None
-    row = db.session.scalars(select(SignInSession).where(SignInSession.token_hash == _token_hash(token))).first()
+    row = db.session.scalars(select(SignInSession).where(SignInSession.token_hash == token_hash(token))).first()
     if row is None:
         return None
     idle, lifetime = _lifetimes()

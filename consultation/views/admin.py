@@ -16,7 +16,7 @@ from ..forms import (
     DEPARTMENT_KINDS, AccountForm, CalendarDayForm, CalendarFileForm, DepartmentForm, NewAccountForm, PasswordResetForm,
 )
 from ..models import Department, Role, User, utcnow
-from ..services import accounts
+from ..services import accounts, sign_in
 from ..labels import role_names
 from .refusals import commit_or_refuse
 from ..workflow import engine
@@ -189,7 +189,18 @@ def account(user_id: int):
 
     if done := _saved(form, update):
         return done
-    return render_template("admin/account_form.html", form=form, user=user), _status()
+    return render_template("admin/account_form.html", form=form, user=user,
+                           open_sessions=len(sign_in.live_sessions(user))), _status()
+
+
+@bp.post("/accounts/<int:user_id>/sessions")
+def end_sessions(user_id: int):
+    """End every session of the account (the form's token is checked by CSRFProtect)."""
+    user = _account(user_id)
+    ended = sign_in.end_account_sessions(user, current_user)
+    db.session.commit()
+    flash(_("%(n)d session(s) of “%(username)s” ended.", n=ended, username=user.username), "success")
+    return redirect(url_for("admin.account", user_id=user.id))
 
 
 @bp.route("/accounts/<int:user_id>/password", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import sign_in_throttle
 from ..extensions import db
-from ..forms import LoginForm, NoteForm, PasswordChangeForm
+from ..forms import EndSessionsForm, LoginForm, NoteForm, PasswordChangeForm
 from ..services import accounts, sign_in
 from .refusals import commit_or_refuse
 
@@ -92,3 +92,18 @@ def password():
         flash(_("Your password was changed. Your other sessions have ended."), "success")
         return redirect(url_for("workspace.dashboard"))
     return render_template("auth/password.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/sessions", methods=["GET", "POST"])
+@login_required
+def sessions():
+    """The person's open sessions, and ending all but this one."""
+    form = EndSessionsForm()
+    user = current_user._get_current_object()
+    ended: list[int] = []
+    if form.validate_on_submit() and commit_or_refuse(
+            lambda: ended.append(sign_in.end_other_sessions(user, form.password.data)), form):
+        flash(_("%(n)d other session(s) ended.", n=ended[0]), "success")
+        return redirect(url_for("auth.sessions"))
+    return render_template("auth/sessions.html", form=form, sessions=sign_in.live_sessions(user),
+                           this=sign_in.token_hash(user.sign_in_token)), 400 if request.method == "POST" else 200
