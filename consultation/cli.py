@@ -23,6 +23,9 @@ def init_app(app: Flask) -> None:
     from .search_cli import search_group
 
     app.cli.add_command(search_group)
+    from .accounts_cli import accounts_group
+
+    app.cli.add_command(accounts_group)
 
 
 @click.command("demo")

@@ -525,3 +525,31 @@ def test_an_administrator_ends_every_session_of_an_account(app, city, as_user):
     as_user("drafter")
     assert admin._request("post", f"/admin/accounts/{city['drafter'].id}/sessions").status_code == 400
     assert sessions_of(city["drafter"])
+
+
+def test_the_console_sets_a_password_under_the_same_policy_and_ends_the_sessions(app, city, as_user):
+    drafter = as_user("drafter")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["accounts", "set-password", "drafter"], input="password1234\npassword1234\n")
+    assert refused.exit_code == 1 and "Error" in refused.output
+    assert sessions_of(city["drafter"]) and not audit_events("password_reset")
+    done = runner.invoke(args=["accounts", "set-password", "DRAFTER", "--password", NEW_PASSWORD])
+    assert done.exit_code == 0, done.output
+    assert not sessions_of(city["drafter"]) and drafter.get("/staff/").status_code == 302
+    [event] = audit_events("password_reset")
+    assert event.actor_id is None and json.loads(event.payload)["username"] == "drafter"
+    Browser(app.test_client()).login("drafter", NEW_PASSWORD)
+    assert runner.invoke(args=["accounts", "set-password", "nobody", "--password", NEW_PASSWORD]).exit_code == 1
+
+
+def test_the_console_creates_the_first_administrator(app):
+    runner = app.test_cli_runner()
+    args = ["accounts", "create-admin", "wang.admin", "--name", "王管理员", "--department", "华城市人民政府办公室"]
+    weak = runner.invoke(args=[*args, "--password", "wang.admin.2026"])
+    assert weak.exit_code == 1 and db.session.scalar(select(User.id)) is None
+    done = runner.invoke(args=args, input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    assert done.exit_code == 0, done.output
+    user = db.session.scalars(select(User)).one()
+    assert user.roles == {"admin"} and user.department.kind == "gov_office"
+    assert {e.action for e in db.session.scalars(select(AuditEvent))} == {"department_created", "account_created"}
+    Browser(app.test_client()).login("wang.admin", NEW_PASSWORD)

@@ -105,7 +105,7 @@ def _flush_unique(refusal: FieldRefused) -> None:
         raise refusal from None
 
 
-def create_department(actor: User, *, name: str, kind: str) -> Department:
+def create_department(actor: User | None, *, name: str, kind: str) -> Department:
     name, kind = _department_name(name), _department_kind(kind)
     department = Department(name=name, kind=kind)
     db.session.add(department)
@@ -197,7 +197,7 @@ def _password(password: str, user: User) -> str:
     return password
 
 
-def create_account(actor: User, *, username: str, display_name: str, email: str | None, department_id: int | None,
+def create_account(actor: User | None, *, username: str, display_name: str, email: str | None, department_id: int | None,
                    roles: list[str], password: str) -> User:
     _lock_accounts()
     user = User(username=_username(username), display_name=_display_name(display_name), email=_email(email),
@@ -278,12 +278,13 @@ def update_account(user: User, actor: User, *, display_name: str, email: str | N
     return changes
 
 
-def reset_password(user: User, actor: User, password: str) -> None:
+def reset_password(user: User, actor: User | None, password: str) -> None:
     """Give the account a new password and end its sessions; the trail records who reset it, nothing of the
-    password. Administrators resetting their own get a new session (the view signs it in)."""
+    password. Administrators resetting their own get a new session (the view signs it in). ``actor`` None is
+    the console (``flask accounts``)."""
     user.set_password(_password(password, user))
     sign_in.end_sessions(user)
-    if actor.id == user.id:
+    if actor is not None and actor.id == user.id:
         sign_in.open_session(user)
     db.session.flush()
     audit.record("password_reset", actor=actor, payload={"user_id": user.id, "username": user.username})
