@@ -48,7 +48,7 @@ def _public_pem(public: Ed25519PublicKey) -> str:
 
 def _write_new(path: Path, data: bytes, *, replace: bool = False) -> bool:
     """Write ``data`` to ``path`` owner-only, never half-written: False if another process made it first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
