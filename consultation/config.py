@@ -53,6 +53,8 @@ class DefaultConfig:
     JOB_HEARTBEAT_SECONDS = 5  # a running job writes its heartbeat this often
     JOB_STALE_SECONDS = 60  # a running job silent this long lost its worker (killed): it is queued again
     WORKER_SWEEP_SECONDS = 15  # how often a worker looks at the outbox and for jobs of dead workers
+    WORKER_RECONNECT_MAX_SECONDS = 30  # a worker waiting for Redis tries again after 1 s, 2 s, … up to this
+    UNAVAILABLE_RETRY_AFTER = 5  # seconds: the Retry-After of a 503 while the database or Redis is away
     OUTBOX_REQUEST_SWEEP_SECONDS = 30
     # Mailings to many people (the commenters of a published draft) go out by the clock, in pages of
     # MAILING_BATCH recipients, at most MAILING_BATCHES_PER_TICK pages per sweep.
