@@ -45,25 +45,92 @@ def demo_command(password: str) -> None:
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker_command(burst: bool) -> None:
-    """Run an RQ worker with the app context and the scheduler (embedded Redis when REDIS_URL is unset)."""
+    """Run an RQ worker with the app context and the outbox sweeper (embedded Redis when REDIS_URL is unset).
+
+    The worker outlives Redis: when Redis goes away, or is away when it starts, it waits with back-off and
+    works again once Redis is back, and its sweeper queues again whatever Redis lost. SIGTERM or SIGINT stop
+    it after the job at hand (a second one at once).
+    """
     from rq import Worker
 
     from . import queue
     from .services import jobs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sent, recovered = jobs.sweep()
-    if sent or recovered:
-        click.echo(f"Enqueued {sent} job(s) left in the outbox; {recovered} of a dead worker queued again.")
+    app = current_app._get_current_object()
+    if burst:  # tests and one-off runs: empty the outbox, work until the queues are empty, stop
+        sent, lost, recovered = jobs.sweep()
+        if sent or lost or recovered:
+            click.echo(f"Enqueued {sent} job(s) from the outbox, {lost} lost by Redis, {recovered} of a dead worker.")
+        db.session.remove()
+        db.engine.dispose()
+        Worker(queue.all_queues(), connection=queue.connection()).work(burst=True)
+        return
     db.session.remove()
     db.engine.dispose()
-    if not burst:
-        _start_sweeper(current_app._get_current_object())
-    worker = Worker(queue.all_queues(), connection=queue.connection())
-    worker.work(burst=burst, with_scheduler=not burst)
+    _start_sweeper(app)
+    _work_through_outages(app)
 
 
-# RQ forks a work-horse for every job (and a process for its scheduler). A fork taken while the sweeper thread
+def _work_through_outages(app: Flask) -> None:
+    """Run RQ workers one after another until a stop is asked for.
+
+    RQ's loop survives a Redis outage only while it waits for a job; a heartbeat, a registry clean-up or a
+    death notice that meets a closed connection ends it. Each end that no signal asked for is followed by a
+    wait for Redis, with back-off (1 s doubling to WORKER_RECONNECT_MAX_SECONDS), and a new worker. RQ's
+    own scheduler is not started: nothing is scheduled in Redis (a Redis that comes back empty would lose
+    it); retries are due from the job's row and the sweeper queues them.
+    """
+    import signal
+
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    from . import queue
+
+    log = logging.getLogger("consultation.worker")
+    longest = float(app.config["WORKER_RECONNECT_MAX_SECONDS"])
+    delay = 1.0
+    while True:
+        started, worker = time.monotonic(), None
+        try:
+            worker = Worker(queue.all_queues(app), connection=queue.connection(app))
+            worker.work()
+        except RedisError as exc:  # its start or its death notice met a Redis that is away
+            log.warning("worker interrupted: Redis unavailable (%s)", exc)
+        except Exception:  # noqa: BLE001 - whatever ended it, a new worker takes over after the pause
+            log.exception("worker interrupted by an unexpected error")
+        stopping = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # RQ's handlers belong to the worker that ended
+            signal.signal(signum, lambda *_: stopping.set())
+        if worker is not None and worker.horse_pid:
+            _wait_for_work_horse(worker.horse_pid, log)  # its job ends on its own, as in a warm shutdown
+        if worker is not None and worker._shutdown_requested_date is not None:
+            return  # stopped by a signal
+        if time.monotonic() - started > 60:
+            delay = 1.0  # it had worked for a while: this is a new outage
+        while True:
+            log.info("waiting %.0f s for Redis", delay)
+            if stopping.wait(delay):
+                return
+            delay = min(delay * 2, longest)
+            try:
+                queue.connection(app).ping()
+                break
+            except RedisError as exc:
+                log.warning("Redis still unavailable: %s", exc)
+        log.info("Redis is back: starting a new worker")
+
+
+def _wait_for_work_horse(pid: int, log: logging.Logger) -> None:
+    log.info("waiting for the work-horse %d to finish its job", pid)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+# RQ forks a work-horse for every job. A fork taken while the sweeper thread
 # is inside the database driver copies the driver's internal locks (SQLite's memory mutex, seen here) into the
 # child locked, with no thread left to release them: the job then waits for ever. So the sweeper works while
 # holding SWEEPING, and every fork of the worker process takes SWEEPING first.
@@ -81,24 +148,32 @@ def guard_forks() -> None:
 
 
 def _start_sweeper(app: Flask) -> threading.Thread:
-    """Every WORKER_SWEEP_SECONDS: enqueue what the outbox holds (Redis was away when it was asked for)
-    and queue again the jobs of workers that died. Several workers may sweep; the outbox rows make it safe."""
+    """At once, then every WORKER_SWEEP_SECONDS: jobs.sweep (the outbox and the retries due, the jobs Redis
+    lost, those of workers that died). Several workers may sweep; the rows make it safe."""
     from .services import jobs
 
     guard_forks()
 
     def sweep_forever() -> None:
+        from .errors import is_outage
+
         log = logging.getLogger("consultation.sweeper")
         while True:
-            time.sleep(app.config["WORKER_SWEEP_SECONDS"])
             try:
                 with SWEEPING, app.app_context():
-                    sent, recovered = jobs.sweep()
-                    if sent or recovered:
-                        log.info("sweep: %d job(s) from the outbox, %d of a dead worker", sent, recovered)
-                    db.session.remove()
-            except Exception:  # noqa: BLE001 - Redis or the database away: try again at the next sweep
-                log.exception("sweep failed")
+                    try:
+                        sent, lost, recovered = jobs.sweep()
+                        if sent or lost or recovered:
+                            log.info("sweep: %d job(s) from the outbox, %d lost by Redis, %d of a dead worker",
+                                     sent, lost, recovered)
+                    finally:
+                        db.session.remove()
+            except Exception as exc:  # noqa: BLE001 - the database or Redis away: try again at the next sweep
+                if is_outage(exc):
+                    log.warning("sweep postponed, the database or Redis is away: %s", exc)
+                else:
+                    log.exception("sweep failed")
+            time.sleep(app.config["WORKER_SWEEP_SECONDS"])
 
     thread = threading.Thread(target=sweep_forever, name="outbox-sweeper", daemon=True)
     thread.start()

@@ -129,6 +129,9 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
     config["MAIL_DIR"] = config.get("MAIL_DIR") or str(instance / "mail")
     config["MAIL_PORT"] = int(config.get("MAIL_PORT") or 25)
     config.setdefault("EMBEDDED_REDIS_FILE", str(instance / "redis.rdb"))
+    if str(config.get("REDIS_URL") or "").startswith("unix://") and not config.get("RATELIMIT_STORAGE_URI"):
+        # A Redis on a Unix socket (./manage.sh serve's embedded one): the rate limiter's storage spells it so.
+        config["RATELIMIT_STORAGE_URI"] = "redis+" + config["REDIS_URL"]
     config["SITE_URL"] = config.get("SITE_URL") or site_url(os.environ.get("HOST", ""), os.environ.get("PORT", ""))
 
 

@@ -1,4 +1,5 @@
-"""Domain errors: each carries a message meant for the user, already translated."""
+"""Domain errors: each carries a message meant for the user, already translated; and which failures mean
+that the database or Redis is away (answered 503, never a lost comment)."""
 from __future__ import annotations
 
 
@@ -34,3 +35,23 @@ class FieldRefused(InvalidInput):
 
 class NotFound(DomainError):
     status_code = 404
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database or Redis is away (restarting, unreachable, overloaded) rather than
+    a fault of the request or of the code: such a request can be answered 503 and tried again."""
+    import sqlite3
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError, sa.TimeoutError)):
+        return True  # sa.TimeoutError: no pooled connection came free in time
+    if isinstance(exc, sa.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if isinstance(exc.orig, sqlite3.OperationalError):  # a locked or unreadable file, not a missing table
+            return any(word in str(exc.orig) for word in ("locked", "unable to open", "disk I/O"))
+        return isinstance(exc, (sa.OperationalError, sa.InterfaceError))
+    return False

@@ -5,9 +5,12 @@ apps in one process (tests, a worker beside a web app) never share a storage. Li
 view, not by a decorator that answers before the view runs: a refused comment keeps its text on the
 page. The comment form and the API share one limit (:func:`comment_allowed`).
 
-The embedded Redis has a socket path known only once the server runs, so its connections find the
-socket when they first connect. Should Redis be away, the public is served (fail open) and the check
-is logged; the bot check and size limits still apply.
+Each limit is checked and counted in one atomic step in Redis (the moving window's Lua script behind
+``limits``' ``hit``), so that concurrent requests cannot all pass a check before any of them is counted.
+A setting that does not parse is refused at start-up. The embedded Redis has a socket path known only
+once the server runs, so its connections find the socket when they first connect. Should Redis be
+away, the public is served (fail open) and the check is logged; the bot check and size limits still
+apply. Only a Redis connection error is forgiven that way.
 """
 from __future__ import annotations
 
@@ -19,8 +22,11 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
-from limits import parse_many
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from redis import ConnectionPool, UnixDomainSocketConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -48,7 +54,33 @@ class _EmbeddedRedisConnection(UnixDomainSocketConnection):
         return super()._connect()
 
 
+class RateLimitSettingError(ValueError):
+    """A ``*_RATE_LIMIT`` setting that is not a rate limit: the service refuses to start with it."""
+
+
+def parsed(setting: str, value: object) -> list[RateLimitItem]:
+    """The limits of one setting, shortest window first; a clear refusal when it does not parse."""
+    try:
+        items = parse_many(value) if isinstance(value, str) and value.strip() else []
+    except ValueError:
+        items = []
+    if not items:
+        raise RateLimitSettingError(
+            f"{setting} = {value!r} is not a rate limit. Write one or more limits separated by ';', each "
+            f"'<count> per <second|minute|hour|day|month|year>' or '<count>/<period>', e.g. "
+            f"'5 per minute; 30 per hour'.")
+    return sorted(items, key=lambda item: item.get_expiry())
+
+
+def check_settings(config: dict) -> None:
+    """Refuse at start-up any ``*_RATE_LIMIT`` setting that does not parse (it once turned its limit off)."""
+    for name in sorted(config):
+        if name.endswith("_RATE_LIMIT"):
+            parsed(name, config[name])
+
+
 def init_app(app: Flask) -> None:
+    check_settings(app.config)
     if app.config.get("PROXY_FIX_X_FOR"):
         hops = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -64,22 +96,28 @@ def init_app(app: Flask) -> None:
 
 
 def retry_after(scope: str, setting: str) -> int | None:
-    """Count one request of this client in ``scope``; None when allowed, else the seconds to wait."""
+    """Count one request of this client in ``scope``; None when allowed, else the seconds to wait.
+
+    Each limit's ``hit`` checks and counts in one step (atomic in Redis). The limits are taken shortest
+    window first and the first refusal stops: a request refused by the minute is not counted in the day.
+    """
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return None
     names = (current_app.config["RATELIMIT_KEY_PREFIX"], scope, client_key())
+    limits = parsed(setting, current_app.config[setting])
     try:
         strategy = current_app.extensions["rate_limiter"].limiter
-        limits = parse_many(current_app.config[setting])
         for item in limits:
-            if not strategy.test(item, *names):
+            if not strategy.hit(item, *names):
                 reset = strategy.get_window_stats(item, *names).reset_time
                 return max(1, math.ceil(reset - time.time()))
-        for item in limits:
-            strategy.hit(item, *names)
         return None
-    except Exception:  # noqa: BLE001 - Redis away: serve the public; the other checks still apply
-        log.warning("rate-limit storage unavailable; %s allowed", scope, exc_info=True)
+    except (RedisConnectionError, RedisTimeoutError, StorageError) as exc:
+        if isinstance(exc, StorageError) and not isinstance(exc.storage_error, (RedisConnectionError,
+                                                                                RedisTimeoutError)):
+            raise
+        # Redis away: serve the public; the bot check and the size limits still apply.
+        log.warning("rate-limit storage unavailable; %s allowed: %s", scope, exc)
         return None
 
 

@@ -5,12 +5,13 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale
 from rq import get_current_job
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from . import audit
 from .extensions import db
@@ -118,32 +119,70 @@ class _Heartbeat:
         self.thread.join(timeout=self.interval + 5)
 
 
+def _claim(job_id: int, rq_id: str | None) -> bool:
+    """Take the job for this attempt, in one conditional update: whatever Redis hands out twice (a job
+    queued again after Redis came back, a rerun), one attempt has one runner."""
+    now = utcnow()
+    claim = update(BackgroundJob).where(BackgroundJob.id == job_id, BackgroundJob.state == JobState.QUEUED.value)
+    if rq_id is not None:  # an RQ job of an earlier attempt is not this attempt
+        claim = claim.where(or_(BackgroundJob.rq_job_id == rq_id, BackgroundJob.rq_job_id.is_(None)))
+    taken = db.session.execute(claim.values(
+        state=JobState.RUNNING.value, started_at=now, heartbeat_at=now, attempts=BackgroundJob.attempts + 1,
+        progress=0, error=None, error_detail=None, retry_at=None,
+    )).rowcount == 1
+    db.session.commit()
+    return taken
+
+
+def short_error(exc: BaseException) -> str:
+    """One line for staff: the kind of error and its message, without the paths of the server's files."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"[:300] if first else type(exc).__name__
+
+
+def retry_delay(attempts: int) -> int | None:
+    """Seconds before the next attempt after ``attempts`` failed ones, or None when none is left: the
+    settings of the process that ran the attempt (the worker's), never those of the web process."""
+    config = current_app.config
+    if attempts > config["RQ_RETRIES"]:
+        return None
+    intervals = config["RQ_RETRY_INTERVALS"] or [0]
+    return int(intervals[min(attempts - 1, len(intervals) - 1)])
+
+
+def _attempt_failed(job_id: int, exc: BaseException) -> None:
+    job = db.session.get(BackgroundJob, job_id)
+    delay = retry_delay(job.attempts)
+    job.state = JobState.FAILED.value if delay is None else JobState.RETRYING.value
+    job.retry_at = None if delay is None else utcnow() + timedelta(seconds=delay)
+    job.finished_at = utcnow()
+    job.error = short_error(exc)
+    job.error_detail = traceback.format_exc()[-20000:]
+    db.session.commit()
+
+
 def _run(job_id: int) -> str:
     job = db.session.get(BackgroundJob, job_id)
     if job is None:
         return "missing"
-    if job.state == JobState.DONE.value and (job.kind == JobKind.MAIL.value or
-                                             (job.file_path and Path(job.file_path).exists())):
+    if job.state == JobState.DONE.value:
         return "already done"
     current = get_current_job()
-    if current is not None and job.rq_job_id and current.id != job.rq_job_id:
-        return "superseded"  # queued again under a newer id (rerun, or recovered from a dead worker)
-    job.state, job.started_at, job.attempts, job.error = JobState.RUNNING.value, utcnow(), job.attempts + 1, None
-    job.progress, job.heartbeat_at = 0, utcnow()
-    db.session.commit()
+    if not _claim(job_id, current.id if current is not None else None):
+        return "taken"  # running elsewhere, done, or queued again under a newer id (rerun, recovered)
+    job = db.session.get(BackgroundJob, job_id)
+    kind, attempt = job.kind, job.attempts
     beating = _Heartbeat(job_id)
     try:
-        result = HANDLERS[job.kind](job)
+        result = HANDLERS[kind](job)
     except Exception as exc:
         beating.stop()
         db.session.rollback()
-        job = db.session.get(BackgroundJob, job_id)
-        again = current is not None and (current.retries_left or 0) > 0
-        job.state = JobState.RETRYING.value if again else JobState.FAILED.value
-        job.finished_at = utcnow()
-        job.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
-        db.session.commit()
-        raise
+        log.exception("job %s (%s), attempt %s, failed", job_id, kind, attempt)
+        _attempt_failed(job_id, exc)
+        return "failed"  # retries are ours (retry_at), not RQ's
     beating.stop()
     job.state, job.finished_at, job.progress = JobState.DONE.value, utcnow(), 100
     if result is None:  # a mail

@@ -21,7 +21,7 @@ from ..extensions import db
 ERROR_CODES = (
     "bad_request", "invalid_parameters", "invalid_input", "rejected", "closed", "not_found",
     "method_not_allowed", "payload_too_large", "unsupported_media_type", "rate_limited", "server_error",
-    "invalid_idempotency_key", "idempotency_key_reused",
+    "invalid_idempotency_key", "idempotency_key_reused", "unavailable",
 )
 
 

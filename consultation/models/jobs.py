@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -16,7 +16,7 @@ from .types import UTCDateTime, utcnow
 class JobState(str, enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
-    RETRYING = "retrying"  # an attempt failed; RQ will run it again after a pause
+    RETRYING = "retrying"  # an attempt failed; the worker queues it again at ``retry_at``
     DONE = "done"
     FAILED = "failed"      # every attempt failed: staff see the error and may run it again
 
@@ -32,18 +32,30 @@ class JobKind(str, enum.Enum):
 
 
 class BackgroundJob(db.Model):
-    """A job the service asked for; saved with the change that caused it."""
+    """A job the service asked for; saved with the change that caused it.
+
+    The row, not Redis, is the truth about a job: the sweeper puts on the queue what the row says is due
+    (never sent, lost by Redis, due for a retry, left by a dead worker).
+    """
+
+    __table_args__ = (
+        # The sweeper's pages (the outbox, lost and due jobs) and a document's job list, keyset by id.
+        Index("ix_background_job_state_id", "state", "id"),
+        Index("ix_background_job_document_id_id", "document_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    document_id: Mapped[int | None] = mapped_column(
-        ForeignKey("document.id", ondelete="CASCADE"), index=True
-    )
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(20), default=JobState.QUEUED.value)
     rq_job_id: Mapped[str | None] = mapped_column(String(80))
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
+    # For staff: one short line. The traceback goes to the worker's log and ``error_detail`` (administrators).
     error: Mapped[str | None] = mapped_column(Text)
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    # When a retrying job goes on the queue again: set by the worker, from its own settings, as the attempt fails.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     file_path: Mapped[str | None] = mapped_column(String(500))
     sha256: Mapped[str | None] = mapped_column(String(64))
     # The SHA-256 of the data the file is made from: the same content is not rendered twice.

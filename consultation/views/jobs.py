@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,19 +21,22 @@ from .workspace import _document, bp
 @bp.get("/documents/<int:document_id>/jobs")
 def document_jobs(document_id: int):
     doc = _document(document_id)
-    jobs.dispatch_pending()  # anything Redis missed goes out now
-    return render_template("workspace/jobs.html", document=doc, jobs=jobs.jobs_of(doc), note_form=NoteForm())
+    jobs.dispatch_pending(limit=jobs.REQUEST_PAGE)  # what Redis missed goes out now (the worker sends the rest)
+    return render_template("workspace/jobs.html", document=doc, note_form=NoteForm(),
+                           jobs=jobs.jobs_of(doc, before=request.args.get("before", type=int)))
 
 
 @bp.get("/documents/<int:document_id>/jobs.json")
 def document_jobs_json(document_id: int):
     """The job states for the page's self-update: the data, and the table rendered by the page's template."""
     doc = _document(document_id)
-    rows = jobs.jobs_of(doc)
+    rows = jobs.jobs_of(doc, before=request.args.get("before", type=int))
     return {
         "jobs": [{"id": j.id, "kind": j.kind, "state": j.state, "progress": j.progress, "attempts": j.attempts,
+                  "error": j.error, "rerun": j.state in jobs.RERUNNABLE,
                   "file": url_for("workspace.job_file", job_id=j.id) if j.state == "done" else None}
                  for j in rows],
+        "older": rows.older,
         "html": render_template("workspace/_jobs_table.html", document=doc, jobs=rows),
     }
 
@@ -59,6 +62,7 @@ def request_report(document_id: int, kind: str):
 
 @bp.post("/jobs/<int:job_id>/rerun")
 def rerun_job(job_id: int):
+    """Run again, now, a job that is not running: failed, waiting for a retry, or stuck on the queue."""
     job = db.session.get(BackgroundJob, job_id)
     if job is None or job.document is None:
         abort(404)
