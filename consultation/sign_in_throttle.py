@@ -68,6 +68,11 @@ def account_failures() -> int:
     return min(item.amount for item in parse_many(current_app.config["SIGN_IN_ACCOUNT_LIMIT"]))
 
 
+def account_window_minutes() -> int:
+    """How long the account's longest count lasts."""
+    return max(item.get_expiry() for item in parse_many(current_app.config["SIGN_IN_ACCOUNT_LIMIT"])) // 60
+
+
 def _keyed(value: str) -> str:
     return hmac.new(current_app.config["SECRET_KEY"].encode(), value.encode(), hashlib.sha256).hexdigest()
 

@@ -15,7 +15,6 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from limits import parse_many
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -57,13 +56,9 @@ def authenticate(username: str, password: str) -> User | None:
         # Unknown usernames are recorded too (the same work), but not as typed: it may be a password.
         audit.record("sign_in_locked", actor=None, payload={
             "user_id": user.id if user else None, "username": user.username if user else None,
-            "minutes": _account_window_minutes(),
+            "minutes": sign_in_throttle.account_window_minutes(),
         })
     return None
-
-
-def _account_window_minutes() -> int:
-    return max(item.get_expiry() for item in parse_many(current_app.config["SIGN_IN_ACCOUNT_LIMIT"])) // 60
 
 
 def confirm_own_password(user: User, password: str, field: str = "current_password") -> None:
