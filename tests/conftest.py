@@ -71,6 +71,9 @@ def app(tmp_path_factory) -> Flask:
         "SUBSCRIBE_RATE_LIMIT": "10000 per minute",
         "SIGN_IN_ACCOUNT_LIMIT": "10000 per minute",  # lowered where it is tested (test_auth.py)
         "SIGN_IN_ADDRESS_LIMIT": "10000 per minute",
+        # The journeys travel in time by weeks with signed-in staff: the limits are tested in test_auth.py.
+        "SESSION_IDLE_MINUTES": 10 ** 7,
+        "SESSION_MAX_HOURS": 10 ** 5,
         "RATELIMIT_KEY_PREFIX": f"test-limits-{uuid.uuid4().hex[:6]}",
     })
     with app.app_context():

@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from consultation import passwords, security
+from consultation.config import DefaultConfig
 from consultation.demo import seed_accounts
 from consultation.extensions import db
 from consultation.models import AuditEvent, User
@@ -274,10 +275,14 @@ def test_two_browsers_have_two_sessions_and_each_ends_alone(app, city):
     assert office.get("/staff/").status_code == 302 and home.get("/staff/").status_code == 200
 
 
+def test_the_default_session_limits_suit_government_staff():
+    assert (DefaultConfig.SESSION_IDLE_MINUTES, DefaultConfig.SESSION_MAX_HOURS) == (30, 12)
+
+
 @pytest.mark.parametrize(("column", "age", "settings"), [
-    ("last_seen_at", timedelta(minutes=31), {}),
+    ("last_seen_at", timedelta(minutes=31), {"SESSION_IDLE_MINUTES": DefaultConfig.SESSION_IDLE_MINUTES}),
     ("last_seen_at", timedelta(minutes=6), {"SESSION_IDLE_MINUTES": 5}),
-    ("created_at", timedelta(hours=12, minutes=1), {}),
+    ("created_at", timedelta(hours=12, minutes=1), {"SESSION_MAX_HOURS": DefaultConfig.SESSION_MAX_HOURS}),
     ("created_at", timedelta(hours=2, minutes=1), {"SESSION_MAX_HOURS": 2}),
 ])
 def test_a_session_ends_when_idle_or_too_old(app, city, browser, column, age, settings):

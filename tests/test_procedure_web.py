@@ -10,6 +10,7 @@ import time_machine
 from docx import Document as DocxFile
 
 from consultation.extensions import db
+from consultation.services import notifications
 from consultation.models import BackgroundJob, Comment, Consultation, Document, ReviewRound, Signoff
 
 from .factories import EXPLANATION, REVISED
@@ -196,8 +197,11 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         assert r.status_code == 302
         assert stage(doc_id) == "published"
         # One feedback PDF; the review packets of the two joint-review rounds were asked for earlier;
-        # the commenter who left an email address is told that the answers are published.
-        # (Mails: the receipt at submission and the published feedback, to the one address given.)
+        # the commenter who left an email address is told that the answers are published, by the worker's
+        # clock. (Mails: the receipt at submission, then the published feedback, to the one address given.)
+        assert sorted(db.session.scalars(db.select(BackgroundJob.kind))) == [
+            "feedback_pdf", "mail", "review_packet_pdf", "review_packet_pdf"]
+        assert notifications.tick()["mailed"] == 1
         assert sorted(db.session.scalars(db.select(BackgroundJob.kind))) == [
             "feedback_pdf", "mail", "mail", "review_packet_pdf", "review_packet_pdf"]
 
