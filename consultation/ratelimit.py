@@ -84,14 +84,21 @@ def init_app(app: Flask) -> None:
     if app.config.get("PROXY_FIX_X_FOR"):
         hops = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    from .queue import client_options
+
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         if app.config.get("REDIS_URL"):
             app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
         else:
             app.config["RATELIMIT_STORAGE_URI"] = "redis://embedded"
             app.config["RATELIMIT_STORAGE_OPTIONS"] = {
-                "connection_pool": ConnectionPool(connection_class=_EmbeddedRedisConnection, app=app),
+                "connection_pool": ConnectionPool(connection_class=_EmbeddedRedisConnection, app=app,
+                                                  **client_options()),
             }
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://", "redis+unix://")):
+        options = app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {})
+        if "connection_pool" not in options:
+            app.config["RATELIMIT_STORAGE_OPTIONS"] = {**client_options(), **options}
     app.extensions["rate_limiter"] = Limiter(client_key, app=app)
 
 

@@ -278,6 +278,8 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_worker_which_completes_it(
     assert done.attempts == 2 and Path(done.file_path).exists()
     text, _reader = pdf_text(done)
     assert "KILL00000199" in text.replace(" ", "") or "测试199" in text
+    generated = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "file_generated")).all()
+    assert [json.loads(e.payload)["job_id"] for e in generated] == [job_id]  # made once, recorded once
 
 
 # --- Redis away ------------------------------------------------------------------------------------
@@ -310,6 +312,23 @@ class RedisServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """SIGKILL: no save, no goodbye; with no persistence it comes back empty."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of the test's own on a free port, not yet started; killed at the end if running."""
+    server = RedisServer(free_port(), tmp_path)
+    yield server
+    if server.running():
+        server.kill()
 
 
 def _pings(client) -> bool:
@@ -405,13 +424,49 @@ def test_the_job_page_updates_itself_from_the_json_view(app, city, as_user):
     assert outsider.get(f"/staff/documents/{inside.id}/jobs.json").status_code == 404
 
 
-def test_a_retrying_job_says_so_on_the_job_page(app, city, as_user):
+def test_a_job_that_is_not_running_shows_a_short_error_and_a_button_to_run_it_now(app, city, as_user):
     doc = in_review_with_personal_comments(city)
     job = jobs.request(JobKind.COMMENT_SUMMARY_PDF, doc)
-    job.state, job.attempts, job.error = JobState.RETRYING.value, 1, "OSError: disk full"
+    job.state, job.attempts, job.error = JobState.RETRYING.value, 1, "OSError: No space left on device"
+    job.error_detail = 'Traceback (most recent call last):\n  File "/srv/consultation/pdf.py", line 9\nOSError: ...'
+    job.retry_at = factories.utcnow() + factories.timedelta(minutes=5)
     db.session.commit()
-    html = as_user("justice").get(f"/staff/documents/{doc.id}/jobs").get_data(as_text=True)
-    assert "失败，将自动重试" in html and "disk full" in html
+    job_id, page = job.id, f"/staff/documents/{doc.id}/jobs"
+    html = as_user("justice").get(page).get_data(as_text=True)
+    assert "失败，将自动重试" in html and "No space left on device" in html
+    assert f"/staff/jobs/{job_id}/rerun" in html  # no need to wait for the retry
+    assert "Traceback" not in html and "/srv/consultation" not in html  # staff: the short error only
+    admin = as_user("admin").get(page).get_data(as_text=True)
+    assert "Traceback" in admin and "/srv/consultation/pdf.py" in admin  # the administrator: the detail too
+
+    r = as_user("justice").post(f"/staff/jobs/{job_id}/rerun", {}, form_page=page)
+    assert r.status_code == 302
+    rerun = fresh(job_id)
+    assert (rerun.state, rerun.retry_at, rerun.error) == (JobState.QUEUED.value, None, None)
+    assert rerun.enqueued_at is not None  # sent now, not at the retry time
+    assert f"/staff/jobs/{job_id}/rerun" in as_user("justice").get(page).get_data(as_text=True)  # queued: still
+
+    rerun.state = JobState.RUNNING.value
+    db.session.commit()
+    html = as_user("justice").get(page).get_data(as_text=True)
+    assert f"/staff/jobs/{job_id}/rerun" not in html
+    r = as_user("justice").post(f"/staff/jobs/{job_id}/rerun", {}, form_page=page, follow_redirects=True)
+    assert fresh(job_id).state == JobState.RUNNING.value  # a running job is not started twice
+
+
+def test_the_job_list_is_paged_newest_first(app, city, as_user):
+    doc = factories.in_consultation(city)
+    db.session.add_all(BackgroundJob(kind="mail", document_id=doc.id, state=JobState.DONE.value)
+                       for _ in range(jobs.JOB_PAGE + 3))
+    db.session.commit()
+    ids = sorted(db.session.scalars(select(BackgroundJob.id).where(BackgroundJob.document_id == doc.id)),
+                 reverse=True)
+    staff = as_user("govoffice")
+    first = staff.get(f"/staff/documents/{doc.id}/jobs.json").get_json()
+    assert [j["id"] for j in first["jobs"]] == ids[:jobs.JOB_PAGE] and first["older"] == ids[jobs.JOB_PAGE - 1]
+    assert f"before={first['older']}" in first["html"]  # the link to the older ones
+    rest = staff.get(f"/staff/documents/{doc.id}/jobs.json?before={first['older']}").get_json()
+    assert [j["id"] for j in rest["jobs"]] == ids[jobs.JOB_PAGE:] and rest["older"] is None
 
 
 def test_a_fork_of_the_worker_waits_until_the_sweeper_is_out_of_the_database():
