@@ -4,7 +4,7 @@
                                         [--skip-plain-above 0]
 
 For each number of rows: the feedback PDF through consultation.pdf.render_report (templates rendered in this
-process, layout in forked children), and the same texts as plain blocks (``<div><p>text</p>...</div>`` in one
+process, layout in children of a fork server), and the same texts as plain blocks (``<div><p>text</p>...</div>`` in one
 HTML, the same fonts and size, A4, no page header: plain_html) rendered in one pass by WeasyPrint. With
 ``--repeat`` the two alternate, so that both see the same load of a shared machine; the ratio is project/plain
 of each pair, and the median of the pairs. Each measure runs in a fresh forked process, so that its peak
@@ -128,6 +128,7 @@ def _measure(what: str, rows: int, processes: int | None, per_chunk: int | None,
         pdf.ROWS_PER_CHUNK = per_chunk
     app = create_app(app_config)
     cpu = _cpu()
+    sampler = _TreeSampler()
     start = time.perf_counter()
     if what == "project":
         with app.app_context():
@@ -137,9 +138,44 @@ def _measure(what: str, rows: int, processes: int | None, per_chunk: int | None,
         document = weasyprint.HTML(string=plain_html(data, summary, chunks)).render()
         result = RenderResult(document.write_pdf(), len(document.pages))
     seconds = time.perf_counter() - start
+    sampler.stop()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    sender.send((seconds, result.pages, len(result.data), own, children, len(progress_calls), _cpu() - cpu))
+    children = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, sampler.child_peak)
+    sender.send((seconds, result.pages, len(result.data), own, children, len(progress_calls),
+                 _cpu() - cpu + sampler.child_cpu))
+
+
+class _TreeSampler:
+    """The largest resident size of any descendant and their CPU time, read every 50 ms: the layout children
+    come from a fork server, so they are not this process's own children for getrusage."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.child_peak = 0.0
+        self.child_cpu = 0.0
+        self._cpu: dict[int, float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._done.wait(0.05):
+            for child in me.children(recursive=True):
+                try:
+                    self.child_peak = max(self.child_peak, child.memory_info().rss / 2**20)
+                    times = child.cpu_times()
+                    self._cpu[child.pid] = times.user + times.system
+                except psutil.Error:
+                    pass
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self.child_cpu = sum(self._cpu.values())
 
 
 def _cpu() -> float:

@@ -48,8 +48,9 @@ class DefaultConfig:
     RQ_JOB_TIMEOUT = 600  # seconds; RQ ends a job that runs longer
     RQ_RETRIES = 3
     RQ_RETRY_INTERVALS: list[int] = [10, 60, 300]  # seconds before the 2nd, 3rd and 4th attempt
-    # Processes laying out a PDF's chunks: 1 lays them out in the job's own process; 0 means one per CPU.
-    PDF_PROCESSES = 1
+    # Processes laying out a PDF's chunks (children of a fork server): 0 means one per CPU; 1 lays them out
+    # in the job's own process.
+    PDF_PROCESSES = 0
     JOB_HEARTBEAT_SECONDS = 5  # a running job writes its heartbeat this often
     JOB_STALE_SECONDS = 60  # a running job silent this long lost its worker (killed): it is queued again
     WORKER_SWEEP_SECONDS = 15  # how often a worker looks at the outbox and for jobs of dead workers

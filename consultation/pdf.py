@@ -35,6 +35,7 @@ import os
 import tempfile
 import threading
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ def render_report(template: str, context: dict[str, Any], chunks: Iterable[Any],
             progress(sum(sizes[:done]), rows or 0)
 
     return render_chunked(front, fragments(), progress=rows_done, processes=processes,
-                          base_url=current_app.root_path)
+                          base_url=current_app.root_path, many=bool(rows and rows > ROWS_PER_CHUNK))
 
 
 def _batches(chunks: Iterable[Any], size: int) -> Iterator[list[Slice]]:
@@ -129,7 +130,7 @@ def _batches(chunks: Iterable[Any], size: int) -> Iterator[list[Slice]]:
 
 def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | None = None,
                    progress: Callable[[int, int], None] | None = None, processes: int | None = None,
-                   base_url: str | None = None) -> RenderResult:
+                   base_url: str | None = None, many: bool | None = None) -> RenderResult:
     """Lay out a report made of a front document and body fragments, and merge them into one PDF.
 
     ``front_html`` is a whole document from a template extending pdf/_base.html: its head (styles, page header)
@@ -138,11 +139,14 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
     layout. ``progress(done, total)`` is called after each chunk (``total``: given, or the length of
     ``chunk_htmls``, or 0 when unknown). ``processes``: child processes (default: one per CPU); 1, or a single
     chunk, lays out in this process. A report the merge cannot carry over (Unsupported) is laid out again in
-    one pass, with WeasyPrint's own page header and numbers, and a warning in the log.
+    one pass, with WeasyPrint's own page header and numbers, and a warning in the log. ``many``: the caller
+    knows there will be several chunks, so the children are started at once, while the first ones render.
     """
     shell = Shell.parse(front_html)
     if total is None and isinstance(chunk_htmls, Sequence):
         total = max(1, len(chunk_htmls))
+    if many is None:
+        many = bool(total and total > 1)
     spooled = 0
 
     def spool_fragments(spool: IO[str]) -> Iterator[str]:
@@ -155,7 +159,8 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:  # the fragments again, for the one pass
         fragments = spool_fragments(spool)
         try:
-            return merge(_lay_out_chunks(shell, fragments, processes, base_url, total or 0, progress), shell)
+            return merge(_lay_out_chunks(shell, fragments, processes, base_url, total or 0, progress, many),
+                         shell)
         except Unsupported as error:
             log.warning("PDF %r: %s cannot be merged; laid out in one pass instead", shell.title, error)
             for _ in fragments:  # the fragments not rendered yet go to the spool too
@@ -167,29 +172,45 @@ def render_chunked(front_html: str, chunk_htmls: Iterable[str], *, total: int | 
 
 
 def _configured_processes() -> int:
-    """PDF_PROCESSES (default 1): laying out in forked children is opt-in. A fork of a process with other
-    threads (the job's heartbeat, a server's) can leave a child waiting on a lock the fork copied held, and
-    on a busy two-core machine the children gained nothing (bench/bench_pdf.py)."""
+    """PDF_PROCESSES (default 0: one per CPU; 1: this process only)."""
     try:
-        configured = current_app.config.get("PDF_PROCESSES", 1)
+        configured = current_app.config.get("PDF_PROCESSES", 0)
     except RuntimeError:  # outside an app context
-        configured = 1
+        configured = 0
     return max(1, int(configured or len(os.sched_getaffinity(0))))
 
 
 def _lay_out_chunks(shell: Shell, fragments: Iterator[str], processes: int | None, base_url: str | None,
-                    total: int, progress: Callable[[int, int], None] | None) -> list[Laid]:
+                    total: int, progress: Callable[[int, int], None] | None, many: bool) -> list[Laid]:
+    processes = processes or _configured_processes()
+    starting = _start_pool(processes) if processes > 1 and many else None
     first = next(fragments, "")
     documents = _documents(shell, first, fragments)
-    processes = processes or _configured_processes()
     ahead = [next(documents)]
     second = next(documents, None)
     if second is not None:
         ahead.append(second)
     if processes > 1 and second is not None:
-        _warm_up(shell, base_url)
-        return _lay_out_in_children(_chain(ahead, documents), processes, base_url, total, progress)
+        pool = starting.result() if starting is not None else _context().Pool(processes)
+        return _lay_out_in_children(_chain(ahead, documents), pool, processes, base_url, total, progress)
+    if starting is not None:
+        _end(starting.result())
     return _lay_out_here(_chain(ahead, documents), base_url, total, progress)
+
+
+def _start_pool(processes: int) -> Future:
+    """Start the children in a thread while this process renders the first chunks (the fork server loads
+    WeasyPrint and the fonts first: most of a second)."""
+    starter = ThreadPoolExecutor(1, thread_name_prefix="pdf-pool")
+    try:
+        return starter.submit(_context().Pool, processes)
+    finally:
+        starter.shutdown(wait=False)  # the thread ends once the pool has started
+
+
+def _end(pool) -> None:
+    pool.terminate()
+    pool.join()
 
 
 def _one_pass(front_html: str, spool: IO[str], base_url: str | None) -> RenderResult:
@@ -314,11 +335,6 @@ def _lay_out(html: str, base_url: str | None) -> Laid:
     return capture(document)
 
 
-def _warm_up(shell: Shell, base_url: str | None) -> None:
-    """Load WeasyPrint, fontconfig and the fonts here, once, so that the forked children start with them."""
-    _lay_out(shell.head + "<h3>汉字</h3><p>汉字 <b>汉字</b></p>" + shell.tail, base_url)
-
-
 def _lay_out_here(documents: Iterator[str], base_url: str | None, total: int,
                   progress: Callable[[int, int], None] | None) -> list[Laid]:
     laid = []
@@ -329,13 +345,21 @@ def _lay_out_here(documents: Iterator[str], base_url: str | None, total: int,
     return laid
 
 
-def _lay_out_in_children(documents: Iterator[str], processes: int, base_url: str | None, total: int,
-                         progress: Callable[[int, int], None] | None) -> list[Laid]:
-    """Lay out the documents in a pool of forked children, rendering the next ones meanwhile.
+def _context():
+    """Children forked by a fork server: a fresh, single-threaded process that imported WeasyPrint once (no lock
+    of this process's threads is copied into them, and each child does not pay for the import)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "consultation.pdf_warm"])  # a child imports neither again
+    return context
 
-    Fork: the children start at once with WeasyPrint and fontconfig loaded. Children exit with os._exit, so a
-    database connection inherited from an RQ work-horse is never closed by them. A child that does not answer
-    in CHUNK_TIMEOUT (a lock held by a thread at the fork) is ended, and what is left is laid out here.
+
+def _lay_out_in_children(documents: Iterator[str], pool, processes: int, base_url: str | None, total: int,
+                         progress: Callable[[int, int], None] | None) -> list[Laid]:
+    """Lay out the documents in a pool of children, rendering the next ones meanwhile.
+
+    The children come from a fork server (_context) that loaded WeasyPrint and the fonts: they start warm, and
+    they share nothing with this process (no database connection, no lock of its threads). A child that does
+    not answer in CHUNK_TIMEOUT is ended with the pool, and what is left is laid out here.
     """
     laid: list[Laid] = []
     pending: deque = deque()
@@ -353,11 +377,9 @@ def _lay_out_in_children(documents: Iterator[str], processes: int, base_url: str
 
     def stop() -> None:
         nonlocal pool
-        pool.terminate()
-        pool.join()
+        _end(pool)
         pool = None
 
-    pool = multiprocessing.get_context("fork").Pool(processes)
     try:
         for html in documents:
             pending.append((html, pool.apply_async(_lay_out, (html, base_url)) if pool is not None else None))
