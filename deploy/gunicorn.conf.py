@@ -2,14 +2,14 @@
 ./manage.sh serve load this file; options on the command line win over it.
 
 The environment adjusts it: CONSULTATION_BIND, the addresses to listen on separated by spaces (by default the
-IPv4 and the IPv6 loopback, for a TLS proxy on the same machine; "[::]:8000" alone listens on every address
+IPv4 and the IPv6 loopback, for a TLS proxy on the same machine; "[::]:5000" alone listens on every address
 over IPv4 and IPv6 where net.ipv6.bindv6only is 0, Linux's default), and WEB_CONCURRENCY, the number of
 worker processes (gunicorn reads it itself).
 """
 import multiprocessing
 import os
 
-bind = os.environ.get("CONSULTATION_BIND", "127.0.0.1:8000 [::1]:8000").split()
+bind = os.environ.get("CONSULTATION_BIND", "127.0.0.1:5000 [::1]:5000").split()
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
 timeout = 60  # a request never takes this long: PDFs and mails are made by the workers
 graceful_timeout = 20  # a stop lets running requests finish this long

@@ -1,9 +1,13 @@
 # Copy to instance/config.py and adjust. Environment variables DATABASE_URL, REDIS_URL, SECRET_KEY,
-# MAIL_SERVER, MAIL_PORT and SITE_URL override what is set here.
+# MAIL_SERVER, MAIL_PORT and SITE_URL override what is set here. CONSULTATION_INSTANCE names another
+# instance folder (production: /var/lib/consultation; docs/deployment.md). The folder and all it holds are
+# kept owner-only (0700 / 0600).
 # DATABASE_URL = "postgresql+psycopg://consultation@127.0.0.1:5432/consultation"
 # REDIS_URL = "redis://127.0.0.1:6379/0"
 # SITE_NAME = "华城市规范性文件公开征求意见平台"
-# SITE_URL = "https://zqyj.huacheng.gov.cn"          # the links in notification mails
+# The links in notification mails. Unset, it follows HOST and PORT as ./manage.sh serve takes them
+# (http://127.0.0.1:5000); set it in production, where the site is behind TLS (docs/security.md).
+# SITE_URL = "https://zqyj.huacheng.gov.cn"
 # ISSUING_ORGANS = {"华政发": "华城市人民政府", "华政办发": "华城市人民政府办公室"}
 # PDF_DIR = "/var/lib/consultation/pdf"
 #

@@ -254,7 +254,7 @@ def test_the_production_gunicorn_settings_listen_on_ipv4_and_ipv6(tmp_path):
     """deploy/gunicorn.conf.py with its default addresses, on a free port: the real gunicorn, both families."""
     port = free_port()
     conf = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
-    assert 'CONSULTATION_BIND", "127.0.0.1:8000 [::1]:8000"' in conf  # the default, tried below on a free port
+    assert 'CONSULTATION_BIND", "127.0.0.1:5000 [::1]:5000"' in conf  # the default, tried below on a free port
     env = {**os.environ, "CONSULTATION_INSTANCE": str(tmp_path / "instance"),
            "CONSULTATION_BIND": f"127.0.0.1:{port} [::1]:{port}", "WEB_CONCURRENCY": "1"}
     log = tmp_path / "gunicorn.log"
