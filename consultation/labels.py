@@ -39,6 +39,18 @@ AUDIT_ACTIONS = {
     "moderate_comment": _l("Comment moderated"),
     "record_library_change": _l("Library status changed"),
     "update_library_record": _l("Library record updated"),
+    "sign_out": _l("Signed out"),
+    "sign_in_locked": _l("Sign-in paused after wrong passwords"),
+    "sessions_ended": _l("Sessions ended"),
+    "password_changed": _l("Password changed"),
+    "password_reset": _l("Password reset by an administrator"),
+    "account_created": _l("Account created"),
+    "account_updated": _l("Account updated"),
+    "account_deactivated": _l("Account deactivated"),
+    "account_reactivated": _l("Account reactivated"),
+    "department_created": _l("Department created"),
+    "department_updated": _l("Department updated"),
+    "rotate_audit_key": _l("Audit signing key replaced"),
 }
 
 ORGANS = {"gov_office": _l("Government office"), "justice": _l("Justice bureau")}
