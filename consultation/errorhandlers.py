@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, current_app, flash, redirect, render_template, request
+from flask import Flask, Response, current_app, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -58,8 +58,8 @@ def init_app(app: Flask) -> None:
 def unavailable(exc: BaseException) -> Response:
     """503 with Retry-After: a short page, or JSON for the API and for a client that asks for JSON.
 
-    Nothing here may need the database or Redis: the page does not extend the site's layout (which asks
-    for the signed-in account) and the language comes from the session cookie or the request alone.
+    Nothing here may need the database or Redis: the page is drawn for a visitor who is not signed in (the
+    signed-in account is found in the database), in the language of the session cookie or the request.
     """
     from .extensions import db
 
@@ -67,6 +67,7 @@ def unavailable(exc: BaseException) -> Response:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is gone already; the pool replaces it
         db.session.invalidate()
+    g._login_user = current_app.login_manager.anonymous_user()  # Flask-Login's own slot: no account look-up
     log.warning("%s %s answered 503, the database or Redis is away: %s", request.method, request.path,
                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     headers = {"Retry-After": str(current_app.config["UNAVAILABLE_RETRY_AFTER"]), "Cache-Control": "no-store"}
@@ -80,8 +81,8 @@ def unavailable(exc: BaseException) -> Response:
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
         return Response(json.dumps({"error": {"code": "unavailable", "message": _unavailable_message()}},
                                    ensure_ascii=False), 503, headers=headers, mimetype="application/json")
-    return Response(render_template("errors/error.html", message=_unavailable_message(), code=503, bare=True),
-                    503, headers=headers)
+    return Response(render_template("errors/error.html", message=_unavailable_message(), code=503), 503,
+                    headers=headers)
 
 
 def _unavailable_message() -> str:

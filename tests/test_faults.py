@@ -25,6 +25,7 @@ from consultation.models import AuditEvent, BackgroundJob, Comment, JobState, No
 from consultation.services import consultations, jobs
 
 from . import factories
+from .conftest import Browser
 from .test_jobs_resilience import free_port, own_redis, wait_for, worker_process  # noqa: F401 - fixtures
 
 API = "/api/v1"
@@ -215,8 +216,12 @@ def test_postgresql_away_answers_503_with_retry_after_and_loses_no_acknowledged_
     page = f"{API}/consultations/{consultation_id}/comments"
     receipts = [client.post(page, json={"body": f"停库前的意见{i}。"}).get_json()["receipt_number"] for i in range(3)]
     assert all(receipts)
+    staff = Browser(site.test_client()).login("drafter", "pg-fault-pass-1")
 
     own_postgres.stop()
+    r = staff.get("/staff/")  # the signed-in account cannot even be looked up
+    assert r.status_code == 503 and r.headers["Retry-After"] == "7"
+    assert "Sign out" not in r.get_data(as_text=True) and "退出" not in r.get_data(as_text=True)
     r = client.post(page, json={"body": "停库期间的意见。"}, headers={"Accept-Language": "en"})
     assert r.status_code == 503 and r.headers["Retry-After"] == "7"
     assert r.get_json()["error"]["code"] == "unavailable" and "try again" in r.get_json()["error"]["message"]
@@ -227,6 +232,7 @@ def test_postgresql_away_answers_503_with_retry_after_and_loses_no_acknowledged_
     own_postgres.start()
     r = client.post(page, json={"body": "恢复后的意见。"})
     assert r.status_code == 201
+    assert staff.get("/staff/").status_code == 200  # still signed in
     for number in [*receipts, r.get_json()["receipt_number"]]:
         assert client.get(f"{API}/receipts/{number}").status_code == 200  # nothing acknowledged was lost
     with site.app_context():
