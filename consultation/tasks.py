@@ -14,6 +14,7 @@ from rq import get_current_job
 from sqlalchemy import or_, select, update
 
 from . import audit
+from .errors import is_outage
 from .extensions import db
 from .models import BackgroundJob, JobKind, JobState, utcnow
 
@@ -111,8 +112,11 @@ class _Heartbeat:
                     with db.engine.begin() as conn:
                         conn.execute(update(BackgroundJob).where(BackgroundJob.id == self.job_id)
                                      .values(heartbeat_at=utcnow()))
-                except Exception:  # noqa: BLE001 - a missed beat is retried; it must never end the job
-                    log.exception("heartbeat of job %s failed", self.job_id)
+                except Exception as exc:  # noqa: BLE001 - a missed beat is retried; it must never end the job
+                    if is_outage(exc):
+                        log.warning("heartbeat of job %s missed, the database is away: %s", self.job_id, exc)
+                    else:
+                        log.exception("heartbeat of job %s failed", self.job_id)
 
     def stop(self) -> None:
         self.stopped.set()
@@ -154,6 +158,8 @@ def retry_delay(attempts: int) -> int | None:
 
 def _attempt_failed(job_id: int, exc: BaseException) -> None:
     job = db.session.get(BackgroundJob, job_id)
+    if job is None:
+        return
     delay = retry_delay(job.attempts)
     job.state = JobState.FAILED.value if delay is None else JobState.RETRYING.value
     job.retry_at = None if delay is None else utcnow() + timedelta(seconds=delay)
