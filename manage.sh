@@ -294,7 +294,6 @@ serve() {
         app:app &
     GUNICORN=$!
     wait "$GUNICORN" || status=$?
-    GUNICORN=""
     say "The web server stopped (status ${status}): stopping the worker and Redis"
     exit "$status"
 }
