@@ -341,7 +341,7 @@ def _pings(client) -> bool:
 
 
 def test_redis_stopped_while_comments_arrive_and_feedback_is_published_loses_nothing(
-        app, city, tmp_path, worker_process):
+        app, city, tmp_path, worker_process, own_redis):
     import time_machine
 
     from consultation import create_app
@@ -349,7 +349,7 @@ def test_redis_stopped_while_comments_arrive_and_feedback_is_published_loses_not
 
     from .conftest import Browser
 
-    server = RedisServer(free_port(), tmp_path)
+    server = own_redis
     server.start()
     url = f"redis://127.0.0.1:{server.port}/0"
     site = create_app({**app.config, "REDIS_URL": url})
