@@ -239,7 +239,7 @@ def store(data: bytes, relative_name: str) -> tuple[Path, str]:
     """Write the file atomically under PDF_DIR; return its path and SHA-256."""
     digest = hashlib.sha256(data).hexdigest()
     target = Path(current_app.config["PDF_DIR"]) / relative_name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the comment summary holds personal data
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
