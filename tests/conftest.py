@@ -59,6 +59,7 @@ def app(tmp_path_factory) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "REDIS_URL": redis_url,
         "EMBEDDED_REDIS_FILE": str(instance / "redis.rdb"),
+        "SITE_URL": "http://yijian.huacheng.gov.cn",  # links in mails and PDFs; not the commenters' 127.0.0.1
         "PDF_DIR": str(instance / "pdf"),
         "MAIL_DIR": str(instance / "mail"),
         "AUDIT_SIGNING_KEY_FILE": str(instance / "audit_signing_key.pem"),
