@@ -380,7 +380,7 @@ def jobs_of(document: Document, before: int | None = None, limit: int = JOB_PAGE
 
 REPORT_KINDS = (JobKind.FEEDBACK_PDF.value, JobKind.COMMENT_SUMMARY_PDF.value, JobKind.REVIEW_PACKET_PDF.value)
 # Raise when a report's layout changes what it shows: every report is made again once.
-REPORT_LAYOUT = "3"
+REPORT_LAYOUT = "4"  # 4: the feedback PDF names the audit checkpoint of its publication
 # Events that do not change what a report shows (among them the making of the report itself).
 NOT_CONTENT = ("file_generated", "mail_sent", "request_report", "rerun_job", "sign_in")
 
