@@ -102,7 +102,7 @@ def _work_through_outages(app: Flask) -> None:
             log.exception("worker interrupted by an unexpected error")
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):  # RQ's handlers belong to the worker that ended
-            signal.signal(signum, lambda *_: stopping.set())
+            signal.signal(signum, lambda *_, stop=stopping: stop.set())
         if worker is not None and worker.horse_pid:
             _wait_for_work_horse(worker.horse_pid, log)  # its job ends on its own, as in a warm shutdown
         if worker is not None and worker._shutdown_requested_date is not None:
@@ -119,6 +119,8 @@ def _work_through_outages(app: Flask) -> None:
                 break
             except RedisError as exc:
                 log.warning("Redis still unavailable: %s", exc)
+        if stopping.is_set():  # asked to stop as Redis came back
+            return
         log.info("Redis is back: starting a new worker")
 
 
