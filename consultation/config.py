@@ -97,6 +97,19 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     HSTS_SECONDS = 365 * 24 * 3600  # Strict-Transport-Security on HTTPS answers (0: none)
     HSTS_INCLUDE_SUBDOMAINS = False  # only when every subdomain of the site's domain serves HTTPS
+    # Site identity (政府网站发展指引, 国办发〔2017〕47号), shown in the footer of every page; the PDFs' footers
+    # name the organiser. The environment overrides each (SITE_IDENTITY_SETTINGS); an empty value hides its line.
+    SITE_ORGANISER = "华城市人民政府办公室"  # 主办单位
+    SITE_OPERATOR = "华城市政务公开办公室"  # 承办单位
+    SITE_CODE = "9901000001"  # 网站标识码, given by the national government-website register
+    SITE_ICP = "华ICP备20260001号-1"  # ICP备案号, linked to beian.miit.gov.cn
+    SITE_PSB = "华公网安备99010002000001号"  # 公安机关备案号, linked to beian.mps.gov.cn by its digits
+    SITE_CONTACT = "联系电话：0571-87000000　电子邮箱：zhengqiu@demo.huacheng.gov.cn"
+    SITE_CONAC_URL: str | None = None  # 党政机关 identifier: the site's page at bszs.conac.cn, where registered
+
+
+SITE_IDENTITY_SETTINGS = ("SITE_ORGANISER", "SITE_OPERATOR", "SITE_CODE", "SITE_ICP", "SITE_PSB", "SITE_CONTACT",
+                          "SITE_CONAC_URL")
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -113,7 +126,8 @@ def _secret_key(instance_path: Path) -> str:
 def finalize(config: dict[str, Any], instance_path: str) -> None:
     """Fill settings that depend on the instance folder and the environment."""
     instance = Path(instance_path)
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "SITE_URL"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "SITE_URL",
+                 *SITE_IDENTITY_SETTINGS):
         if os.environ.get(name):
             config[name] = os.environ[name]
     if config.get("DATABASE_URL"):

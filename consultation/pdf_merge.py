@@ -22,6 +22,7 @@ _HEADER_SIZE, _HEADER_GREY = 8.5, 0x55 / 255
 _FOOTER_SIZE = 9.0
 MARGINS_STYLE = re.compile(r'<style id="page-margins">.*?</style>', re.S)
 _HEADER_META = re.compile(r'<meta name="page-header" content="([^"]*)">')
+_FOOTER_META = re.compile(r'<meta name="page-footer" content="([^"]*)">')
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Shell:
     header: str  # the page header's text
     title: str
     lang: str
+    footer: str = ""  # what the page footer says before the page numbers (the site's organiser)
 
     @classmethod
     def parse(cls, front_html: str) -> Shell:
@@ -51,9 +53,11 @@ class Shell:
         header = _HEADER_META.search(head)
         title = re.search(r"<title>(.*?)</title>", head, re.S)
         lang = re.search(r'<html lang="([^"]+)"', head)
+        footer = _FOOTER_META.search(head)
         return cls(head, front_html[start:end], front_html[end:],
                    html_lib.unescape(header.group(1)) if header else "",
-                   html_lib.unescape(title.group(1)).strip() if title else "", lang.group(1) if lang else "")
+                   html_lib.unescape(title.group(1)).strip() if title else "", lang.group(1) if lang else "",
+                   html_lib.unescape(footer.group(1)) if footer else "")
 
 
 @dataclass
@@ -148,7 +152,8 @@ def merge(laid: list[Laid], shell: Shell) -> RenderResult:
         if header is None:
             header = _stream(pdf, stamp.line(shell.header, _HEADER_SIZE, width, height - _PAGE_TOP / 2,
                                              _HEADER_GREY))
-        footer = stamp.line(f"第 {number} 页 / 共 {len(pages)} 页", _FOOTER_SIZE, width, _PAGE_BOTTOM / 2, 0)
+        footer = stamp.line(f"{shell.footer}第 {number} 页 / 共 {len(pages)} 页", _FOOTER_SIZE, width,
+                            _PAGE_BOTTOM / 2, 0)
         pdf.add_page(pydyf.Dictionary({
             "Type": "/Page", "Parent": pdf.pages.reference,
             "MediaBox": pydyf.Array([0, 0, width, height]),

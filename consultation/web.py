@@ -50,6 +50,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(workspace.bp)
+    from .views import site
+
+    app.register_blueprint(site.bp)
     from . import api
     from .extensions import csrf
 

@@ -1,0 +1,127 @@
+"""A government website by the book: the site's identity, the PDFs' footers, the site map."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from flask import render_template
+from flask_babel import force_locale, gettext
+from pypdf import PdfReader
+
+from consultation import pdf
+from consultation.config import DefaultConfig, finalize
+from consultation.feedback import AnswerCounts, ArticleGroup, Feedback, PublicComment
+from consultation.models import utcnow
+
+IDENTITY = ("SITE_ORGANISER", "SITE_OPERATOR", "SITE_CODE", "SITE_ICP", "SITE_PSB", "SITE_CONTACT")
+
+
+def zh(msgid: str) -> str:
+    """The Simplified Chinese interface's text for a message id (主办单位： for "Organiser:")."""
+    with force_locale("zh_Hans_CN"):
+        return gettext(msgid)
+
+
+def test_every_page_names_the_organiser_operator_codes_filings_and_contact(app, browser, as_user):
+    with app.test_request_context():
+        organiser, operator, code = zh("Organiser:"), zh("Operator:"), zh("Website identification code:")
+    for page in ("/", "/library", "/search", "/receipt", "/sitemap", "/auth/login", "/no-such-page"):
+        html = browser.get(page).get_data(as_text=True)
+        assert f"{organiser} 华城市人民政府办公室" in html, page
+        assert f"{operator} 华城市政务公开办公室" in html
+        assert f"{code} 9901000001" in html
+        assert '<a href="https://beian.miit.gov.cn/" rel="noopener">华ICP备20260001号-1</a>' in html
+        assert ('<a href="https://beian.mps.gov.cn/#/query/webSearch?code=99010002000001" rel="noopener">'
+                "华公网安备99010002000001号</a>") in html
+        assert "联系电话：0571-87000000" in html
+        assert "conac" not in html  # no 党政机关 identifier: not registered in the demo configuration
+    staff = as_user("drafter").get("/staff/").get_data(as_text=True)
+    assert f"{organiser} 华城市人民政府办公室" in staff
+
+
+def test_the_identity_follows_the_configuration_and_an_empty_setting_hides_its_line(app, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "SITE_ORGANISER", "东岭市人民政府办公厅")
+    monkeypatch.setitem(app.config, "SITE_ICP", "")
+    monkeypatch.setitem(app.config, "SITE_CONAC_URL", "https://bszs.conac.cn/sitename?method=show&id=1234")
+    html = browser.get("/").get_data(as_text=True)
+    assert "东岭市人民政府办公厅" in html and "华城市人民政府办公室" not in html.split("site-footer")[1]
+    assert "beian.miit.gov.cn" not in html and "ICP备" not in html
+    assert '<a class="conac" href="https://bszs.conac.cn/sitename?method=show&amp;id=1234" rel="noopener">' in html
+    english = browser.get("/lang/en", headers={"Referer": "http://localhost/"})
+    html = browser.get("/").get_data(as_text=True)
+    assert english.status_code == 302
+    assert "Organiser: 东岭市人民政府办公厅" in html and "Website identification code: 9901000001" in html
+
+
+def test_the_environment_overrides_the_identity(monkeypatch, tmp_path):
+    monkeypatch.setenv("SITE_ORGANISER", "华城市人民政府")
+    monkeypatch.setenv("SITE_CODE", "9901000002")
+    config = {name: getattr(DefaultConfig, name) for name in IDENTITY}
+    finalize(config, str(tmp_path))
+    assert config["SITE_ORGANISER"] == "华城市人民政府" and config["SITE_CODE"] == "9901000002"
+    assert config["SITE_OPERATOR"] == DefaultConfig.SITE_OPERATOR
+
+
+def _feedback_report(rows: int) -> tuple[Feedback, list[pdf.Slice]]:
+    comments = [PublicComment(number=n, body=f"第{n}条意见：建议明确适用范围。" * 6, decision="adopted",
+                              decision_label="采纳", reason="已采纳。", count=1, masked_name=None)
+                for n in range(1, rows + 1)]
+    counts = AnswerCounts(total=rows, adopted=rows, partly_adopted=0, not_adopted=0, explained=0, unanswered=0)
+    groups = [ArticleGroup(key=0, label="对文件整体", anchor="whole", text="", comments=rows)]
+    feedback = Feedback(document_id=1, title="华城市测试管理办法", document_number="华政规〔2026〕1号",
+                        department="华城市司法局", published_at=datetime.now(timezone.utc), counts=counts,
+                        groups=groups, final_articles=[], policy_interpretation=None)
+    return feedback, [pdf.Slice("对文件整体", comments)]
+
+
+@pytest.mark.parametrize("rows", [5, 60])  # one chunk, and three chunks merged with stamped footers
+def test_every_page_of_a_pdf_names_the_organiser_in_its_footer(app, monkeypatch, rows):
+    monkeypatch.setattr(pdf, "ROWS_PER_CHUNK", 25)
+    feedback, chunks = _feedback_report(rows)
+    result = pdf.render_report("pdf/feedback.html", {"feedback": feedback, "summary": "共收到意见"}, chunks,
+                               rows=rows, processes=1)
+    pages = [re.sub(r"\s+", "", page.extract_text()) for page in PdfReader(io.BytesIO(result.data)).pages]
+    assert len(pages) == result.pages
+    for number, text in enumerate(pages, start=1):
+        assert f"主办单位：华城市人民政府办公室·第{number}页/共{len(pages)}页" in text, text[-60:]
+
+
+def test_a_pdf_laid_out_in_one_pass_names_the_organiser_too(app):
+    """WeasyPrint's own margin boxes (the fallback for a report the merge cannot carry over)."""
+    from weasyprint import HTML
+
+    feedback, _ = _feedback_report(1)
+    html = render_template("pdf/feedback.html", feedback=feedback, summary="共收到意见", generated_at=utcnow())
+    data = HTML(string=html, base_url=app.root_path).write_pdf()
+    text = re.sub(r"\s+", "", PdfReader(io.BytesIO(data)).pages[0].extract_text())
+    assert "主办单位：华城市人民政府办公室·第1页/共1页" in text
+
+
+def test_the_site_map_lists_the_public_pages_and_links_open_consultations_and_feedback(app, browser, city):
+    from consultation.demo import PARKING_DRAFT, doc_consultation
+    from consultation.extensions import db
+    from consultation.models import User
+    from consultation.services import consultations, drafting
+    from consultation.workflow import engine
+
+    drafter, head, openness = (db.session.scalars(db.select(User).where(User.username == name)).one()
+                               for name in ("drafter", "head", "openness"))
+    doc = drafting.create_document(drafter, title="华城市停车管理办法", body=PARKING_DRAFT, explanation="说明。",
+                                   affects_public_rights=True)
+    now = utcnow() - timedelta(hours=1)
+    engine.perform(doc, "request_predisclosure", drafter, now=now)
+    engine.perform(doc, "head_approve_predisclosure", head, now=now)
+    consultations.open_consultation(doc, openness, opens_at=now, closes_at=now + timedelta(days=30),
+                                    notice="欢迎提出意见。", contact_person="王科员", contact_phone="0571-87000000",
+                                    contact_email="a@demo.huacheng.gov.cn", postal_address="人民路1号", now=now)
+    db.session.commit()
+    html = browser.get("/").get_data(as_text=True)
+    assert '<a href="/sitemap">' in html.split('class="site-footer')[1]
+    html = browser.get("/sitemap").get_data(as_text=True)
+    links = re.findall(r'<li><a href="([^"]+)">', html)
+    for url in ("/", "/library", "/search", "/receipt", "/subscribe", "/feed.atom", "/sitemap"):
+        assert url in links
+    assert not any("<" in url or "/staff" in url or "/admin" in url or "/auth" in url for url in links)
+    assert f"/consultations/{doc_consultation(doc).id}" in links and "华城市停车管理办法" in html
