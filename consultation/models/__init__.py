@@ -14,6 +14,7 @@ from .jobs import ACTIVE_STATES, BackgroundJob, JobKind, JobState, Notification,
 from .mailings import Mailing
 from .review import OpinionResponse, ReviewOrgan, ReviewRound, RoundStatus, Signoff, SignoffOutcome
 from .search import SearchEntry, SearchTerm
+from .statistics import ChannelTally, ChannelTallyCursor  # noqa: F401
 from .types import UTCDateTime, utcnow
 
 __all__ = [

@@ -1,0 +1,132 @@
+"""The openness-assessment figures (services/statistics.py), checked against counts made by hand."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from consultation.extensions import db
+from consultation.models import (
+    ChannelTally, Comment, Consultation, Department, Document, LibraryEvent, ReviewOrgan, ReviewRound, Signoff, utcnow,
+)
+from consultation.services import answers, statistics
+from consultation.services.status import SHANGHAI
+
+from . import factories as f
+
+YEAR = 2025
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+
+
+def _dated(doc: Document, *, created: str, opens: str | None = None, closes: str | None = None) -> None:
+    db.session.execute(update(Document).where(Document.id == doc.id).values(created_at=at(created)))
+    if opens:
+        db.session.execute(update(Consultation).where(Consultation.document_id == doc.id)
+                           .values(opens_at=at(opens, 9), closes_at=at(closes, 17)))
+    db.session.commit()
+
+
+@pytest.fixture
+def year(city) -> dict[str, Document]:
+    """Three documents of one department in 2025, with every date set by hand.
+
+    A: drafted 10 March; consulted 10-17 March (5 working days: short of 7, no reason); 3 comments answered
+       采纳, 部分采纳, 未采纳; one of them came by letter.
+    C: drafted 20 March; pre-disclosure skipped with a reason.
+    B: drafted 1 April; consulted 1 April - 20 May (minimum met), 2 comments adopted; submitted for review
+       2 June, signed by the justice bureau 30 June (20 working days: late, the limit is 15); adopted 1 July,
+       published 10 July (7 working days: on time); repealed from 1 November.
+    """
+    a = f.in_handling(city, comments=3, title="华城市甲办法")
+    for comment, decision in zip(f.comments(a), ("adopted", "partly_adopted", "not_adopted"), strict=True):
+        answers.answer_comment(a, city["drafter"], comment.id, decision=decision, reason="理由。")
+    db.session.execute(update(Comment).where(Comment.id == f.comments(a)[0].id).values(channel="letter"))
+    _dated(a, created="2025-03-10", opens="2025-03-10", closes="2025-03-17")
+
+    c = f.in_skip_review(city, title="华城市丙规范")
+    _dated(c, created="2025-03-20")
+
+    b = f.published(city, title="华城市乙办法")
+    _dated(b, created="2025-04-01", opens="2025-04-01", closes="2025-05-20")
+    round_id = db.session.scalar(db.select(ReviewRound.id).where(ReviewRound.document_id == b.id))
+    db.session.execute(update(ReviewRound).where(ReviewRound.id == round_id).values(submitted_at=at("2025-06-02")))
+    db.session.execute(update(Signoff).where(Signoff.round_id == round_id, Signoff.organ == ReviewOrgan.JUSTICE.value)
+                       .values(signed_at=at("2025-06-30")))
+    db.session.execute(update(Document).where(Document.id == b.id).values(
+        decision_date=date(2025, 7, 1), published_at=at("2025-07-10"), effective_date=date(2025, 7, 10),
+        valid_until=utcnow().astimezone(SHANGHAI).date() + timedelta(days=60)))
+    db.session.commit()
+    assert statistics.fold_channels() == 5
+    return {"a": a, "b": b, "c": c}
+
+
+def _row(report: statistics.Report, period: str) -> statistics.Figures:
+    return next(r for r in report.totals if r.period == period)
+
+
+def test_monthly_figures_match_the_hand_count(year, city):
+    report = statistics.report(YEAR, "month")
+    march, april, june, july = (_row(report, f"2025-{m}") for m in ("03", "04", "06", "07"))
+    assert (march.drafted, march.predisclosed, march.skipped) == (2, 1, 1)
+    assert (march.consultations, march.consultations_minimum_met, march.consultations_short_unjustified,
+            march.consultation_working_days) == (1, 0, 1, 5)
+    assert (march.comments, march.answered, march.adopted, march.partly_adopted) == (3, 3, 1, 1)
+    assert (march.channel_web, march.channel_letter) == (2, 1)
+    assert march.adoption_rate == round(2 / 3, 4) and march.answered_share == 1.0
+    assert (april.drafted, april.consultations, april.consultations_minimum_met, april.comments) == (1, 1, 1, 2)
+    assert (april.adopted, april.adoption_rate) == (2, 1.0)
+    assert (june.reviews, june.reviews_on_time, june.late) == (1, 0, 1)
+    assert (july.publications, july.publications_on_time, july.feedback_published, july.feedback_on_time) == (1, 1, 1, 1)
+    assert report.skip_reasons == [("本文件为内部工作规范，不涉及公众权利义务。", 1)]
+    # The department's rows hold everything; the other drafting department nothing.
+    drafting = {d.name: d.id for d in report.departments}
+    own = [r for r in report.rows if r.department_id == drafting["华城市住房和城乡建设局"]]
+    other = [r for r in report.rows if r.department_id == drafting["华城市市场监督管理局"]]
+    assert sum(r.drafted for r in own) == 3 and sum(r.drafted for r in other) == 0
+    assert len(report.rows) == 2 * 12
+
+
+def test_quarters_and_the_year_fold_the_months(year):
+    quarters = statistics.report(YEAR, "quarter")
+    assert [r.drafted for r in quarters.totals] == [2, 1, 0, 0]
+    assert [r.reviews for r in quarters.totals] == [0, 1, 0, 0]
+    whole = statistics.report(YEAR, "year").totals[0]
+    assert (whole.period, whole.drafted, whole.comments, whole.adopted + whole.partly_adopted, whole.answered) == (
+        "2025", 3, 5, 4, 5)
+    assert whole.adoption_rate == 0.8
+
+
+def test_a_department_filter_keeps_its_own_documents(year, city):
+    other = db.session.scalar(db.select(Department.id).where(Department.name == "华城市市场监督管理局"))
+    report = statistics.report(YEAR, "year", department_id=other)
+    assert [d.id for d in report.departments] == [other]
+    assert report.totals[0].drafted == 0 and report.skip_reasons == []
+
+
+def test_library_and_annual_table(year, city):
+    own = year["b"].department_id
+    assert statistics.library_figures()[own] == {"in_force": 1, "expiring": 1}
+    rows = statistics.annual_table(YEAR)
+    assert [(r.department.name if r.department else None, r.made, r.repealed, r.in_force) for r in rows] == [
+        ("华城市住房和城乡建设局", 1, 0, 1), ("华城市市场监督管理局", 0, 0, 0), (None, 1, 0, 1)]
+    db.session.add(LibraryEvent(document_id=year["b"].id, change="repealed", effective_on=date(2025, 11, 1),
+                                note="", recorded_by_id=city["openness"].id))
+    db.session.commit()
+    assert statistics.library_figures()[own] == {"repealed": 1}
+    assert [(r.made, r.repealed, r.in_force) for r in statistics.annual_table(YEAR)][-1] == (1, 1, 0)
+    assert [(r.made, r.repealed, r.in_force) for r in statistics.annual_table(2024)][-1] == (0, 0, 0)
+
+
+def test_the_clock_folds_each_comment_once(year, city):
+    assert statistics.fold_channels() == 0
+    doc = f.in_consultation(city, title="华城市丁办法")
+    f.comment(doc, at=utcnow())
+    assert statistics.fold_channels() == 0  # too fresh: an earlier id may still be committing
+    later = utcnow() + statistics.FOLD_DELAY + timedelta(seconds=1)
+    assert statistics.fold_channels(later) == 1
+    assert statistics.fold_channels(later) == 0
+    assert sum(t.n for t in db.session.scalars(db.select(ChannelTally))) == 6
