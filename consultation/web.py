@@ -50,6 +50,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(workspace.bp)
+    from .views import statistics as statistics_views  # the openness-assessment figures (issue 16)
+    app.register_blueprint(statistics_views.bp)
     from .views import site
 
     app.register_blueprint(site.bp)

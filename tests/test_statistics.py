@@ -130,3 +130,38 @@ def test_the_clock_folds_each_comment_once(year, city):
     assert statistics.fold_channels(later) == 1
     assert statistics.fold_channels(later) == 0
     assert sum(t.n for t in db.session.scalars(db.select(ChannelTally))) == 6
+
+
+# --- the public page and the downloads ------------------------------------------------------------------------
+
+def test_the_page_shows_the_figures_charts_and_tables(year, browser):
+    page = browser.get("/statistics?year=2025&grain=quarter")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count('<svg class="chart-svg"') == 3 and html.count("<caption") == 3
+    assert "2025-Q2" in html and "66.7%" in html  # the first quarter: 2 of 3 comments adopted in part or whole
+    assert "80.0%" in html  # the year's adoption rate of the department (4 of 5)
+    assert "<script" not in html.split("<main", 1)[-1].split("</main>", 1)[0]
+
+
+def test_the_page_refuses_a_year_it_does_not_offer(year, browser):
+    assert browser.get("/statistics?year=1800").status_code == 400
+    assert browser.get("/statistics?grain=week").status_code == 400
+
+
+def test_the_csv_is_utf8_with_bom_and_holds_no_personal_data(year, browser, city):
+    db.session.execute(update(Comment).where(Comment.document_id == year["a"].id).values(
+        name="张三丰", phone="13800000000", email="zhang@example.com"))
+    db.session.commit()
+    answer = browser.get("/statistics.csv?year=2025&grain=month")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    raw = answer.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert len(lines) == 1 + 2 * 12 + 12  # header, 12 months of 2 departments, 12 months of the totals
+    assert lines[3].split(",")[:4] == ["2025-03", "华城市住房和城乡建设局", "2", "1"]
+    for secret in ("张三丰", "13800000000", "zhang@example.com", "理由"):
+        assert secret not in text
+    annual = browser.get("/statistics/annual-report.csv?year=2025").get_data()
+    assert annual.startswith(b"\xef\xbb\xbf") and annual.decode("utf-8-sig").splitlines()[-1].endswith(",1,0,1")

@@ -322,13 +322,24 @@ def drafting_departments() -> list[Department]:
         select(Department).where(Department.kind == DepartmentKind.DRAFTING.value).order_by(Department.id)))
 
 
-def report(year: int, grain: str = "month", department_id: int | None = None, now: datetime | None = None) -> Report:
-    """The figures of ``year`` by department and period (``grain``: month, quarter or year)."""
-    if grain not in GRAINS:
-        raise ValueError(grain)
+def reports(year: int, grains: tuple[str, ...] = ("month",), department_id: int | None = None,
+            now: datetime | None = None) -> dict[str, Report]:
+    """The figures of ``year`` by department and period, for each grain (month, quarter, year), from one set
+    of queries."""
+    if not set(grains) <= set(GRAINS):
+        raise ValueError(grains)
     today = (now or utcnow()).astimezone(SHANGHAI).date()
     cells, reasons = _monthly(year, department_id, today)
     departments = [d for d in drafting_departments() if department_id in (None, d.id)]
+    return {grain: _fold(year, grain, departments, cells, reasons) for grain in grains}
+
+
+def report(year: int, grain: str = "month", department_id: int | None = None, now: datetime | None = None) -> Report:
+    return reports(year, (grain,), department_id, now)[grain]
+
+
+def _fold(year: int, grain: str, departments: list[Department], cells: dict[Key, Counter],
+          reasons: list[tuple[str, int]]) -> Report:
     names = periods(year, grain)
     by_key: dict[tuple[int | None, str], Figures] = {}
     for dept in [*(d.id for d in departments), None]:
@@ -342,6 +353,14 @@ def report(year: int, grain: str = "month", department_id: int | None = None, no
         by_key[None, period].counts.update(counts)
     rows = [by_key[d.id, p] for d in departments for p in names]
     return Report(year, grain, departments, rows, [by_key[None, p] for p in names], reasons)
+
+
+def years(now: datetime | None = None) -> list[int]:
+    """The years with documents, newest first (the current year always)."""
+    first = db.session.scalar(select(func.min(Document.created_at)))
+    current = (now or utcnow()).astimezone(SHANGHAI).year
+    start = min(first.astimezone(SHANGHAI).year, current) if first else current
+    return list(range(current, start - 1, -1))
 
 
 # --- the library ---------------------------------------------------------------------------------------------
