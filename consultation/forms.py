@@ -148,6 +148,9 @@ class AnswerForm(FlaskForm):
         SelectChoice("not_adopted", _l("Not adopted")), SelectChoice("explained", _l("Answered without change")),
     ])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=10_000)])
+    # 修改说明: the articles of the revised version that an adopted answer changed (choices set by the view).
+    articles = SelectMultipleField(_l("Articles this answer changed"), coerce=int, choices=[], validate_choice=False,
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     submit = SubmitField(_l("Save answer"))
 
 

@@ -52,6 +52,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(workspace.bp)
     from .views import statistics as statistics_views  # the openness-assessment figures (issue 16)
     app.register_blueprint(statistics_views.bp)
+    from .views import comparison as _comparison
+
+    app.register_blueprint(_comparison.bp)
     from .views import site
 
     app.register_blueprint(site.bp)

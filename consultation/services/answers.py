@@ -1,6 +1,7 @@
 """Handling comments (意见处理): the drafting department answers every one."""
 from __future__ import annotations
 
+from typing import Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, insert, literal, select, update
@@ -13,7 +14,7 @@ from ..models import (
     AnswerDecision, Comment, CommentAnswer, CommentCampaign, Document, User, utcnow,
 )
 from ..workflow import engine
-from . import tallies
+from . import comparison, tallies
 
 
 def _valid(decision: str, reason: str) -> tuple[str, str]:
@@ -33,8 +34,13 @@ def comment_of(document: Document, comment_id: int) -> Comment:
     return comment
 
 
-def answer_comment(document: Document, user: User, comment_id: int, *, decision: str, reason: str) -> CommentAnswer:
-    """Record or replace the answer to one comment; every decision needs a reason."""
+def answer_comment(document: Document, user: User, comment_id: int, *, decision: str, reason: str,
+                   articles: Sequence[int] | None = None) -> CommentAnswer:
+    """Record or replace the answer to one comment; every decision needs a reason.
+
+    ``articles``: the articles of the revised version that an adopted answer changed (修改说明); None keeps
+    the ties as they are, unless the answer no longer adopts anything.
+    """
     engine.require_action(user, document, "answer_comment")
     comment = comment_of(document, comment_id)
     decision, reason = _valid(decision, reason)
@@ -49,10 +55,12 @@ def answer_comment(document: Document, user: User, comment_id: int, *, decision:
     tallies.moved([(before, tallies.cell(comment))])
     if comment.campaign_id is not None:
         _after_member_answered(comment, newly=previous is None)
-    audit.record(
-        "answer_comment", actor=user, document=document,
-        payload={"comment_id": comment.id, "decision": decision, "previous": previous},
-    )
+    payload = {"comment_id": comment.id, "decision": decision, "previous": previous}
+    if articles is not None:
+        payload["articles"] = comparison.tie_answer(document, answer, articles)
+    elif previous in comparison.ADOPTING and decision not in comparison.ADOPTING:
+        comparison.tie_answer(document, answer, ())
+    audit.record("answer_comment", actor=user, document=document, payload=payload)
     return answer
 
 

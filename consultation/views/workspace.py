@@ -20,7 +20,8 @@ from ..forms import (
 )
 from ..models import Comment, CommentCampaign, Document, ReviewOrgan, Signoff, utcnow
 from ..services import (
-    answers, comment_lists, consultations, drafting, jobs, library, moderation, publication, review, steps, tallies,
+    answers, comment_lists, comparison, consultations, drafting, jobs, library, moderation, publication, review, steps,
+    tallies,
 )
 from ..services import dashboard as dashboard_service
 from ..labels import localized
@@ -285,14 +286,19 @@ def answer(document_id: int, comment_id: int):
     if comment is None or comment.document_id != doc.id:
         abort(404)
     form = AnswerForm(obj=comment.answer) if request.method == "GET" else AnswerForm()
+    ties = comparison.tie_choices(doc, comment)
+    form.articles.choices = [SelectChoice(a.id, f"{a.label} {a.text[:40]}") for a in ties.articles]
+    if request.method == "GET":
+        form.articles.data = list(ties.tied or ties.suggested)
     if form.validate_on_submit() and commit_or_refuse(lambda: answers.answer_comment(
-            doc, current_user, comment.id, decision=form.decision.data, reason=form.reason.data)):
+            doc, current_user, comment.id, decision=form.decision.data, reason=form.reason.data,
+            articles=form.articles.data if ties.version else None)):
         flash(_("The answer was saved."), "success")
         following = comment_lists.next_unanswered(doc, after=comment.id)  # the answer queue
         if following is not None:
             return redirect(url_for("workspace.answer", document_id=doc.id, comment_id=following))
         return redirect(url_for("workspace.document", document_id=doc.id) + "#comments")
-    return render_template("workspace/answer.html", document=doc, comment=comment, form=form,
+    return render_template("workspace/answer.html", document=doc, comment=comment, form=form, ties=ties,
                            can_answer=engine.may_act(current_user, doc, "answer_comment"))
 
 
