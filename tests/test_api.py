@@ -389,7 +389,8 @@ def test_the_openapi_document_is_valid_openapi_3_1(city, browser):
     assert set(document["paths"]) == {
         "/departments", "/consultations", "/consultations/{consultation_id}",
         "/consultations/{consultation_id}/comments", "/receipts/{receipt_number}", "/feedback/{document_id}",
-        "/library", "/library/{document_id}", "/audit/checkpoints", "/audit/checkpoints/latest", "/audit/keys"}
+        "/library", "/library/{document_id}", "/audit/checkpoints", "/audit/checkpoints/latest", "/audit/keys",
+        "/statistics"}
 
 
 @pytest.fixture
@@ -444,7 +445,7 @@ def test_the_live_api_matches_its_openapi_document(live_server, known, mode):
     schema = schemathesis.openapi.from_url(f"{live_server}{API}/openapi.json")
     session = requests.Session()
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 12  # the published comments are a paged sub-resource (GET) beside the POST
+    assert len(operations) == 13  # the published comments are a paged sub-resource (GET) beside the POST; statistics
     for operation in operations:
         if mode == "negative" and operation.path in ("/departments", "/audit/checkpoints/latest", "/audit/keys"):
             continue  # nothing to send, so nothing invalid to send

@@ -165,3 +165,13 @@ def test_the_csv_is_utf8_with_bom_and_holds_no_personal_data(year, browser, city
         assert secret not in text
     annual = browser.get("/statistics/annual-report.csv?year=2025").get_data()
     assert annual.startswith(b"\xef\xbb\xbf") and annual.decode("utf-8-sig").splitlines()[-1].endswith(",1,0,1")
+
+
+def test_the_api_gives_the_same_figures(year, browser):
+    data = browser.get("/api/v1/statistics?year=2025&grain=year").get_json()
+    assert (data["year"], data["grain"], data["department_id"]) == (2025, "year", None)
+    whole = data["periods"][0]
+    assert (whole["period"], whole["drafted"], whole["comments"], whole["adoption_rate"]) == ("2025", 3, 5, 0.8)
+    assert [d["department"]["name"] for d in data["departments"]] == ["华城市住房和城乡建设局", "华城市市场监督管理局"]
+    assert data["annual_report"][-1] == {"department": None, "made": 1, "repealed": 0, "in_force": 1}
+    assert browser.get("/api/v1/statistics?grain=week").status_code == 400

@@ -13,3 +13,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import views  # noqa: E402,F401 - the routes register themselves on bp
+from . import statistics  # noqa: E402,F401 - GET /statistics

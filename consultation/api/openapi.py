@@ -16,6 +16,7 @@ from ..models.types import MAX_ROW_ID
 from ..services.publication import LibraryStatus
 from .errors import ERROR_CODES
 from .listing import STATUSES
+from .statistics import openapi_path as statistics_path
 from .params import (
     BODY_PATTERN, CHECKPOINT_PAGE, EMAIL_MAX, MAX_CHECKPOINT_PAGE, MAX_ID, MAX_PAGE, MAX_PER_PAGE, NAME_MAX,
     ORGANISATION_MAX, PHONE_MAX, PHONE_PATTERN, TEXT_PATTERN, YEARS,
@@ -368,6 +369,7 @@ def document(server: str) -> Schema:
                 "getLatestAuditCheckpoint", "The newest signed checkpoint",
                 _json("Checkpoint", "the checkpoint"), [], {"404": _error("no checkpoint has been taken yet")},
                 tag="audit"),
+            "/statistics": statistics_path(year, department),
             "/audit/keys": _get(
                 "listAuditKeys", "The public keys that check the checkpoints' signatures",
                 _json("AuditKeys", "the current key and the retired ones"), tag="audit"),
