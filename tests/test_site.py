@@ -125,3 +125,73 @@ def test_the_site_map_lists_the_public_pages_and_links_open_consultations_and_fe
         assert url in links
     assert not any("<" in url or "/staff" in url or "/admin" in url or "/auth" in url for url in links)
     assert f"/consultations/{doc_consultation(doc).id}" in links and "华城市停车管理办法" in html
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_the_demo_legality_review_is_due_within_3_working_days_whatever_the_weekday(app, weekday):
+    from consultation.demo import LEGALITY_REVIEW_DAYS_SPENT, working_days_ago
+    from consultation.models import Document
+    from consultation.workflow import deadlines, engine
+
+    now = datetime(2026, 11, 30, 2, tzinfo=timezone.utc) + timedelta(days=weekday)  # Monday 10:00 in Beijing, …
+    procedure = engine.procedures()["major_decision"]
+    limit = procedure.deadlines["legality_review"]
+    document = Document(stage="joint_review", stage_entered_at=working_days_ago(LEGALITY_REVIEW_DAYS_SPENT, now))
+    state = deadlines.state(document, limit, now)
+    assert state.status == deadlines.DeadlineStatus.DUE_SOON and state.working_days_left == 2
+
+
+def test_the_demo_shows_what_the_readme_promises(app):
+    from tests.conftest import Browser
+
+    def as_user(username: str) -> Browser:
+        return Browser(app.test_client()).login(username, "demo1234")
+
+    from consultation.demo import seed
+    from consultation.extensions import db
+    from consultation.models import Document
+
+    assert seed("demo1234") != "already present"
+    db.session.commit()
+    justice = as_user("justice").get("/staff/").get_data(as_text=True)
+    table = justice.split("<tbody>")[1].split("</tbody>")[0]
+    assert '<tr class="flagged"><td><a href="/staff/documents/' in table and "华城市中心城区停车收费标准调整方案" in table
+    doc = db.session.scalars(db.select(Document).where(Document.title == "华城市住宅小区电动自行车停放充电管理规定")).one()
+    queue = as_user("openness").get(f"/staff/documents/{doc.id}/moderation").get_data(as_text=True)
+    rows = re.findall(r'<input type="checkbox" name="comments" value="(\d+)"', queue)
+    assert len(rows) == 1 and "建议增加夜间充电安全巡查的要求。" in queue
+
+
+def test_every_condition_and_period_the_engine_knows_has_a_name():
+    from consultation.views.admin import DEADLINE_STARTS, PERIOD_TITLES
+    from consultation.workflow.conditions import CONDITION_TITLES, KNOWN_CONDITIONS
+    from consultation.workflow.definition import DEADLINE_ANCHORS
+
+    assert set(CONDITION_TITLES) == set(KNOWN_CONDITIONS)
+    assert set(DEADLINE_STARTS) == set(DEADLINE_ANCHORS)
+    from consultation.workflow import engine
+    assert {name for p in engine.procedures().values() for name in p.periods} <= set(PERIOD_TITLES)
+
+
+@pytest.mark.parametrize("procedure_id", ["normative_document", "major_decision"])
+def test_the_procedure_page_names_conditions_and_artefacts_in_the_interface_language(app, as_user, procedure_id):
+    from consultation.workflow import engine
+    from consultation.workflow.artefacts import ARTEFACTS
+    from consultation.workflow.conditions import CONDITION_TITLES
+
+    procedure = engine.procedures()[procedure_id]
+    admin = as_user("admin")
+    for locale in ("zh_Hans_CN", "en"):
+        admin.get(f"/lang/{locale}", headers={"Referer": "http://localhost/"})
+        html = admin.get(f"/admin/procedures/{procedure_id}").get_data(as_text=True)
+        body = html.split('id="steps-h"')[1]
+        with app.test_request_context(), force_locale(locale):
+            names = {c: str(CONDITION_TITLES[c]) for t in procedure.transitions.values() for c in t.conditions}
+            names.update({a: str(ARTEFACTS[a].title) for t in procedure.transitions.values() for a in t.requires})
+            names.update({d.stops_when: str(CONDITION_TITLES[d.stops_when])
+                          for d in procedure.deadlines.values() if d.stops_when})
+        assert names
+        for identifier, name in names.items():
+            assert name in body, (locale, identifier)  # lazy strings are markup-safe (message ids are trusted)
+            assert identifier not in body, identifier  # no raw identifier in the tables and time limits
+        assert "<code>" not in body

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
@@ -21,8 +22,20 @@ from ..labels import role_names
 from .refusals import commit_or_refuse
 from ..workflow import engine
 from ..workflow.artefacts import ARTEFACTS
+from ..workflow.conditions import CONDITION_TITLES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# The minimum periods the engine knows (consultation.services.consultations), by their names in the files.
+PERIOD_TITLES = {
+    "consultation_min": _l("Minimum consultation period"),
+    "consultation_min_market": _l("Minimum consultation period for a document mainly concerning market entities"),
+}
+# What a time limit is counted from (Deadline.starts).
+DEADLINE_STARTS = {
+    "stage_entered": _l("counted from entering the stage"),
+    "decision_date": _l("counted from the date of the decision"),
+}
 
 
 @bp.before_request
@@ -73,7 +86,8 @@ def procedure(procedure_id: str):
     except diagrams.DiagramUnavailable as exc:
         drawing, missing = None, str(exc)
     return render_template("admin/procedure.html", procedure=proc, svg=drawing, missing=missing,
-                           role_names=names, artefacts=ARTEFACTS)
+                           role_names=names, artefacts=ARTEFACTS, conditions=CONDITION_TITLES,
+                           periods=PERIOD_TITLES, starts=DEADLINE_STARTS)
 
 
 @bp.route("/calendar", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -171,3 +172,19 @@ def document_number_assigned(document: Document, now: datetime) -> str | None:
 
 
 KNOWN_CONDITIONS = frozenset(CONDITIONS)
+
+# The conditions' names as the administrator's procedure page shows them (both languages through Flask-Babel).
+CONDITION_TITLES = {
+    "has_articles": _l("The draft is divided into articles (征求意见稿已分条)"),
+    "has_explanation": _l("The drafting explanation is written (起草说明)"),
+    "consultation_scheduled": _l("The consultation's opening and closing times are set (征求意见时间)"),
+    "consultation_closed": _l("The consultation period has ended (征求意见期届满)"),
+    "all_comments_answered": _l("Every comment has an answer (意见均已答复)"),
+    "all_comments_moderated": _l("Every comment is moderated (意见均已审核)"),
+    "review_draft_prepared": _l("The review draft is prepared (送审稿)"),
+    "both_organs_approved": _l("Both organs approved the same version (联合审查同意)"),
+    "does_not_affect_public_rights": _l("The document does not affect public rights (不涉及公众权益)"),
+    "review_opinions_answered": _l("Every review opinion has a response (审查意见均已回应)"),
+    "justice_signed": _l("The justice bureau has given its opinion (合法性审核意见)"),
+    "document_number_assigned": _l("The document number is assigned (发文字号)"),
+}
