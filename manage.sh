@@ -149,17 +149,34 @@ STOP_SECONDS="${STOP_SECONDS:-20}"  # how long a stopping process may finish its
 SUPERVISORS=()  # the supervise loops, in the order they were started
 GUNICORN=""
 
-# TERM a process group, and KILL what is left of it after STOP_SECONDS (a job cut short runs again: jobs are
-# safe to run twice).
+# The processes of a session (each child is started with setsid: its session id is its pid). RQ puts its work
+# horse in a process group of its own, but the horse stays in the worker's session. Read from /proc, so that
+# nothing beyond bash is needed (procps may be missing).
+session_pids() {
+    local sid=$1 stat line fields
+    for stat in /proc/[0-9]*/stat; do
+        read -r line 2>/dev/null <"$stat" || continue
+        read -ra fields <<<"${line##*) }"  # state ppid pgrp session ...
+        [[ "${fields[3]}" == "$sid" && "${fields[0]}" != Z ]] && { stat=${stat#/proc/}; echo "${stat%/stat}"; }
+    done
+    return 0
+}
+
+# TERM a child's process group (the worker then finishes its job, as in RQ's warm shutdown), and KILL whatever
+# is left of its whole session after STOP_SECONDS, the work horse included (a job cut short runs again: jobs
+# are safe to run twice).
 stop_group() {
-    local pgid=$1 i
-    kill -TERM -- "-$pgid" 2>/dev/null || return 0
+    local sid=$1 i left
+    kill -TERM -- "-$sid" 2>/dev/null
     for ((i = 0; i < STOP_SECONDS * 10; i++)); do
-        kill -0 -- "-$pgid" 2>/dev/null || return 0
+        [[ -n "$(session_pids "$sid")" ]] || return 0
         sleep 0.1
     done
-    say "Process group $pgid did not stop in ${STOP_SECONDS} s: killing it"
-    kill -KILL -- "-$pgid" 2>/dev/null || true
+    left="$(session_pids "$sid")"
+    [[ -n "$left" ]] || return 0
+    say "Session $sid did not stop in ${STOP_SECONDS} s: killing $(echo $left)"
+    # shellcheck disable=SC2086
+    kill -KILL $left 2>/dev/null || true
 }
 
 # Run a command in a process group of its own (with the worker's scheduler and work horse), and start it again
@@ -176,7 +193,7 @@ supervise() {
         pid=$!
         status=0
         wait "$pid" || status=$?
-        stop_group "$pid"  # what the dead process left in its group (a work horse, the scheduler)
+        stop_group "$pid"  # what the dead process left in its session (a work horse)
         pid=""
         ((SECONDS - started < 60)) || delay=1
         say "The $name stopped (status $status): starting it again in ${delay} s"

@@ -14,6 +14,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count
 timeout = 60  # a request never takes this long: PDFs and mails are made by the workers
 graceful_timeout = 20  # a stop lets running requests finish this long
 accesslog = "-"  # to standard output: the journal under systemd
+# A worker process is replaced after this many requests (spread so that they do not all restart at once): what
+# a large upload's parse left in its memory is given back.
+max_requests = 1000
+max_requests_jitter = 100
 # gunicorn 25 and later open a control socket in the home folder, one path for every server of the account:
 # not wanted here (gunicorn 23 and 24 ignore the setting).
 control_socket_disable = True

@@ -88,8 +88,8 @@ class Serve:
         self.port = int(env.pop("PORT", 0)) or free_port()
         environment = {k: v for k, v in os.environ.items()
                        if k not in ("HOST", "PORT", "SITE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY")}
-        environment.update(CONSULTATION_INSTANCE=str(self.instance), PORT=str(self.port), SKIP_DEMO="1",
-                           STOP_SECONDS="10", **env)
+        environment.update({"CONSULTATION_INSTANCE": str(self.instance), "PORT": str(self.port), "SKIP_DEMO": "1",
+                            "STOP_SECONDS": "10", **env})
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen([str(ROOT / "manage.sh"), "serve"], cwd=ROOT, env=environment,
                                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -245,6 +245,26 @@ def test_serve_stopped_by_term_leaves_nothing_running(serve):
     assert s.wait_exit() == 143
     assert processes_of(s.instance) == []
     assert "unbound variable" not in s.output()
+
+
+def test_serve_stopped_during_a_job_leaves_no_work_horse_behind(serve):
+    """RQ moves its work horse to a process group of its own: the stop must still reach it."""
+    with socket.socket() as silent:  # an SMTP server that accepts and never greets: the mail job hangs
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        s = serve(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(silent.getsockname()[1]), STOP_SECONDS="3")
+        s.wait_serving()
+        subscribe(f"http://127.0.0.1:{s.port}", "waiting@example.com")
+
+        def horse() -> list[psutil.Process]:
+            workers = s.worker_pids()
+            return [p for p in processes_of(s.instance) if p.pid not in workers and "worker" in
+                    " ".join(p.info["cmdline"] or []) and os.getpgid(p.pid) == p.pid] if workers else []
+        wait_for(horse, 60, "a work horse with the mail job", s.log)
+        s.process.terminate()
+        assert s.wait_exit() == 143
+    assert processes_of(s.instance) == []
+    assert "did not stop in 3 s: killing" in s.output()
 
 
 # --- production: gunicorn settings and systemd units ---------------------------------------------------------
