@@ -390,7 +390,7 @@ def test_the_openapi_document_is_valid_openapi_3_1(city, browser):
         "/departments", "/consultations", "/consultations/{consultation_id}",
         "/consultations/{consultation_id}/comments", "/receipts/{receipt_number}", "/feedback/{document_id}",
         "/library", "/library/{document_id}", "/audit/checkpoints", "/audit/checkpoints/latest", "/audit/keys",
-        "/statistics"}
+        "/statistics", "/feedback/{document_id}/comparison"}
 
 
 @pytest.fixture
@@ -445,7 +445,7 @@ def test_the_live_api_matches_its_openapi_document(live_server, known, mode):
     schema = schemathesis.openapi.from_url(f"{live_server}{API}/openapi.json")
     session = requests.Session()
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 13  # the published comments are a paged sub-resource (GET) beside the POST; statistics
+    assert len(operations) == 14  # the published comments are a paged sub-resource (GET) beside the POST; statistics; comparison
     for operation in operations:
         if mode == "negative" and operation.path in ("/departments", "/audit/checkpoints/latest", "/audit/keys"):
             continue  # nothing to send, so nothing invalid to send

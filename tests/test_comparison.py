@@ -236,6 +236,7 @@ def test_the_public_comparison_appears_with_the_feedback_and_shows_nothing_perso
         answers.answer_comment(doc, city["drafter"], c.id, decision="adopted", reason="已采纳。", articles=[third.id])
     db.session.commit()
     assert browser.get(f"/feedback/{doc.id}/comparison").status_code == 404  # not public yet
+    assert browser.get(f"/api/v1/feedback/{doc.id}/comparison").status_code == 404
     factories.adopt(doc, city)
     publication.publish(doc, city["govoffice"], final_text=factories.REVISED, policy_interpretation="解读。",
                         effective_date=factories.utcnow().date() + factories.timedelta(days=30), validity_years=5)
@@ -248,3 +249,13 @@ def test_the_public_comparison_appears_with_the_feedback_and_shows_nothing_perso
                      on_third.receipt_number, hidden.receipt_number):
         assert personal not in html
     assert f"/feedback/{doc.id}/comparison" in browser.get(f"/feedback/{doc.id}").get_data(as_text=True)
+    api = browser.get(f"/api/v1/feedback/{doc.id}/comparison")
+    assert api.status_code == 200 and api.json["old"] == {"seq": 1, "kind": "consultation_draft"}
+    assert api.json["new"]["kind"] == "final_text" and api.json["counts"]["modified"] == 1
+    changed = next(r for r in api.json["rows"] if r["kind"] == "modified")
+    assert {"op": "insert", "text": "2027年1月1"} in changed["new"][0]["segments"]
+    assert changed["reasons"] == [{"decision": "adopted", "comment": "建议明确施行日期。"},
+                                  {"decision": "adopted", "comment": None}]
+    for personal in ("张三丰", "13800138000", "zhang@example.com", "李四", "私下意见不公开",
+                     on_third.receipt_number, hidden.receipt_number):
+        assert personal not in api.get_data(as_text=True)

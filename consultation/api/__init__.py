@@ -13,4 +13,5 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import views  # noqa: E402,F401 - the routes register themselves on bp
+from . import comparison  # noqa: E402,F401 - GET /feedback/{id}/comparison
 from . import statistics  # noqa: E402,F401 - GET /statistics

@@ -15,6 +15,7 @@ from ..feedback import DECISION_LABELS, HIDDEN_REASON_LABELS
 from ..models.types import MAX_ROW_ID
 from ..services.publication import LibraryStatus
 from .errors import ERROR_CODES
+from .comparison import openapi_path as comparison_path
 from .listing import STATUSES
 from .statistics import openapi_path as statistics_path
 from .params import (
@@ -347,6 +348,7 @@ def document(server: str) -> Schema:
             "/feedback/{document_id}": _get(
                 "getFeedback", "The adoption feedback (意见采纳情况反馈) of a published document",
                 _json("Feedback", "the feedback"), [_path_id("document_id")], not_found, tag="feedback"),
+            "/feedback/{document_id}/comparison": comparison_path(_path_id("document_id"), not_found),
             "/library": _get(
                 "listLibrary", "The library of published documents (规范性文件库), newest first",
                 _json("LibraryPage", "a page of documents"),
