@@ -7,8 +7,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-from docx import Document as DocxFile
 from flask_babel import gettext as _
+from lxml import etree
 
 from .errors import InvalidInput
 
@@ -114,11 +114,71 @@ def check_docx_archive(data: bytes) -> None:
         raise _unreadable() from None
 
 
-def docx_to_text(data: bytes) -> str:
-    """Read the paragraphs of a .docx upload as plain text, within the limits of ``check_docx_archive``."""
-    check_docx_archive(data)
+# The most text a draft may have, pasted or uploaded (forms.DocumentForm.body has the same limit).
+DRAFT_MAX_CHARS = 500_000
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def _too_long() -> InvalidInput:
+    return InvalidInput(_("The text of this Word file is longer than %(n)d characters, the most a draft may have.",
+                          n=DRAFT_MAX_CHARS))
+
+
+def _main_part(archive: zipfile.ZipFile) -> str:
+    """The main document part named by the package's relationships (word/document.xml in practice)."""
     try:
-        docx = DocxFile(io.BytesIO(data))
-    except Exception:  # python-docx raises several types for a file that is not a .docx
+        rels = etree.fromstring(archive.read("_rels/.rels"), parser=_parser())
+    except (KeyError, etree.XMLSyntaxError):
+        return "word/document.xml"
+    for rel in rels:
+        if rel.get("Type") == _OFFICE_DOCUMENT and rel.get("TargetMode") != "External":
+            return rel.get("Target", "word/document.xml").lstrip("/")
+    return "word/document.xml"
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+def docx_to_text(data: bytes) -> str:
+    """Read the paragraphs of a .docx upload as plain text, within the limits of ``check_docx_archive``.
+
+    The main part is read as a stream (lxml iterparse): each paragraph of the body is taken, then dropped, so
+    that memory stays flat whatever the file's size, and the reading stops at DRAFT_MAX_CHARS. Paragraphs in
+    tables, headers and footnotes are not part of the draft's text (as with python-docx's ``paragraphs``).
+    """
+    check_docx_archive(data)
+    paragraphs: list[str] = []
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(_main_part(archive)) as part:
+            for _event, element in etree.iterparse(part, events=("end",), tag=f"{_W}p", resolve_entities=False,
+                                                   no_network=True, huge_tree=False, load_dtd=False):
+                parent = element.getparent()
+                if parent is not None and parent.tag == f"{_W}body":
+                    text = "".join(_run_text(element))
+                    total += len(text) + 1
+                    if total > DRAFT_MAX_CHARS:
+                        raise _too_long()
+                    paragraphs.append(text)
+                    element.clear()
+                    while element.getprevious() is not None:  # what was read goes: memory stays flat
+                        del parent[0]
+    except (KeyError, etree.XMLSyntaxError, *_UNREADABLE):
         raise _unreadable() from None
-    return "\n".join(p.text for p in docx.paragraphs)
+    return "\n".join(paragraphs)
+
+
+def _run_text(paragraph) -> list[str]:
+    """The text of a paragraph as Word shows it: text, tabs and line breaks, in order."""
+    found = []
+    for run in paragraph.iter(f"{_W}r"):  # runs only: a w:tab in the paragraph's properties is a tab stop
+        for node in run:
+            if node.tag == f"{_W}t":
+                found.append(node.text or "")
+            elif node.tag == f"{_W}tab":
+                found.append("\t")
+            elif node.tag in (f"{_W}br", f"{_W}cr"):
+                found.append("\n")
+    return found

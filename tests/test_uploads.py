@@ -199,3 +199,49 @@ def test_a_docx_with_a_bzip2_part_is_refused():
     """OPC allows only stored and deflated parts; bzip2 would unpack a read of 4 KB without bound."""
     with pytest.raises(InvalidInput):
         docx_to_text(repacked(_real_docx_parts(), zipfile.ZIP_BZIP2))
+
+
+def _docx_with_paragraphs(paragraphs: int, length: int) -> bytes:
+    """A genuine .docx whose body holds ``paragraphs`` paragraphs of ``length`` varied Chinese characters (they
+    compress as text does), written without python-docx."""
+    import random
+
+    rng = random.Random(12)
+    words = "规范网络预约出租汽车经营服务行为保障运营安全和乘客合法权益促进行业健康发展根据有关法律法规结合本市实际制定本办法"
+    parts = _real_docx_parts()
+    head, tail = parts["word/document.xml"].split(b"<w:body>")
+    body = "".join(f"<w:p><w:r><w:t>第{n}条 {''.join(rng.choices(words, k=length))}</w:t></w:r></w:p>"
+                   for n in range(paragraphs)).encode()
+    parts["word/document.xml"] = head + b"<w:body>" + body + tail.split(b"</w:body>")[0].split(b"</w:p>")[-1] \
+        + b"</w:body>" + tail.split(b"</w:body>")[1]
+    return repacked(parts)
+
+
+def test_a_word_file_with_more_text_than_a_draft_may_have_is_refused_while_read_in_flat_memory():
+    """Within the archive limits (5 MB of XML) but 1.8 million characters: the reading stops at the draft
+    limit, a paragraph at a time, without building the document's tree."""
+    data = _docx_with_paragraphs(60_000, 30)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.getinfo("word/document.xml").file_size > 5 * MB
+    with traced() as peak, pytest.raises(InvalidInput, match="500000"):
+        docx_to_text(data)
+    assert peak[0] < 16 * MB  # the tree of that XML alone takes hundreds of megabytes
+
+
+def test_the_text_read_is_the_text_python_docx_reads():
+    """Tabs, line breaks, tab stops in a paragraph's properties, a table and runs split by formatting."""
+    docx = DocxFile()
+    docx.add_paragraph("第一条 为了规范。")
+    paragraph = docx.add_paragraph("第二条\t分段")
+    paragraph.paragraph_format.tab_stops.add_tab_stop(914400)
+    run = paragraph.add_run("加粗")
+    run.bold = True
+    run.add_break()
+    paragraph.add_run("换行之后")
+    docx.add_table(rows=1, cols=1).cell(0, 0).text = "表格里的文字不是条文"
+    docx.add_paragraph("第三条 本办法自发布之日起施行。")
+    buffer = io.BytesIO()
+    docx.save(buffer)
+    expected = "\n".join(p.text for p in DocxFile(io.BytesIO(buffer.getvalue())).paragraphs)
+    assert docx_to_text(buffer.getvalue()) == expected
+    assert "表格" not in expected and "\t" in expected
