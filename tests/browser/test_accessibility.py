@@ -32,6 +32,7 @@ def test_public_pages_have_no_serious_accessibility_violation(page: Page, demo, 
     urls = ["/", f"/consultations/{open_c.id}", f"/consultations/{closed_c.id}", "/receipt",
             f"/feedback/{published.id}", "/library", "/library?status=in_force", f"/library/{published.id}",
             "/search", "/search?q=停车", "/search?q=没有结果的词组", "/subscribe", "/auth/login"]
+    urls += ["/statistics", "/statistics?grain=quarter"]  # the figures (issue 16)
     for lang in ("zh_Hans_CN", "en"):
         page.goto(f"/lang/{lang}")
         for url in urls:

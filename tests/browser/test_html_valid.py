@@ -70,6 +70,8 @@ def _public_pages(app: Flask, lang: str) -> dict[str, str]:
     keep("subscribe-confirmed", client.get(f"/subscribe/confirm/{token}"))
     keep("subscribe-end", client.get(f"/subscribe/end/{token}"))
     keep("subscribe-ended", client.post(f"/subscribe/end/{token}", {}))
+    keep("statistics", client.get("/statistics"))
+    keep("statistics-quarters", client.get("/statistics?grain=quarter"))
     keep("login", client.get("/auth/login"))
     keep("login-refused", client.post("/auth/login", {"username": "nobody", "password": "wrong"}), 200)
     keep("not-found", client.get("/consultations/999999"), 404)
