@@ -35,6 +35,7 @@ EXPIRY_WINDOW = timedelta(days=90)
 # A comment is folded by the clock once it is this old: a transaction that took an id earlier and commits later
 # (ids are not handed out in commit order) is then visible, and no comment is skipped.
 FOLD_DELAY = timedelta(minutes=5)
+FOLD_BATCH = 200_000  # comments per fold at most: the first fold after the migration spreads over a few sweeps
 
 # The fields of one department in one period; every one is a count.
 FIELDS = (
@@ -431,7 +432,8 @@ def annual_table(year: int, now: datetime | None = None) -> list[AnnualRow]:
 def fold_channels(now: datetime | None = None) -> int:
     """Add the comments received since the last fold to ``channel_tally``; return how many were added.
 
-    One grouped query over an id range of the primary key, whatever the number of comments already folded.
+    One grouped query over an id range of the primary key (at most ``FOLD_BATCH`` comments), whatever the number
+    of comments already folded.
     """
     from .tallies import _upsert
 
@@ -441,8 +443,10 @@ def fold_channels(now: datetime | None = None) -> int:
         cursor = ChannelTallyCursor(id=1, after_id=0)
         db.session.add(cursor)
         db.session.flush()
-    upto = db.session.scalar(select(func.max(Comment.id)).where(
-        Comment.id > cursor.after_id, Comment.created_at < now - FOLD_DELAY))
+    settled = (Comment.id > cursor.after_id, Comment.created_at < now - FOLD_DELAY)
+    upto = db.session.scalar(select(Comment.id).where(*settled).order_by(Comment.id)
+                             .offset(FOLD_BATCH - 1).limit(1)) or db.session.scalar(
+        select(func.max(Comment.id)).where(*settled))
     if upto is None:
         return 0
     rows = [{"consultation_id": cid, "channel": channel, "n": n} for cid, channel, n in db.session.execute(

@@ -113,7 +113,7 @@ def test_every_public_page_passes_the_nu_html_checker(app: Flask, demo, tmp_path
         consultation = consultations.consultation_of(document_titled(OPEN_TITLE))
         consultation.closes_at = consultation.opens_at.replace(year=consultation.opens_at.year + 1)
         db.session.commit()
-    assert len(files) == 2 * 28
+    assert len(files) == 2 * 30
     errors = _nu_check(files)
     assert not errors, "\n".join(
         f"{Path(e.get('url', '')).name}:{e.get('lastLine')}: {e.get('message')} [{e.get('extract', '').strip()[:80]}]"
