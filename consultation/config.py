@@ -106,6 +106,11 @@ class DefaultConfig:
     SITE_PSB = "华公网安备99010002000001号"  # 公安机关备案号, linked to beian.mps.gov.cn by its digits
     SITE_CONTACT = "联系电话：0571-87000000　电子邮箱：zhengqiu@demo.huacheng.gov.cn"
     SITE_CONAC_URL: str | None = None  # 党政机关 identifier: the site's page at bszs.conac.cn, where registered
+    # Error reports (我要纠错) from the link in every page's footer: answered by the openness office within this
+    # many working days (flagged on its queue this many working days before), limited per client address.
+    ERROR_REPORT_ANSWER_WORKING_DAYS = 3
+    ERROR_REPORT_WARN_WORKING_DAYS = 1
+    ERROR_REPORT_RATE_LIMIT = "3 per hour; 10 per day"
 
 
 SITE_IDENTITY_SETTINGS = ("SITE_ORGANISER", "SITE_OPERATOR", "SITE_CODE", "SITE_ICP", "SITE_PSB", "SITE_CONTACT",

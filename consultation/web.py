@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from .views import admin, auth, jobs as _job_pages, public, search, workspace  # noqa: F401 - jobs adds routes to workspace
+    from .views import site  # before workspace is registered: adds the error-report queue to it
 
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
@@ -55,8 +56,6 @@ def init_app(app: Flask) -> None:
     from .views import comparison as _comparison
 
     app.register_blueprint(_comparison.bp)
-    from .views import site
-
     app.register_blueprint(site.bp)
     from . import api
     from .extensions import csrf

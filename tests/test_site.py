@@ -195,3 +195,130 @@ def test_the_procedure_page_names_conditions_and_artefacts_in_the_interface_lang
             assert name in body, (locale, identifier)  # lazy strings are markup-safe (message ids are trusted)
             assert identifier not in body, identifier  # no raw identifier in the tables and time limits
         assert "<code>" not in body
+
+
+# 我要纠错: error reports ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def reports_allowed(app, monkeypatch):
+    """Every test client comes from 127.0.0.1: the limit is lowered only where it is tested."""
+    monkeypatch.setitem(app.config, "ERROR_REPORT_RATE_LIMIT", "10000 per minute")
+
+
+def _reports():
+    from consultation.extensions import db
+    from consultation.models.error_reports import SiteErrorReport
+
+    db.session.rollback()
+    return list(db.session.scalars(db.select(SiteErrorReport).order_by(SiteErrorReport.id)))
+
+
+def test_every_page_links_to_the_error_report_form_with_its_own_address(browser):
+    html = browser.get("/library?topic=%E5%85%B6%E4%BB%96&page=2").get_data(as_text=True)
+    footer = html.split('class="site-footer')[1]
+    link = re.search(r'<a href="(/error-report\?page=[^"]+)">', footer).group(1)
+    form = browser.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert '<a href="/library?topic=%E5%85%B6%E4%BB%96&amp;page=2">' in form
+    assert 'name="page" type="hidden" value="/library?topic=%E5%85%B6%E4%BB%96&amp;page=2"' in form
+    assert "/error-report?page=" not in form.split('class="site-footer')[1]  # no report on the report form
+    sitemap = browser.get("/sitemap").get_data(as_text=True)
+    assert '<li><a href="/error-report">' in sitemap
+
+
+def test_a_report_lands_in_the_queue_with_its_page_text_and_due_day_and_the_contact_stays_private(
+        app, browser, as_user, reports_allowed):
+    from consultation import working_days
+    from consultation.workflow.deadlines import local_day
+
+    response = browser.post("/error-report", {"page": "/library", "body": "第3行的日期写错了。",
+                                              "contact": "13900001234"}, form_page="/error-report?page=/library")
+    assert response.status_code == 302 and response.headers["Location"] == "/library"
+    (report,) = _reports()
+    assert (report.page, report.body, report.contact, report.answered_at) == (
+        "/library", "第3行的日期写错了。", "13900001234", None)
+    assert report.due_on == working_days.add_working_days(local_day(report.received_at), 3).day
+    html = browser.get("/library").get_data(as_text=True)
+    assert 'class="flash flash-success"' in html and "13900001234" not in html
+    for page in ("/", "/sitemap", "/search?q=日期写错", "/feed.atom", "/api/v1/consultations"):
+        assert "13900001234" not in browser.get(page).get_data(as_text=True), page
+    # Staff only, and of them the openness office (and administrators).
+    assert browser.get("/staff/error-reports").status_code == 302  # to the sign-in page
+    assert as_user("drafter").get("/staff/error-reports").status_code == 403
+    queue = as_user("openness").get("/staff/error-reports").get_data(as_text=True)
+    assert '<a href="/library">/library</a>' in queue and "第3行的日期写错了。" in queue and "13900001234" in queue
+    assert '<a href="/staff/error-reports">' in queue.split("</header>")[0]  # the officer's menu
+
+
+def test_a_report_due_today_is_flagged_and_a_late_one_is_overdue(app, as_user):
+    from consultation.extensions import db
+    from consultation.services import error_reports
+
+    friday = datetime(2026, 11, 27, 2, tzinfo=timezone.utc)  # 10:00 in Beijing
+    error_reports.receive("/sitemap", "链接失效", now=friday - timedelta(days=14))  # received first: overdue now
+    report = error_reports.receive("/", "错别字", now=friday)
+    db.session.commit()
+    assert report.due_on == datetime(2026, 12, 2).date()  # Monday, Tuesday, Wednesday: the first day not counted
+    assert error_reports.status(report, friday) == deadlines_status("RUNNING")
+    assert error_reports.status(report, datetime(2026, 12, 1, 2, tzinfo=timezone.utc)) == deadlines_status("DUE_SOON")
+    assert error_reports.status(report, datetime(2026, 12, 3, 2, tzinfo=timezone.utc)) == deadlines_status("OVERDUE")
+    queue = as_user("openness").get("/staff/error-reports").get_data(as_text=True)
+    rows = queue.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+    assert "链接失效" in rows[0] and 'class="flagged"' in rows[0] and "flag-overdue" in rows[0]  # oldest first
+    assert "错别字" in rows[1]
+
+
+def deadlines_status(name: str):
+    from consultation.workflow.deadlines import DeadlineStatus
+
+    return DeadlineStatus[name]
+
+
+def test_the_bot_check_and_the_rate_limit_refuse_a_report_and_keep_its_text(app, browser, monkeypatch):
+    import uuid
+
+    text = "附件链接打不开。"
+    refused = browser.post("/error-report", {"page": "/", "body": text, "website": "http://spam.example"},
+                           form_page="/error-report?page=/")
+    assert refused.status_code == 400 and text in refused.get_data(as_text=True) and _reports() == []
+    monkeypatch.setitem(app.config, "ERROR_REPORT_RATE_LIMIT", "2 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_KEY_PREFIX", f"test-reports-{uuid.uuid4().hex[:6]}")
+    for n in range(2):
+        assert browser.post("/error-report", {"page": "/", "body": f"{text}{n}"}).status_code == 302
+    third = browser.post("/error-report", {"page": "/", "body": text + "第三次"})
+    assert third.status_code == 429 and text + "第三次" in third.get_data(as_text=True)
+    assert [r.body for r in _reports()] == [f"{text}0", f"{text}1"]
+
+
+@pytest.mark.parametrize("address", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_a_report_never_links_outside_the_site(browser, reports_allowed, address):
+    response = browser.post("/error-report", {"page": address, "body": "错误"}, form_page="/error-report")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert [r.page for r in _reports()] == [""]
+
+
+def test_the_queue_is_paged_by_id_and_an_answer_is_recorded_once(app, as_user):
+    from consultation.extensions import db
+    from consultation.models import User
+    from consultation.services import error_reports
+
+    for n in range(error_reports.QUEUE_PAGE + 5):
+        error_reports.receive(f"/library/{n}", f"第{n}号问题")
+    db.session.commit()
+    officer = as_user("openness")
+    first = officer.get("/staff/error-reports").get_data(as_text=True)
+    ids = [int(i) for i in re.findall(r'/staff/error-reports/(\d+)/answer', first)]
+    assert len(ids) == error_reports.QUEUE_PAGE and ids == sorted(ids)
+    after = re.search(r'href="/staff/error-reports\?after=(\d+)"', first).group(1)
+    second = officer.get(f"/staff/error-reports?after={after}").get_data(as_text=True)
+    later = [int(i) for i in re.findall(r'/staff/error-reports/(\d+)/answer', second)]
+    assert len(later) == 5 and min(later) > max(ids) and "?after=" not in second.split("</table>")[1]
+    response = officer.post(f"/staff/error-reports/{ids[0]}/answer", {"answer": "已更正。"},
+                            form_page="/staff/error-reports")
+    assert response.status_code == 302
+    again = officer.post(f"/staff/error-reports/{ids[0]}/answer", {"answer": "再次答复"}, form_page="/staff/error-reports")
+    assert again.status_code == 302
+    officer_id = db.session.scalars(db.select(User.id).where(User.username == "openness")).one()
+    assert [(r.id, r.answer, r.answered_by_id) for r in _reports() if r.answered_at] == [(ids[0], "已更正。", officer_id)]
+    html = officer.get("/staff/error-reports?show=answered").get_data(as_text=True)
+    assert "已更正。" in html and "再次答复" not in html
+    assert officer.get("/staff/error-reports").get_data(as_text=True).count("/answer") == error_reports.QUEUE_PAGE

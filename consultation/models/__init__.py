@@ -6,6 +6,7 @@ from .consultations import (
     AnswerDecision, Comment, CommentAnswer, CommentBand, CommentCampaign, CommentChannel, CommentTally, Consultation,
     ConsultationExtension, HiddenReason, Moderation,
 )
+from .error_reports import SiteErrorReport  # noqa: F401
 from .documents import (
     Article, Assessment, AssessmentKind, Document, DocumentVersion, LibraryChange, LibraryEvent, MeetingDecision,
     VersionKind,

@@ -1,16 +1,29 @@
-"""What every page of a government website carries: the site's identity in the footer and the site map."""
+"""What every page of a government website carries: the site's identity in the footer, the site map, and the
+error report (我要纠错) with its queue for the openness office (a page of the staff workspace)."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
+from .. import antibot, ratelimit
+from ..errors import DomainError
 from ..extensions import db
-from ..models import Consultation, Document, utcnow
+from ..forms import no_control_characters
+from ..models import Consultation, Document, Role, utcnow
+from ..services import comment_lists, error_reports
+from ..text import one_line_break
+from ..workflow.deadlines import DeadlineStatus
+from . import workspace
 
 bp = Blueprint("site", __name__)
 
@@ -25,6 +38,7 @@ PAGE_TITLES = {
     "public.subscribe": _l("Subscribe to new consultations"),
     "public.atom_feed": _l("Atom feed"),
     "site.sitemap": _l("Site map"),
+    "site.error_report": _l("Report an error on this page"),
 }
 SITEMAP_LINKS = 50  # open consultations and published feedback listed on the site map, each
 
@@ -77,3 +91,93 @@ def sitemap():
     ).all()
     return render_template("public/sitemap.html", pages=public_pages(), open_consultations=open_now,
                            published=published, limit=SITEMAP_LINKS)
+
+
+class ErrorReportForm(FlaskForm):
+    page = HiddenField()
+    body = TextAreaField(_l("What is wrong on this page?"), filters=[one_line_break], validators=[
+        DataRequired(_l("Please describe the error.")), Length(max=error_reports.MAX_BODY), no_control_characters])
+    contact = StringField(_l("Telephone or email, if you want an answer (optional)"), validators=[
+        Optional(), Length(max=200), no_control_characters],
+        description=_l("Only the openness office sees it; it is never published."))
+    # Against simple bots, as on the comment form (consultation/antibot.py).
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+    started = HiddenField()
+    submit = SubmitField(_l("Send the report"))
+
+
+@bp.route("/error-report", methods=["GET", "POST"])
+def error_report():
+    """The form behind the footer's 我要纠错 link: ``?page=`` carries the address of the page it came from."""
+    form = ErrorReportForm()
+    if request.method == "GET":
+        form.page.data = request.args.get("page", "")
+    page = error_reports.safe_page(form.page.data)
+    status = 200
+    if form.validate_on_submit():
+        if antibot.refusal(form.started.data, form.website.data):
+            flash(_("The report could not be accepted. Please check it and send it again."), "error")
+            status = 400
+        elif ratelimit.retry_after("error_report", "ERROR_REPORT_RATE_LIMIT") is not None:
+            flash(_("You have sent many reports in a short time. Please wait a while and send this one again; "
+                    "your text is kept below."), "error")
+            status = 429
+        else:
+            try:
+                error_reports.receive(page, form.body.data, form.contact.data or "")
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+                status = 400
+            else:
+                db.session.commit()
+                flash(_("Thank you. The openness office will look into it within %(n)d working days.",
+                        n=current_app.config["ERROR_REPORT_ANSWER_WORKING_DAYS"]), "success")
+                return redirect(page or url_for("public.index"))
+    elif form.errors:
+        status = 400
+    form.started.data = antibot.issue()
+    return render_template("public/error_report.html", form=form, page=page), status
+
+
+class ErrorAnswerForm(FlaskForm):
+    answer = TextAreaField(_l("How it was dealt with"), validators=[
+        DataRequired(_l("Please say how the error was dealt with.")), Length(max=5000), no_control_characters])
+    submit = SubmitField(_l("Record the answer"))
+
+
+def _openness_office_only() -> None:
+    if not current_user.has_role(Role.OPENNESS_OFFICER, Role.ADMIN):
+        abort(403)
+
+
+@workspace.bp.get("/error-reports")
+def error_report_queue():
+    """The openness office's queue of error reports, a page at a time: open ones oldest first."""
+    _openness_office_only()
+    answered = request.args.get("show") == "answered"
+    after = comment_lists.parse_cursor(request.args.get("after"))
+    page = error_reports.queue(answered, after=after[0] if after else None)
+    now = utcnow()
+    return render_template("workspace/error_reports.html", page=page, answered=answered, form=ErrorAnswerForm(),
+                           statuses={r.id: error_reports.status(r, now) for r in page.items},
+                           open_count=error_reports.open_count(), DeadlineStatus=DeadlineStatus,
+                           warn=current_app.config["ERROR_REPORT_WARN_WORKING_DAYS"])
+
+
+@workspace.bp.post("/error-reports/<int:report_id>/answer")
+def answer_error_report(report_id: int):
+    _openness_office_only()
+    form = ErrorAnswerForm()
+    if not form.validate_on_submit():
+        flash(_("Please say how the error was dealt with."), "error")
+    else:
+        try:
+            error_reports.answer(report_id, current_user, form.answer.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The answer was recorded."), "success")
+    return redirect(url_for("workspace.error_report_queue", after=request.args.get("after") or None))
