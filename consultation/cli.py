@@ -198,9 +198,14 @@ def audit_verify(copy_file: str | None) -> None:
     copies = _checkpoint_copies(copy_file) if copy_file else []
     report = verify_chain(copies)
     if not report.intact:
-        where = "" if report.checkpoint is not None else f" at entry {report.first_broken_id}"
-        click.echo(f"Audit trail BROKEN{where}: {report.problem} ({report.checked} entries before it are intact).",
-                   err=True)
+        if report.checkpoint is None:
+            click.echo(f"Audit trail BROKEN at entry {report.first_broken_id}: {report.problem} (the "
+                       f"{report.checked} entries before it are intact).", err=True)
+        else:  # the change may lie anywhere after the last checkpoint that still matches
+            vouched = (f"the entries up to checkpoint {report.checkpoint - 1} match their signatures"
+                       if report.checkpoint > 1 else "no earlier checkpoint vouches for any entry")
+            click.echo(f"Audit trail BROKEN: {report.problem} (an entry was changed, removed or recomputed "
+                       f"after the previous checkpoint; {vouched}).", err=True)
         sys.exit(1)
     click.echo(f"Audit trail intact: {report.checked} entries checked, {report.checkpoints} signed checkpoint(s) "
                f"match{f' and all {len(copies)} of the copy' if copy_file else ''}.")

@@ -27,3 +27,20 @@
 # JOB_HEARTBEAT_SECONDS = 5
 # JOB_STALE_SECONDS = 60
 # WORKER_SWEEP_SECONDS = 15
+#
+# Sign-in and sessions (docs/security.md): sessions end after SESSION_IDLE_MINUTES without activity and
+# SESSION_MAX_HOURS after sign-in; wrong passwords are limited per account and per address.
+# SESSION_IDLE_MINUTES = 30
+# SESSION_MAX_HOURS = 12
+# SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
+# SIGN_IN_ADDRESS_LIMIT = "30 per 15 minutes"
+# Behind TLS: cookies only over HTTPS (None: on when SITE_URL is https or PREFERRED_URL_SCHEME = "https"), and
+# Strict-Transport-Security on HTTPS answers.
+# PREFERRED_URL_SCHEME = "https"
+# SESSION_COOKIE_SECURE = True
+# HSTS_SECONDS = 31536000
+# Behind a reverse proxy: how many proxies set X-Forwarded-For / X-Forwarded-Proto (0: none, the default).
+# PROXY_FIX_X_FOR = 1
+#
+# The audit trail's signing key, outside the database (docs/audit.md); checkpoints daily and at publication.
+# AUDIT_SIGNING_KEY_FILE = "/etc/consultation/audit_signing_key.pem"
