@@ -177,3 +177,34 @@ def test_the_api_gives_the_same_figures(year, browser):
     assert [d["department"]["name"] for d in data["departments"]] == ["华城市住房和城乡建设局", "华城市市场监督管理局"]
     assert data["annual_report"][-1] == {"department": None, "made": 1, "repealed": 0, "in_force": 1}
     assert browser.get("/api/v1/statistics?grain=week").status_code == 400
+
+
+# --- expiry reminders by the clock ---------------------------------------------------------------------------
+
+def test_the_drafting_department_is_told_90_and_30_days_before_expiry_once(year, city):
+    from consultation.models import Notification
+    from consultation.services import notifications
+
+    for user in (city["drafter"], city["head"], city["drafter2"]):
+        user.email = f"{user.username}@example.gov.cn"
+    db.session.commit()
+    assert notifications.tick()["expiring"] == 2  # 60 days left: the 90-day reminder to the drafter and the head
+    assert notifications.tick()["expiring"] == 0
+    today = utcnow().astimezone(SHANGHAI).date()
+    db.session.execute(update(Document).where(Document.id == year["b"].id).values(valid_until=today + timedelta(days=20)))
+    db.session.commit()
+    assert notifications.tick()["expiring"] == 2
+    assert notifications.tick()["expiring"] == 0
+    sent = db.session.execute(db.select(Notification.event, Notification.recipient).order_by(Notification.id)).all()
+    assert sorted(sent) == sorted([("expiry_90", "drafter@example.gov.cn"), ("expiry_90", "head@example.gov.cn"),
+                                   ("expiry_30", "drafter@example.gov.cn"), ("expiry_30", "head@example.gov.cn")])
+
+
+def test_a_repealed_document_is_not_reminded_of(year, city):
+    from consultation.services import notifications
+
+    city["drafter"].email = "drafter@example.gov.cn"
+    db.session.add(LibraryEvent(document_id=year["b"].id, change="repealed", effective_on=date(2025, 11, 1),
+                                note="", recorded_by_id=city["openness"].id))
+    db.session.commit()
+    assert notifications.expiry_reminders() == 0

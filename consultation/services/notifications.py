@@ -17,8 +17,9 @@ from ..i18n import local_time
 from ..models import Comment, Consultation, Document, Notification, User, utcnow
 from ..receipts import display
 from ..workflow import deadlines, engine
-from . import jobs, mailings
+from . import jobs, mailings, statistics
 from .mailings import link
+from .status import SHANGHAI, LibraryStatus, status_expression
 
 # The transitions that tell someone, and whom (roles; "department:" means only the document's department).
 ON_TRANSITION = {
@@ -140,9 +141,46 @@ def tick(now: datetime | None = None) -> dict[str, int]:
                 reminded += _notify("legality_due_soon", document, people, _texts("legality_due_soon", document),
                                     document.stage_entered_at)
     announced = mailings.start_announcements(now)
+    expiring = expiry_reminders(now)
     db.session.commit()
     mailed = mailings.run(now)
-    return {"settled": settled, "reminded": reminded, "announced": announced, "mailed": mailed}
+    statistics.fold_channels(now)  # the figures' comments by channel (services/statistics.py)
+    return {"settled": settled, "reminded": reminded, "announced": announced, "mailed": mailed,
+            "expiring": expiring}
+
+
+# 有效期届满前提醒: the drafting department hears 90 and 30 days before a document's validity ends, so that it can
+# review (清理) the document in time: extend, amend or let it lapse.
+EXPIRY_THRESHOLDS = (90, 30)
+
+
+def expiry_reminders(now: datetime | None = None) -> int:
+    """Mail the drafting department of each document in force that expires within a threshold, once per
+    document and threshold (the nearest one passed: a document first seen 20 days before is told once)."""
+    now = now or utcnow()
+    today = now.astimezone(SHANGHAI).date()
+    status = status_expression(today)
+    sent = 0
+    for threshold in sorted(EXPIRY_THRESHOLDS):
+        nearer = [t for t in EXPIRY_THRESHOLDS if t < threshold]
+        told = select(Notification.id).where(Notification.document_id == Document.id,
+                                              Notification.event == f"expiry_{threshold}")
+        due = select(Document).where(
+            Document.published_at.is_not(None), Document.published_at <= now, Document.valid_until.is_not(None),
+            Document.valid_until >= today, Document.valid_until <= today + timedelta(days=threshold),
+            Document.valid_until > today + timedelta(days=max(nearer, default=-1)),
+            status.in_([LibraryStatus.IN_FORCE.value, LibraryStatus.AMENDED.value]), ~told.exists(),
+        ).order_by(Document.valid_until, Document.id)
+        for document in db.session.scalars(due):
+            page = link(f"/library/{document.id}")
+            subject = f"【有效期即将届满】{document.document_number or ''}{document.title}"
+            body = (f"《{document.title}》（{document.document_number or ''}）的有效期至{document.valid_until.isoformat()}，"
+                    f"距今不足{threshold}日。请及时开展评估清理，需要继续施行的，应当在有效期届满前按程序修订或重新发布。\n"
+                    f"文件库页面：{page}\n")
+            people = [(f"user-{u.id}", u.email) for u in _staff(document, ["department:drafter", "department:department_head"])]
+            sent += sum(mail_once(f"expiry_{threshold}:{document.id}:{document.valid_until.isoformat()}:{who}",
+                                  f"expiry_{threshold}", address, subject, body, document.id) for who, address in people)
+    return sent
 
 
 def _stages_with_automatic_steps() -> set[str]:
