@@ -92,7 +92,7 @@ def baseline(old: list[str], new: list[str]) -> int:
     changes = 0
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "replace":
-            for a, b in zip(old[i1:i2], new[j1:j2]):
+            for a, b in zip(old[i1:i2], new[j1:j2], strict=False):  # pairs by position, as a bare diff would
                 changes += len(difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
         elif tag != "equal":
             changes += max(i2 - i1, j2 - j1)
