@@ -208,3 +208,47 @@ def test_a_repealed_document_is_not_reminded_of(year, city):
                                 note="", recorded_by_id=city["openness"].id))
     db.session.commit()
     assert notifications.expiry_reminders() == 0
+
+
+# --- the monthly ranking (负积分制) ----------------------------------------------------------------------------
+
+def test_the_ranking_charges_each_late_or_missing_step_to_its_department(year, city):
+    from consultation.services import ranking
+
+    today = utcnow().astimezone(SHANGHAI).date()
+    db.session.execute(update(Document).where(Document.id == year["c"].id).values(
+        published_at=at("2025-06-16"), predisclosure_skip_reason=None))
+    db.session.execute(update(Document).where(Document.id == year["b"].id).values(concerns_market_entities=True))
+    db.session.commit()
+    names = {d.id: d.name for d in db.session.scalars(db.select(Department))}
+
+    def events(month: int) -> list[tuple]:
+        return [(names[e.department_id], e.rule.name, e.title, e.day, e.done, e.points)
+                for e in ranking.ranking(2025, month).events]
+
+    # A: closed 17 March, 15 working days to answer (Qingming 4 April) ran out 8 April; never sent for review.
+    assert events(4) == [("华城市住房和城乡建设局", "late_answer", "华城市甲办法", date(2025, 4, 8), None, 2)]
+    # B: closed 20 May, due 11 June (Dragon Boat 2 June), sent for review today; the justice bureau signed
+    # on 30 June a review submitted on 2 June, due 23 June. C: published 16 June without pre-disclosure or reason.
+    assert sorted(events(6)) == sorted([
+        ("华城市住房和城乡建设局", "late_answer", "华城市乙办法", date(2025, 6, 11), today, 2),
+        ("华城市住房和城乡建设局", "skipped_predisclosure", "华城市丙规范", date(2025, 6, 16), date(2025, 6, 16), 5),
+        ("华城市司法局", "late_review", "华城市乙办法", date(2025, 6, 23), date(2025, 6, 30), 2)])
+    # B concerns market entities and was published on 10 July without a prior assessment (on time: 7 working days).
+    assert events(7) == [("华城市住房和城乡建设局", "missing_prior_assessment", "华城市乙办法", date(2025, 7, 10), None, 3)]
+    june = ranking.ranking(2025, 6)
+    assert [(s.rank, s.department.name, s.points) for s in june.standings] == [
+        (1, "华城市市场监督管理局", 0), (2, "华城市司法局", 2), (3, "华城市住房和城乡建设局", 7)]
+    assert june.standings[2].by_rule == {"late_answer": 1, "skipped_predisclosure": 1}
+
+
+def test_a_broken_scoring_file_is_refused_with_its_entry(tmp_path):
+    from consultation.services import ranking
+
+    path = tmp_path / "scoring.toml"
+    path.write_text('[rules.late_answer]\ntitle = "超期"\npoints = -1\nworking_days = 15\n', encoding="utf-8")
+    with pytest.raises(ranking.ScoringFileError, match=r"scoring.toml: \[rules.late_answer\]: points"):
+        ranking.load_scoring(path)
+    path.write_text('[rules.late_lunch]\ntitle = "午餐"\npoints = 1\n', encoding="utf-8")
+    with pytest.raises(ranking.ScoringFileError, match="unknown rule"):
+        ranking.load_scoring(path)
