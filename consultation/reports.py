@@ -22,7 +22,7 @@ from . import feedback as public_feedback
 from .extensions import db
 from .i18n import local_time
 from .models import Comment, Document, JobKind, VersionKind
-from .services import consultations, drafting, jobs, review, tallies
+from .services import comparison, consultations, drafting, jobs, review, tallies
 
 CHUNK = 300  # rows laid out together; a chunk is one article's rows or a slice of them
 
@@ -141,6 +141,7 @@ def review_packet(document: Document) -> Report:
         "version": {"seq": version.seq, "sha256": version.sha256, "explanation": version.explanation,
                     "articles": [{"label": a.label, "chapter": a.chapter, "text": a.text} for a in version.articles]},
         "counts": asdict(counts), "rounds": rounds, "assessments": assessments,
+        "comparison": comparison.packet_context(document, version),
     }, public=False, rows=counts.total,
         chunks=lambda: _comment_chunks(db.session.get(Document, document_id), personal=False))
 

@@ -269,3 +269,24 @@ def test_reviewers_compare_each_round_with_the_last_and_with_the_consultation_dr
     table = justice.get(f"/staff/documents/{doc.id}/comparison?old=1&new=2").get_data(as_text=True)
     # The adopted answers name no article: the reviewers see the change listed without a reason.
     assert "2027年1月1" in table and "#cmp-n3" in table
+
+
+def test_the_review_packet_prints_the_comparison_with_its_reasons(city):
+    from flask_babel import force_locale
+    from pypdf import PdfReader
+
+    from consultation import pdf, reports
+
+    doc = _revised(city)
+    on_first = next(c for c in factories.comments(doc) if c.article is not None and c.article.seq == 1)
+    first = next(a for a in doc.current_version.articles if a.seq == 1)
+    from consultation.services import answers
+    answers.answer_comment(doc, city["drafter"], on_first.id, decision="adopted", reason="已采纳。", articles=[first.id])
+    db.session.commit()
+    report = reports.review_packet(doc)
+    with force_locale("zh_Hans_CN"):  # as the worker renders it (tasks._report_pdf): no request
+        rendered = pdf.render_report(report.template, report.context, report.chunks(), processes=1)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.data)).pages).replace("\n", "")
+    assert "六、修改对照表" in text and "其余2条未修改" in text
+    assert "保障参与者的合法权益" in text and "采纳：第1条意见" in text
+    assert on_first.receipt_number not in text

@@ -218,3 +218,33 @@ def tie_answer(document: Document, answer: CommentAnswer, article_ids: Sequence[
     db.session.add_all([AnswerArticle(answer_id=answer.id, article_id=i, version_id=version.id) for i in ids])
     db.session.flush()
     return ids
+
+
+# The review packet's section (送审材料 六、修改对照表): plain data for the PDF job, changed rows only.
+
+PACKET_KINDS = {ChangeKind.UNCHANGED: "未修改", ChangeKind.MODIFIED: "修改", ChangeKind.INSERTED: "新增",
+                ChangeKind.DELETED: "删除", ChangeKind.SPLIT: "拆分", ChangeKind.MERGED: "合并", ChangeKind.MOVED: "移动"}
+PACKET_DECISIONS = {AnswerDecision.ADOPTED.value: "采纳", AnswerDecision.PARTLY_ADOPTED.value: "部分采纳"}
+
+
+def packet_context(document: Document, version: DocumentVersion) -> dict | None:
+    """The consultation draft against ``version``, as the review packet prints it (None: nothing to compare)."""
+    consulted = consulted_version(document)
+    if consulted is None or consulted.seq >= version.seq:
+        return None
+    result = table(document, consulted, version)
+
+    def sides(articles) -> list[dict]:
+        return [{"label": a.label, "segments": [[s.op.value, s.text] for s in a.segments]} for a in articles]
+
+    rows = [{
+        "kind": PACKET_KINDS[r.row.kind] + ("（移动）" if r.row.moved and r.row.kind is not ChangeKind.MOVED else ""),
+        "old": sides(r.row.old), "new": sides(r.row.new),
+        # The packet carries no receipt number (nor anything personal): the decision and the comment's text.
+        "reasons": [f"{PACKET_DECISIONS.get(c.decision, '')}：{c.excerpt}" for c in r.reasons]
+        + ([f"另有{r.more_reasons}条"] if r.more_reasons else []),
+        "no_reason": r.no_reason_stated, "adopted_without_change": r.adopted_without_change,
+    } for r in result.rows if r.row.text_changed or r.row.moved or r.adopted_without_change]
+    return {"old_seq": consulted.seq, "new_seq": version.seq, "rows": rows,
+            "unchanged": result.comparison.counts[ChangeKind.UNCHANGED] - sum(
+                1 for r in result.rows if r.row.kind is ChangeKind.UNCHANGED and r.adopted_without_change)}
