@@ -1,6 +1,7 @@
 """The openness-assessment figures (services/statistics.py), checked against counts made by hand."""
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -252,3 +253,29 @@ def test_a_broken_scoring_file_is_refused_with_its_entry(tmp_path):
     path.write_text('[rules.late_lunch]\ntitle = "午餐"\npoints = 1\n', encoding="utf-8")
     with pytest.raises(ranking.ScoringFileError, match="unknown rule"):
         ranking.load_scoring(path)
+
+
+def test_the_openness_office_reads_and_downloads_the_ranking(year, as_user):
+    from docx import Document as DocxFile
+
+    officer = as_user("openness")
+    page = officer.get("/staff/assessment/ranking?month=2025-04")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "华城市甲办法" in html and "2025年4月8日" in html
+    csv_bytes = officer.get("/staff/assessment/ranking.csv?month=2025-04").get_data()
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")
+    lines = csv_bytes.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("1,华城市市场监督管理局,0") and lines[-1].endswith(",2")
+    word = officer.get("/staff/assessment/ranking.docx?month=2025-04")
+    tables = DocxFile(io.BytesIO(word.get_data())).tables
+    assert [len(t.rows) for t in tables] == [1 + 2, 1 + 1]  # the two drafting departments ranked; one event
+    assert tables[1].rows[1].cells[3].text == "华城市甲办法"
+    assert officer.get("/staff/assessment/ranking?month=2025-13").status_code == 400
+    assert as_user("drafter").get("/staff/assessment/ranking").status_code == 403
+
+
+def test_the_due_for_review_list_shows_each_department_its_own(year, as_user):
+    assert "华城市乙办法" in as_user("drafter").get("/staff/assessment/due-for-review").get_data(as_text=True)
+    assert "华城市乙办法" in as_user("openness").get("/staff/assessment/due-for-review").get_data(as_text=True)
+    assert "华城市乙办法" not in as_user("drafter2").get("/staff/assessment/due-for-review").get_data(as_text=True)

@@ -129,7 +129,7 @@ def page():
         names={d.id: d.name for d in by_department.departments})
 
 
-def _csv(rows: Iterable[list[str]], filename: str) -> Response:
+def csv_response(rows: Iterable[list[str]], filename: str) -> Response:
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -161,7 +161,7 @@ def figures_csv():
         for row in [*result.rows, *result.totals]:
             yield [row.period, names.get(row.department_id, _("All departments")), *(c.value(row) for c in cols)]
 
-    return _csv(rows(), f"statistics-{form.year.data}-{form.grain.data}.csv")
+    return csv_response(rows(), f"statistics-{form.year.data}-{form.grain.data}.csv")
 
 
 @bp.get("/statistics/annual-report.csv")
@@ -177,4 +177,4 @@ def annual_csv():
             yield [row.department.name if row.department else _("Total"), str(row.made), str(row.repealed),
                    str(row.in_force)]
 
-    return _csv(rows(), f"annual-report-{form.year.data}.csv")
+    return csv_response(rows(), f"annual-report-{form.year.data}.csv")
