@@ -53,6 +53,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(workspace.bp)
     from .views import statistics as statistics_views  # the openness-assessment figures (issue 16)
     app.register_blueprint(statistics_views.bp)
+    from .views import ranking as ranking_views
+    app.register_blueprint(ranking_views.bp)
     from .views import comparison as _comparison
 
     app.register_blueprint(_comparison.bp)
