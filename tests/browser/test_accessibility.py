@@ -65,7 +65,7 @@ def test_staff_pages_have_no_serious_accessibility_violation(page: Page, demo, a
     sign_in(page, username)
     check_page(page, axe)
     db.session.rollback()
-    urls = ["/staff/documents/new"]
+    urls = ["/staff/documents/new", "/staff/assessment/ranking", "/staff/assessment/due-for-review"]
     for doc_id in db.session.scalars(db.select(Document.id).order_by(Document.id)):
         urls += [f"/staff/documents/{doc_id}", f"/staff/documents/{doc_id}/jobs",
                  f"/staff/documents/{doc_id}/moderation", f"/staff/documents/{doc_id}/campaigns"]

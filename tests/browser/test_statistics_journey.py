@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 
 from consultation.services import statistics
 
-from .helpers import check_page
+from .helpers import check_page, sign_in
 
 
 def test_a_reader_filters_the_figures_with_the_keyboard_and_downloads_them(page: Page, demo, axe, shoot):
@@ -40,6 +40,35 @@ def test_a_reader_filters_the_figures_with_the_keyboard_and_downloads_them(page:
     data = open(download.value.path(), "rb").read()
     assert data.startswith(b"\xef\xbb\xbf") and department.name in data.decode("utf-8-sig")
 
-    # Printed: the charts keep their size within the page, nothing wider than the paper.
+    # Printed on A4 (about 680 CSS pixels between the margins), by month: nothing wider than the paper.
+    page.goto(page.url.replace("grain=quarter", "grain=month"))
+    page.set_viewport_size({"width": 680, "height": 960})
     page.emulate_media(media="print")
     check_page(page, axe)
+
+
+def test_the_openness_office_reads_the_ranking_and_the_documents_due_for_review(page: Page, demo, axe, tmp_path):
+    from .test_html_valid import _nu_check
+
+    sign_in(page, "openness")
+    page.get_by_role("link", name="Monthly ranking").click()
+    expect(page.locator("#standings-h")).to_be_visible()
+    check_page(page, axe)
+    # Keyboard only: a month typed into the month field, then Enter.
+    page.locator("#month").focus()
+    page.locator("#month").fill("2026-01")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ranking?month=2026-01")
+    check_page(page, axe)
+    files = [tmp_path / "ranking.html"]
+    files[0].write_text(page.content(), encoding="utf-8")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the notice (Word)").click()
+    assert open(download.value.path(), "rb").read(2) == b"PK"  # a .docx is a zip file
+
+    page.goto("/staff/")
+    page.get_by_role("link", name="Due for review").click()
+    check_page(page, axe)
+    files.append(tmp_path / "due.html")
+    files[1].write_text(page.content(), encoding="utf-8")
+    assert not _nu_check(files)
