@@ -6,6 +6,8 @@ import io
 
 import pytest
 from docx import Document as DocxFile
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consultation.articles import parse_articles
 from consultation.comparison import ChangeKind, Op, compare
@@ -290,3 +292,37 @@ def test_the_review_packet_prints_the_comparison_with_its_reasons(city):
     assert "六、修改对照表" in text and "其余2条未修改" in text
     assert "保障参与者的合法权益" in text and "采纳：第1条意见" in text
     assert on_first.receipt_number not in text
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(edits=st.lists(st.tuples(st.sampled_from(["keep", "drop", "insert", "reword", "split", "merge"]),
+                                st.integers(0, 20)), min_size=9, max_size=9),
+       order=st.permutations(range(3)))
+def test_every_article_is_in_exactly_one_row_and_the_segments_give_back_the_texts(edits, order):
+    """Whatever the revision, each article of either version is shown once, and its text is whole."""
+    old = articles(BASE)
+    texts: list[str] = []
+    for (action, n), a in zip(edits, old, strict=True):
+        if action == "keep":
+            texts.append(a.text)
+        elif action == "insert":
+            texts += [a.text, f"新增条文{n}：有关部门应当在{n}个工作日内作出决定，并告知申请人。"]
+        elif action == "reword":
+            texts.append(a.text[:n] + "依法" + a.text[n + 3:])
+        elif action == "split":
+            texts += [a.text[:len(a.text) // 2] + "。", a.text[len(a.text) // 2:]]
+        elif action == "merge" and texts:
+            texts[-1] = texts[-1].rstrip("。") + "；" + a.text
+    chapters = [texts[i::3] for i in range(3)]
+    body = "\n".join(f"第{k + 1}章 第{k + 1}部分\n" + "\n".join(f"第{n}条 {t}" for n, t in enumerate(chapters[k], 1))
+                     for k in order)
+    new = articles(body) if texts else []
+    result = compare(old, new)
+    shown_old = sorted(a.seq for r in result.rows for a in r.old)
+    shown_new = sorted(a.seq for r in result.rows for a in r.new)
+    assert shown_old == [a.seq for a in old] and shown_new == [b.seq for b in new]
+    for row in result.rows:
+        for side in row.old + row.new:
+            assert "".join(s.text for s in side.segments) == side.text
+        assert all(s.op is not Op.INSERT for side in row.old for s in side.segments)
+        assert all(s.op is not Op.DELETE for side in row.new for s in side.segments)
