@@ -163,6 +163,9 @@ def test_the_staff_page_compares_the_consultation_draft_with_the_latest_version(
     same = drafter.get(f"/staff/documents/{doc.id}/comparison?old=2&new=2").get_data(as_text=True)
     assert "<ins>" not in same and "<del>" not in same
     assert drafter.get(f"/staff/documents/{doc.id}/comparison?old=9").status_code == 404
+    # Only the changed articles, on request: the unchanged 第二条 is left out.
+    changed = drafter.get(f"/staff/documents/{doc.id}/comparison?old=1&new=2&changed=1").get_data(as_text=True)
+    assert 'id="cmp-n1"' in changed and 'id="cmp-n2"' not in changed and 'id="cmp-n2"' in html
 
 
 def test_the_staff_page_is_not_shown_to_another_department_nor_signed_out(city, as_user, app):

@@ -51,7 +51,8 @@ def staff(document_id: int):
     document = _staff_document(document_id)
     old, new = _chosen_pair(document)
     return render_template("workspace/comparison.html", document=document, versions=comparison.versions_of(document),
-                           table=comparison.table(document, old, new), labels=CHANGE_LABELS, public=False)
+                           table=comparison.table(document, old, new), labels=CHANGE_LABELS, public=False,
+                           only_changed=request.args.get("changed") == "1")
 
 
 @bp.get("/staff/documents/<int:document_id>/comparison.docx")
@@ -78,5 +79,5 @@ def public(document_id: int):
     if table is None:
         abort(404)
     return render_template("workspace/comparison.html", document=document, versions=[], table=table,
-                           labels=CHANGE_LABELS, public=True,
+                           labels=CHANGE_LABELS, public=True, only_changed=False,
                            back=url_for("public.feedback", document_id=document.id))

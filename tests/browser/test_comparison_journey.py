@@ -40,10 +40,13 @@ def test_a_drafter_compares_two_versions_with_the_keyboard(page: Page, demo, axe
     page.locator("select#new").focus()
     page.keyboard.press("ArrowUp")
     expect(page.locator("select#new")).to_have_value("1")
+    page.keyboard.press("Tab")  # to "only changed articles"
+    page.keyboard.press("Space")
     page.keyboard.press("Tab")  # to the button that sends the form
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(rf"/staff/documents/{doc.id}/comparison\?old=1&new=1$"))
+    expect(page).to_have_url(re.compile(rf"/staff/documents/{doc.id}/comparison\?old=1&new=1&changed=1$"))
     expect(page.locator("table.cmp ins")).to_have_count(0)
+    expect(page.locator("table.cmp tbody tr")).to_have_count(0)  # a version against itself: nothing changed
     check_page(page, axe)
     with page.expect_download() as download:
         page.locator(f'a[href^="/staff/documents/{doc.id}/comparison.docx"]').click()
