@@ -22,7 +22,7 @@ from ..models import (
     Assessment, AssessmentKind, AuditEvent, Consultation, Department, DepartmentKind, Document, ReviewOrgan,
     ReviewRound, RoundStatus, Signoff, utcnow,
 )
-from ..workflow import engine
+from .statistics import working_day_limit
 from .status import SHANGHAI
 
 RULES = ("late_answer", "late_review", "late_publication", "skipped_predisclosure", "missing_prior_assessment")
@@ -181,7 +181,6 @@ def ranking(year: int, month: int, now: datetime | None = None) -> Ranking:
     first, after = month_bounds(year, month)
     today = (now or utcnow()).astimezone(SHANGHAI).date()
     found = _Collector(scoring, first, after, today)
-    procedure = engine.procedures()["normative_document"]
 
     if (rule := scoring.rules.get("late_answer")) is not None:
         rows = db.session.execute(
@@ -198,7 +197,7 @@ def ranking(year: int, month: int, now: datetime | None = None) -> Ranking:
             done = min((m for m in sent[row.id] if m >= row.closes_at), default=None)
             found.limit("late_answer", row, _local(row.closes_at), rule.working_days, _local(done))
 
-    limit = procedure.deadlines["legality_review"].working_days
+    limit = working_day_limit("legality_review")
     signed = (select(Signoff.signed_at).where(Signoff.round_id == ReviewRound.id,
                                               Signoff.organ == ReviewOrgan.JUSTICE.value)
               .limit(1).scalar_subquery())
@@ -210,7 +209,7 @@ def ranking(year: int, month: int, now: datetime | None = None) -> Ranking:
         if row.signed_at is not None or row.status == RoundStatus.PENDING.value:
             found.limit("late_review", row, _local(row.submitted_at), limit, _local(row.signed_at))
 
-    limit = procedure.deadlines["publication"].working_days
+    limit = working_day_limit("publication")
     for row in db.session.execute(
             select(*_DOCUMENT, Document.decision_date, Document.published_at)
             .where(Document.decision_date >= first - _reach(limit), Document.decision_date < after,

@@ -171,7 +171,7 @@ def _working_days(start: date, end: date) -> int:
     return working_days.working_days_between(start, end) if end > start else 0
 
 
-def _limit(deadline: str) -> int:
+def working_day_limit(deadline: str) -> int:
     """The working-day limit of a deadline in the normative-document procedure file."""
     return engine.procedures()["normative_document"].deadlines[deadline].working_days
 
@@ -255,7 +255,7 @@ def _monthly(year: int, department_id: int | None, today: date) -> tuple[dict[Ke
         cells[dept, m][f"channel_{channel}"] += int(n or 0)
 
     # Legality reviews: the month the justice bureau signed; on time within the procedure file's limit.
-    review_limit = _limit("legality_review")
+    review_limit = working_day_limit("legality_review")
     month = _month(Signoff.signed_at)
     for dept, m, first, last, n in db.session.execute(
             select(Document.department_id, month, _local_day(ReviewRound.submitted_at), _local_day(Signoff.signed_at),
@@ -281,7 +281,7 @@ def _monthly(year: int, department_id: int | None, today: date) -> tuple[dict[Ke
             cells[dept, m]["reviews_late_open"] += n
 
     # Publications (and the adoption feedback published with them): the month of publication.
-    publication_limit = _limit("publication")
+    publication_limit = working_day_limit("publication")
     month = _month(Document.published_at)
     for dept, m, decided, published, n, with_feedback in db.session.execute(
             select(Document.department_id, month, Document.decision_date, _local_day(Document.published_at),

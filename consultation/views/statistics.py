@@ -109,7 +109,9 @@ def _charts(by_period: Report, by_department: Report) -> list[charts.Chart]:
         "chart-on-time", _("On-time rates by period"),
         [(r.period, [r.reviews_on_time_rate, r.publications_on_time_rate],
           [_percent(r.reviews_on_time_rate), _percent(r.publications_on_time_rate)]) for r in by_period.totals],
-        maximum=1, legend=(_("Legality reviews within 15 working days"), _("Published within 20 working days")))
+        maximum=1, legend=(
+            _("Legality reviews within %(n)d working days", n=statistics.working_day_limit("legality_review")),
+            _("Published within %(n)d working days", n=statistics.working_day_limit("publication"))))
     return [adoption, comments, on_time]
 
 
