@@ -95,7 +95,7 @@ class Figures:
 
     @property
     def late(self) -> int:
-        """Late items: reviews and publications past their limit (done late or still open), late feedback."""
+        """Late items: reviews and publications past their limit, done late or still open."""
         return ((self.reviews - self.reviews_on_time) + self.reviews_late_open
                 + (self.publications - self.publications_on_time) + self.publications_late_open)
 
