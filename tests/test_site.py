@@ -322,3 +322,50 @@ def test_the_queue_is_paged_by_id_and_an_answer_is_recorded_once(app, as_user):
     html = officer.get("/staff/error-reports?show=answered").get_data(as_text=True)
     assert "已更正。" in html and "再次答复" not in html
     assert officer.get("/staff/error-reports").get_data(as_text=True).count("/answer") == error_reports.QUEUE_PAGE
+
+
+# 适老化: the elder-friendly reading mode ----------------------------------------------------------------------
+
+def test_the_reading_mode_is_a_link_that_sets_a_cookie_and_goes_back_to_the_page(app):
+    client = app.test_client()
+    html = client.get("/library?page=2").get_data(as_text=True)
+    assert "<html lang=\"zh-Hans\">" in html
+    link = re.search(r'<a class="reading-mode" href="([^"]+)">', html).group(1).replace("&amp;", "&")
+    assert link == "/reading-mode/elder?next=/library?page%3D2"
+    response = client.get(link)
+    assert response.status_code == 302 and response.headers["Location"] == "/library?page=2"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("reading_mode=elder;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Max-Age=31536000" in cookie
+    for page in ("/", "/sitemap", "/error-report", "/auth/login"):  # kept across pages, no account
+        assert '<html lang="zh-Hans" class="elder">' in client.get(page).get_data(as_text=True), page
+    html = client.get("/").get_data(as_text=True)
+    back = re.search(r'<a class="reading-mode" href="([^"]+)">', html).group(1)
+    assert back == "/reading-mode/standard?next=/"
+    response = client.get(back)
+    assert response.headers["Location"] == "/" and "reading_mode=;" in response.headers["Set-Cookie"]
+    assert 'class="elder"' not in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", ""])
+def test_the_reading_mode_switch_never_sends_elsewhere(app, target):
+    response = app.test_client().get("/reading-mode/elder", query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert app.test_client().get("/reading-mode/bigger").status_code == 404
+
+
+def test_the_print_footer_names_the_page_address_and_date_in_a_css_string_that_cannot_be_broken_out_of(app):
+    client = app.test_client()
+    html = client.get("/library?page=2").get_data(as_text=True)
+    href = re.search(r'<link rel="stylesheet" media="print" href="([^"]+)">', html).group(1).replace("&amp;", "&")
+    assert href == "/print.css?page=/library?page%3D2"
+    response = client.get(href)
+    assert response.mimetype == "text/css" and "max-age=3600" in response.headers["Cache-Control"]
+    css = response.get_data(as_text=True)
+    assert '@bottom-left { content: "http://localhost/library?page=2"; }' in css
+    assert re.search(r'@bottom-right \{ content: "\d{4}-\d{2}-\d{2} · " counter\(page\) " / " counter\(pages\); \}', css)
+    hostile = client.get("/print.css", query_string={"page": '/x"; } body { display: none'}).get_data(as_text=True)
+    assert '"http://localhost/x\\22 ; \\7d  body \\7b  display: none"' in hostile  # quote and braces escaped
+    assert hostile.count('"') == css.count('"') and hostile.count("{") == css.count("{")
+    assert client.get("/print.css", query_string={"page": "https://evil.example/"}).get_data(as_text=True).startswith(
+        '@page { @bottom-left { content: "http://localhost/"; }')
