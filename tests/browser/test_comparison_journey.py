@@ -84,3 +84,34 @@ def test_the_comparison_pages_pass_the_nu_html_checker(app: Flask, demo, tmp_pat
     errors = _nu_check(files)
     assert not errors, "\n".join(f"{Path(e.get('url', '')).name}:{e.get('lastLine')}: {e.get('message')}"
                                  for e in errors)
+
+
+MARKET = "华城市小微企业首次轻微违法行为免予处罚清单（试行）"  # the demo's closed consultation, comments to answer
+
+
+def test_a_drafter_ties_an_adopted_answer_to_the_article_it_changed(page: Page, demo, axe):
+    from consultation.models import Comment
+    from consultation.services import drafting
+
+    from .helpers import city
+
+    doc = document_titled(MARKET)
+    consulted = doc.current_version
+    body = "\n".join(f"{a.label} {a.text}" for a in consulted.articles).replace(
+        consulted.articles[1].text, consulted.articles[1].text.rstrip("。") + "，首次是指两年内首次。", 1)
+    drafting.revise_draft(doc, city()["drafter2"], body=body, explanation="修改稿。")
+    db.session.commit()
+    comment = db.session.scalars(db.select(Comment).where(Comment.body == "建议将“首次”界定为两年内首次。")).one()
+    sign_in(page, "drafter2")
+    page.goto(f"/staff/documents/{doc.id}/comments/{comment.id}")
+    revised = doc.current_version.articles[1]
+    suggested = page.locator(f"#articles-{revised.id}")
+    expect(suggested).to_be_checked()  # the article the comment was about, as it stands in the review draft
+    check_page(page, axe)
+    page.locator("input[name=decision][value=adopted]").check()
+    page.locator("textarea[name=reason]").fill("已采纳，明确为两年内首次。")
+    page.locator("form button[type=submit], form input[type=submit]").last.click()
+    page.goto(f"/staff/documents/{doc.id}/comparison")
+    expect(page.locator(f"#cmp-n{revised.seq}")).to_contain_text("两年内首次")
+    expect(page.locator(f"#cmp-n{revised.seq} .cmp-reasons")).to_contain_text("建议将“首次”界定为两年内首次")
+    check_page(page, axe)
