@@ -61,7 +61,8 @@ def feedback(document: Document) -> Report:
             previous = group.key
 
     return Report(JobKind.FEEDBACK_PDF, "pdf/feedback.html", "意见采纳情况反馈",
-                  {"feedback": data, "summary": public_feedback.summary_line(data.counts)}, public=True,
+                  {"feedback": data, "summary": public_feedback.summary_line(data.counts),
+                   "comparison": comparison.feedback_context(document)}, public=True,
                   rows=data.counts.total, chunks=chunks)
 
 

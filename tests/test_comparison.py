@@ -226,7 +226,11 @@ def test_the_word_file_has_the_three_columns_with_underline_and_strike(city, as_
 
 # --- the public page --------------------------------------------------------------------------------------
 
-def test_the_public_comparison_appears_with_the_feedback_and_shows_nothing_personal(city, browser):
+PERSONAL = ("张三丰", "13800138000", "zhang@example.com", "李四", "私下意见不公开")
+
+
+def _published_with_ties(city, check_before=None):
+    """A document published with two adopted answers tied to 第三条: one comment published, one hidden."""
     doc = factories.in_handling(city, comments=0)
     on_third = factories.comment(doc, body="建议明确施行日期。", article_seq=3, name="张三丰",
                                  phone="13800138000", email="zhang@example.com")
@@ -240,18 +244,26 @@ def test_the_public_comparison_appears_with_the_feedback_and_shows_nothing_perso
     for c in (on_third, hidden):
         answers.answer_comment(doc, city["drafter"], c.id, decision="adopted", reason="已采纳。", articles=[third.id])
     db.session.commit()
-    assert browser.get(f"/feedback/{doc.id}/comparison").status_code == 404  # not public yet
-    assert browser.get(f"/api/v1/feedback/{doc.id}/comparison").status_code == 404
+    if check_before is not None:
+        check_before(doc)
     factories.adopt(doc, city)
     publication.publish(doc, city["govoffice"], final_text=factories.REVISED, policy_interpretation="解读。",
                         effective_date=factories.utcnow().date() + factories.timedelta(days=30), validity_years=5)
     db.session.commit()
+    return doc, on_third, hidden
+
+
+def test_the_public_comparison_appears_with_the_feedback_and_shows_nothing_personal(city, browser):
+    def not_public_yet(doc):
+        assert browser.get(f"/feedback/{doc.id}/comparison").status_code == 404
+        assert browser.get(f"/api/v1/feedback/{doc.id}/comparison").status_code == 404
+
+    doc, on_third, hidden = _published_with_ties(city, not_public_yet)
     page = browser.get(f"/feedback/{doc.id}/comparison")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "建议明确施行日期" in html and "2027年1月1" in html
-    for personal in ("张三丰", "13800138000", "zhang@example.com", "李四", "私下意见不公开",
-                     on_third.receipt_number, hidden.receipt_number):
+    for personal in (*PERSONAL, on_third.receipt_number, hidden.receipt_number):
         assert personal not in html
     assert f"/feedback/{doc.id}/comparison" in browser.get(f"/feedback/{doc.id}").get_data(as_text=True)
     api = browser.get(f"/api/v1/feedback/{doc.id}/comparison")
@@ -261,8 +273,7 @@ def test_the_public_comparison_appears_with_the_feedback_and_shows_nothing_perso
     assert {"op": "insert", "text": "2027年1月1"} in changed["new"][0]["segments"]
     assert changed["reasons"] == [{"decision": "adopted", "comment": "建议明确施行日期。"},
                                   {"decision": "adopted", "comment": None}]
-    for personal in ("张三丰", "13800138000", "zhang@example.com", "李四", "私下意见不公开",
-                     on_third.receipt_number, hidden.receipt_number):
+    for personal in (*PERSONAL, on_third.receipt_number, hidden.receipt_number):
         assert personal not in api.get_data(as_text=True)
 
 
@@ -277,21 +288,15 @@ def test_reviewers_compare_each_round_with_the_last_and_with_the_consultation_dr
 
 
 def test_the_review_packet_prints_the_comparison_with_its_reasons(city):
-    from flask_babel import force_locale
-    from pypdf import PdfReader
-
-    from consultation import pdf, reports
+    from consultation import reports
+    from consultation.services import answers
 
     doc = _revised(city)
     on_first = next(c for c in factories.comments(doc) if c.article is not None and c.article.seq == 1)
     first = next(a for a in doc.current_version.articles if a.seq == 1)
-    from consultation.services import answers
     answers.answer_comment(doc, city["drafter"], on_first.id, decision="adopted", reason="已采纳。", articles=[first.id])
     db.session.commit()
-    report = reports.review_packet(doc)
-    with force_locale("zh_Hans_CN"):  # as the worker renders it (tasks._report_pdf): no request
-        rendered = pdf.render_report(report.template, report.context, report.chunks(), processes=1)
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.data)).pages).replace("\n", "")
+    text = _pdf_text(reports.review_packet(doc))
     assert "六、修改对照表" in text and "其余2条未修改" in text
     assert "保障参与者的合法权益" in text and "采纳：第1条意见" in text
     assert on_first.receipt_number not in text
@@ -329,3 +334,25 @@ def test_every_article_is_in_exactly_one_row_and_the_segments_give_back_the_text
             assert "".join(s.text for s in side.segments) == side.text
         assert all(s.op is not Op.INSERT for side in row.old for s in side.segments)
         assert all(s.op is not Op.DELETE for side in row.new for s in side.segments)
+
+
+def _pdf_text(report) -> str:
+    from flask_babel import force_locale
+    from pypdf import PdfReader
+
+    from consultation import pdf
+
+    with force_locale("zh_Hans_CN"):  # as the worker renders it (tasks._report_pdf): no request
+        rendered = pdf.render_report(report.template, report.context, report.chunks(), processes=1)
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.data)).pages).replace("\n", "")
+
+
+def test_the_public_feedback_pdf_prints_the_comparison_without_anything_personal(city):
+    from consultation import reports
+
+    doc, on_third, hidden = _published_with_ties(city)
+    text = _pdf_text(reports.feedback(doc))
+    assert "修改对照表" in text and "征求意见稿（第1版）与正式文本" in text
+    assert "采纳：建议明确施行日期。" in text and "采纳：一条未公开的意见" in text
+    for personal in (*PERSONAL, on_third.receipt_number, hidden.receipt_number):
+        assert personal not in text

@@ -220,31 +220,45 @@ def tie_answer(document: Document, answer: CommentAnswer, article_ids: Sequence[
     return ids
 
 
-# The review packet's section (送审材料 六、修改对照表): plain data for the PDF job, changed rows only.
+# The PDFs' section (修改对照表): plain data for the PDF jobs, changed rows only. The review packet compares the
+# consultation draft with the review draft; the public feedback with the final text, published comments only.
 
-PACKET_KINDS = {ChangeKind.UNCHANGED: "未修改", ChangeKind.MODIFIED: "修改", ChangeKind.INSERTED: "新增",
-                ChangeKind.DELETED: "删除", ChangeKind.SPLIT: "拆分", ChangeKind.MERGED: "合并", ChangeKind.MOVED: "移动"}
-PACKET_DECISIONS = {AnswerDecision.ADOPTED.value: "采纳", AnswerDecision.PARTLY_ADOPTED.value: "部分采纳"}
+PDF_KINDS = {ChangeKind.UNCHANGED: "未修改", ChangeKind.MODIFIED: "修改", ChangeKind.INSERTED: "新增",
+             ChangeKind.DELETED: "删除", ChangeKind.SPLIT: "拆分", ChangeKind.MERGED: "合并", ChangeKind.MOVED: "移动"}
+PDF_DECISIONS = {AnswerDecision.ADOPTED.value: "采纳", AnswerDecision.PARTLY_ADOPTED.value: "部分采纳"}
 
 
-def packet_context(document: Document, version: DocumentVersion) -> dict | None:
-    """The consultation draft against ``version``, as the review packet prints it (None: nothing to compare)."""
-    consulted = consulted_version(document)
-    if consulted is None or consulted.seq >= version.seq:
-        return None
-    result = table(document, consulted, version)
+def pdf_context(document: Document, result: Table, *, public: bool) -> dict:
+    """The changed rows of ``result`` as the PDFs print them; never a receipt number nor anything personal."""
 
     def sides(articles) -> list[dict]:
         return [{"label": a.label, "segments": [[s.op.value, s.text] for s in a.segments]} for a in articles]
 
+    def reason(c: Reason) -> str:
+        return f"{PDF_DECISIONS.get(c.decision, '')}：{c.excerpt or '一条未公开的意见'}"
+
     rows = [{
-        "kind": PACKET_KINDS[r.row.kind] + ("（移动）" if r.row.moved and r.row.kind is not ChangeKind.MOVED else ""),
+        "kind": PDF_KINDS[r.row.kind] + ("（移动）" if r.row.moved and r.row.kind is not ChangeKind.MOVED else ""),
         "old": sides(r.row.old), "new": sides(r.row.new),
-        # The packet carries no receipt number (nor anything personal): the decision and the comment's text.
-        "reasons": [f"{PACKET_DECISIONS.get(c.decision, '')}：{c.excerpt}" for c in r.reasons]
-        + ([f"另有{r.more_reasons}条"] if r.more_reasons else []),
-        "no_reason": r.no_reason_stated, "adopted_without_change": r.adopted_without_change,
-    } for r in result.rows if r.row.text_changed or r.row.moved or r.adopted_without_change]
-    return {"old_seq": consulted.seq, "new_seq": version.seq, "rows": rows,
-            "unchanged": result.comparison.counts[ChangeKind.UNCHANGED] - sum(
-                1 for r in result.rows if r.row.kind is ChangeKind.UNCHANGED and r.adopted_without_change)}
+        "reasons": [reason(c) for c in r.reasons] + ([f"另有{r.more_reasons}条"] if r.more_reasons else []),
+        "no_reason": r.no_reason_stated and not public, "adopted_without_change": r.adopted_without_change and not public,
+    } for r in result.rows if r.row.text_changed or r.row.moved or (r.adopted_without_change and not public)]
+    shown_unchanged = sum(1 for r in result.rows if r.row.kind is ChangeKind.UNCHANGED and not r.row.moved
+                          and r.adopted_without_change and not public)
+    return {"old_seq": result.old.seq, "old_kind": "征求意见稿", "new_seq": result.new.seq,
+            "new_kind": "正式文本" if public else "送审稿", "rows": rows,
+            "unchanged": result.comparison.counts[ChangeKind.UNCHANGED] - shown_unchanged}
+
+
+def packet_context(document: Document, version: DocumentVersion) -> dict | None:
+    """The review packet's section: the consultation draft against ``version`` (None: nothing to compare)."""
+    consulted = consulted_version(document)
+    if consulted is None or consulted.seq >= version.seq:
+        return None
+    return pdf_context(document, table(document, consulted, version), public=False)
+
+
+def feedback_context(document: Document) -> dict | None:
+    """The public feedback PDF's section: the consultation draft against the final text, once public."""
+    result = public_table(document)
+    return pdf_context(document, result, public=True) if result is not None else None
