@@ -30,8 +30,9 @@ from . import workspace
 
 bp = Blueprint("site", __name__)
 
-# The blueprints whose pages the public sees; their GET routes without arguments make the site map.
-PUBLIC_BLUEPRINTS = ("public", "search", "site")
+# The site map lists every GET route without arguments outside these (staff, sign-in, the API, files).
+NOT_PUBLIC = ("/staff", "/admin", "/auth", "/api/", "/static/", "/lang/", "/reading-mode/")
+NOT_PAGES = {"site.print_stylesheet"}  # public GET routes that are no page to read
 # The names of those pages; a route missing here is listed by its address.
 PAGE_TITLES = {
     "public.index": _l("Consultations"),
@@ -42,6 +43,7 @@ PAGE_TITLES = {
     "public.atom_feed": _l("Atom feed"),
     "site.sitemap": _l("Site map"),
     "site.error_report": _l("Report an error on this page"),
+    "statistics.page": _l("Figures"),
 }
 SITEMAP_LINKS = 50  # open consultations and published feedback listed on the site map, each
 
@@ -115,14 +117,16 @@ def print_stylesheet():
     return response
 
 
-def public_pages() -> list[Link]:
-    """The public blueprints' GET pages that take no argument, in the order of their addresses."""
-    pages = []
+def public_pages() -> tuple[list[Link], list[Link]]:
+    """The public GET routes that take no argument, in the order of their addresses: the pages, and the
+    files and feeds (an address whose last part has an extension: /feed.atom, a CSV)."""
+    pages, files = [], []
     for rule in current_app.url_map.iter_rules():
-        if (rule.endpoint.split(".")[0] in PUBLIC_BLUEPRINTS and "GET" in (rule.methods or ())
-                and not rule.arguments):
-            pages.append(Link(url_for(rule.endpoint), str(PAGE_TITLES.get(rule.endpoint, rule.rule))))
-    return sorted(pages, key=lambda link: link.url)
+        if ("GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith(NOT_PUBLIC)
+                and rule.endpoint not in NOT_PAGES):
+            link = Link(url_for(rule.endpoint), str(PAGE_TITLES.get(rule.endpoint, rule.rule)))
+            (files if "." in rule.rule.rsplit("/", 1)[-1] else pages).append(link)
+    return sorted(pages, key=lambda link: link.url), sorted(files, key=lambda link: link.url)
 
 
 @bp.get("/sitemap")
@@ -137,7 +141,8 @@ def sitemap():
         select(Document.id, Document.title).where(Document.published_at.is_not(None), Document.published_at <= now)
         .order_by(Document.published_at.desc()).limit(SITEMAP_LINKS)
     ).all()
-    return render_template("public/sitemap.html", pages=public_pages(), open_consultations=open_now,
+    pages, files = public_pages()
+    return render_template("public/sitemap.html", pages=pages, files=files, open_consultations=open_now,
                            published=published, limit=SITEMAP_LINKS)
 
 
