@@ -32,6 +32,8 @@ from .status import SHANGHAI, LibraryStatus, status_expression
 GRAINS = ("month", "quarter", "year")
 CHANNELS = tuple(c.value for c in CommentChannel)
 EXPIRY_WINDOW = timedelta(days=90)
+# The stages before the pre-disclosure is decided: a request to skip it is still waiting (or was refused).
+NOT_YET_DISCLOSED = ("drafting", "head_review", "confidentiality_review", "skip_review")
 # A comment is folded by the clock once it is this old: a transaction that took an id earlier and commits later
 # (ids are not handed out in commit order) is then visible, and no comment is skipped.
 FOLD_DELAY = timedelta(minutes=5)
@@ -198,7 +200,8 @@ def _monthly(year: int, department_id: int | None, today: date) -> tuple[dict[Ke
     # Drafted, pre-disclosed, skipped: the month the document was created.
     month = _month(Document.created_at)
     consulted = exists().where(Consultation.document_id == Document.id)
-    skipped = and_(~consulted, Document.predisclosure_skip_reason.is_not(None))
+    # Skipped: the openness office approved the request (the document moved on without a consultation).
+    skipped = and_(~consulted, Document.predisclosure_skip_reason.is_not(None), Document.stage.not_in(NOT_YET_DISCLOSED))
     for dept, m, n, pre, skip in db.session.execute(
             select(Document.department_id, month, func.count(),
                    func.sum(cast(consulted, Integer)), func.sum(cast(skipped, Integer)))
