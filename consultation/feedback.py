@@ -65,6 +65,13 @@ def answer_counts(counts: tallies.Counts) -> AnswerCounts:
 
 
 @dataclass(frozen=True)
+class ChangedArticle:
+    """An article of the final text that an adopted answer changed (修改对照表)."""
+    seq: int
+    label: str
+
+
+@dataclass(frozen=True)
 class PublicComment:
     number: int
     body: str
@@ -74,6 +81,7 @@ class PublicComment:
     masked_name: str | None
     count: int = 1  # a campaign group: one representative text for this many comments
     hidden: bool = False
+    changed_articles: tuple[ChangedArticle, ...] = ()  # the change an adopted answer caused in the final text
 
 
 @dataclass(frozen=True)
@@ -179,8 +187,11 @@ def _row_query(document_id: int, article_key: int):
     return query.where(Comment.article_id.is_(None) if article_key == 0 else Comment.article_id == article_key)
 
 
-def _public_rows(rows: list, first_number: int) -> list[PublicComment]:
-    """Turn one batch of rows into public rows: three more queries for the batch, not one per row."""
+def _public_rows(rows: list, first_number: int, document_id: int) -> list[PublicComment]:
+    """Turn one batch of rows into public rows: a few more queries for the batch, not one per row."""
+    from .services.comparison import ADOPTING, changes_by_comment
+
+    changed = changes_by_comment(document_id, [r.id for r in rows if r.decision in ADOPTING])
     campaign_ids = {r.campaign_id for r in rows if r.campaign_id is not None}
     groups: dict[int, tuple[int, int, int | None]] = {}
     split: dict[int, int] = {}
@@ -213,6 +224,7 @@ def _public_rows(rows: list, first_number: int) -> list[PublicComment]:
             reason=r.reason or "",
             masked_name=mask_name(text.name) if text is not None and text.show_masked_name and count == 1 else None,
             count=count, hidden=text is None,
+            changed_articles=tuple(ChangedArticle(a.seq, a.label) for a in changed.get(r.id, ())),
         ))
     return result
 
@@ -225,7 +237,7 @@ def rows(document_id: int, article_key: int, *, after: tuple[int, int] | None = 
     batch = db.session.execute(query.where(Comment.id > last_id).order_by(Comment.id).limit(limit + 1)).all()
     more = len(batch) > limit
     batch = batch[:limit]
-    items = _public_rows(batch, last_number + 1)
+    items = _public_rows(batch, last_number + 1, document_id)
     return Page(items, f"{batch[-1].id}.{items[-1].number}" if more and batch else None)
 
 

@@ -277,6 +277,24 @@ def test_the_public_comparison_appears_with_the_feedback_and_shows_nothing_perso
         assert personal not in api.get_data(as_text=True)
 
 
+def test_each_adopted_comment_on_the_feedback_shows_the_change_it_caused(city, browser):
+    """The feedback page, its API and its PDF rows name the final text's article the answer changed, the page
+    with a link to that row of the comparison table; an answer not tied names nothing."""
+    from consultation.feedback import article_groups, page as feedback_page
+
+    doc, on_third, hidden = _published_with_ties(city)
+    rows = [r for section in feedback_page(doc, article_groups(doc)).sections for r in section.rows]
+    third = next(a for a in comparison.final_version(doc).articles if a.seq == 3)
+    assert [[(a.seq, a.label) for a in r.changed_articles] for r in rows] == [[(3, third.label)]] * 2
+    html = browser.get(f"/feedback/{doc.id}").get_data(as_text=True)
+    link = f'/feedback/{doc.id}/comparison#cmp-n3">{third.label}</a>'
+    assert html.count(link) == 2
+    assert 'id="cmp-n3"' in browser.get(f"/feedback/{doc.id}/comparison").get_data(as_text=True)
+    api = browser.get(f"/api/v1/feedback/{doc.id}").json
+    listed = [c["changed_articles"] for g in api["groups"] for c in g["comments"]]
+    assert listed == [[{"seq": 3, "label": third.label}]] * 2
+
+
 def test_reviewers_compare_each_round_with_the_last_and_with_the_consultation_draft(city, as_user):
     doc = factories.in_joint_review(city)
     justice = as_user("justice")

@@ -145,6 +145,9 @@ def _schemas() -> dict[str, Schema]:
         "masked_name": {**nullable(STRING), "description": "only when the commenter agreed, and masked"},
         "count": {"type": "integer", "minimum": 1, "description": "comments this row stands for (a campaign group)"},
         "hidden": {"type": "boolean", "description": "the text is withheld (moderation); the answer is not"},
+        "changed_articles": {**array(obj({"seq": {"type": "integer", "minimum": 1}, "label": STRING})),
+                             "description": "the articles of the final text that an adopted answer changed "
+                                            "(修改对照表)"},
     })
     feedback = obj({
         "document_id": ID, "title": STRING, "document_number": nullable(STRING), "department": ref("Department"),

@@ -168,6 +168,34 @@ def public_table(document: Document) -> Table | None:
     return table(document, consulted, final, public=True)
 
 
+def changes_by_comment(document_id: int, comment_ids: Sequence[int]) -> dict[int, list[Article]]:
+    """For the public feedback: the articles of the final text that each comment's adopted answer changed.
+
+    Read for one page (or one streamed batch) of comments: one query for their ties, and one alignment per
+    earlier version named by them (a tie names the revised version the drafter answered on; the alignment
+    carries it to the final text, as in the comparison table).
+    """
+    document = db.session.get(Document, document_id)
+    final = final_version(document) if document is not None and is_published(document) else None
+    if final is None or not comment_ids:
+        return {}
+    ties = db.session.execute(
+        select(CommentAnswer.comment_id, AnswerArticle.version_id, Article.seq)
+        .join(AnswerArticle, AnswerArticle.answer_id == CommentAnswer.id)
+        .join(Article, Article.id == AnswerArticle.article_id)
+        .where(CommentAnswer.comment_id.in_(list(comment_ids)), CommentAnswer.decision.in_(ADOPTING))).all()
+    if not ties:
+        return {}
+    final_articles = {a.seq: a for a in _articles(final)}
+    carried = {version_id: compare(_articles(db.session.get(DocumentVersion, version_id)),
+                                   list(final_articles.values())).counterparts()
+               for version_id in {t.version_id for t in ties} - {final.id}}
+    found: dict[int, set[int]] = defaultdict(set)
+    for comment_id, version_id, seq in ties:
+        found[comment_id].update((seq,) if version_id == final.id else carried[version_id].get(seq, ()))
+    return {cid: [final_articles[s] for s in sorted(seqs) if s in final_articles] for cid, seqs in found.items()}
+
+
 # The answer's ties (修改说明): an adopted answer names the articles of the revised version it changed.
 
 @dataclass(frozen=True)
