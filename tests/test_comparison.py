@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from consultation.articles import parse_articles
 from consultation.comparison import ChangeKind, Op, compare
 from consultation.extensions import db
+from consultation.models import CommentAnswer
 from consultation.models.comparison import AnswerArticle
 from consultation.services import comparison, drafting, publication
 from tests import factories
@@ -199,6 +200,30 @@ def test_an_adopted_answer_is_tied_to_the_suggested_article_and_explains_the_cha
     # Not adopted after all: the tie goes.
     drafter.post(f"/staff/documents/{doc.id}/comments/{on_first.id}",
                  {"decision": "not_adopted", "reason": "不采纳。", "articles": [third.id]})
+    assert db.session.scalar(db.select(db.func.count()).select_from(AnswerArticle)) == 0
+
+
+def test_a_group_answer_ties_the_suggested_article_to_the_group_first_text(city, as_user):
+    doc = _revised(city)
+    copies = [factories.comment(doc, body="建议第一条增加保障参与者合法权益的内容。", article_seq=1) for _ in range(3)]
+    factories.take_in()
+    [group] = factories.groups(doc)
+    drafter = as_user("drafter")
+    page = drafter.get(f"/staff/documents/{doc.id}/campaigns").get_data(as_text=True)
+    revised_first = next(a for a in doc.current_version.articles if a.seq == 1)
+    assert f'name="articles" value="{revised_first.id}" checked' in page
+    answered = drafter.post(f"/staff/documents/{doc.id}/campaigns/{group.id}",
+                            {"decision": "adopted", "reason": "已采纳。", "articles": [revised_first.id]},
+                            form_page=f"/staff/documents/{doc.id}/campaigns")
+    assert answered.status_code == 302
+    tied = db.session.execute(db.select(CommentAnswer.comment_id, AnswerArticle.article_id).join(
+        AnswerArticle, AnswerArticle.answer_id == CommentAnswer.id)).all()
+    assert tied == [(group.representative_id, revised_first.id)]
+    assert copies[0].id == group.representative_id
+    # The group's answer changed to not adopted: the tie goes.
+    drafter.post(f"/staff/documents/{doc.id}/campaigns/{group.id}",
+                 {"decision": "not_adopted", "reason": "不采纳。", "articles": [revised_first.id]},
+                 form_page=f"/staff/documents/{doc.id}/campaigns")
     assert db.session.scalar(db.select(db.func.count()).select_from(AnswerArticle)) == 0
 
 

@@ -93,17 +93,20 @@ def _after_member_answered(comment: Comment, *, newly: bool) -> None:
     db.session.expire(comment, ["own_row"])
 
 
-def answer_campaign(document: Document, user: User, campaign_id: int, *, decision: str, reason: str) -> int:
+def answer_campaign(document: Document, user: User, campaign_id: int, *, decision: str, reason: str,
+                    articles: Sequence[int] | None = None) -> int:
     """Give every comment of a campaign group the same answer; return how many were answered.
 
-    A few statements whatever the size of the group, and one audit event for the group's answer.
+    A few statements whatever the size of the group, and one audit event for the group's answer. ``articles``:
+    the articles of the revised version an adopted answer changed (修改说明), tied to the answer of the group's
+    first text, which stands for the group in the feedback and the comparison table.
     """
     engine.require_action(user, document, "answer_comment")
     campaign = db.session.get(CommentCampaign, campaign_id)
     if campaign is None or campaign.representative.document_id != document.id:
         raise NotFound(_("No such group of comments on this document."))
     decision, reason = _valid(decision, reason)
-    now = utcnow()
+    now, representative_id = utcnow(), campaign.representative_id
     in_group = Comment.campaign_id == campaign.id
     tallies.move_where(in_group, decision=decision)  # each member to the same cell with the new decision
     db.session.execute(update(CommentAnswer).where(CommentAnswer.comment_id.in_(select(Comment.id).where(in_group)))
@@ -119,6 +122,11 @@ def answer_campaign(document: Document, user: User, campaign_id: int, *, decisio
     size = db.session.scalar(select(func.count()).select_from(Comment).where(in_group)) or 0
     db.session.execute(update(CommentCampaign).where(CommentCampaign.id == campaign.id).values(answered=size))
     db.session.expire_all()
-    audit.record("answer_campaign", actor=user, document=document,
-                 payload={"campaign_id": campaign_id, "count": size, "decision": decision})
+    payload = {"campaign_id": campaign_id, "count": size, "decision": decision}
+    first = db.session.scalars(select(CommentAnswer).where(CommentAnswer.comment_id == representative_id)).one()
+    if articles is not None:
+        payload["articles"] = comparison.tie_answer(document, first, articles)
+    elif decision not in comparison.ADOPTING:
+        comparison.tie_answer(document, first, ())
+    audit.record("answer_campaign", actor=user, document=document, payload=payload)
     return size

@@ -229,6 +229,18 @@ def tie_choices(document: Document, comment: Comment) -> TieChoices:
     return TieChoices(version, articles, suggested, tied)
 
 
+def group_suggestions(document: Document) -> tuple[DocumentVersion | None, dict[int, list[Article]]]:
+    """For the campaigns page: the revised version, and for each article of the consultation draft the articles
+    of the revised version it became (one alignment for the whole page)."""
+    version, consulted = revised_version(document), consulted_version(document)
+    if version is None or consulted is None:
+        return None, {}
+    revised = {a.seq: a for a in _articles(version)}
+    old = _articles(consulted)
+    became = compare(old, list(revised.values())).counterparts()
+    return version, {a.id: [revised[s] for s in became.get(a.seq, ()) if s in revised] for a in old}
+
+
 def tie_answer(document: Document, answer: CommentAnswer, article_ids: Sequence[int]) -> list[int]:
     """Replace the articles an answer is tied to; only 采纳 and 部分采纳 are tied. Return the ids kept."""
     ids = sorted(set(article_ids))

@@ -406,9 +406,10 @@ def _campaigns_page(doc: Document, form: AnswerForm, failed_campaign: int | None
     after = comment_lists.parse_cursor(request.args.get("after"), parts=2)
     page = comment_lists.campaigns(doc, article_key=filters["article_key"], min_size=min_size, after=after,
                                    limit=CAMPAIGN_PAGE)
+    tie_version, suggested = comparison.group_suggestions(doc)
     return render_template("workspace/campaigns.html", document=doc, groups=page.items, next_after=page.next_after,
                            after=after, filters=filters, min_size=min_size, articles=_article_choices(doc),
-                           form=form, failed_campaign=failed_campaign,
+                           form=form, failed_campaign=failed_campaign, tie_version=tie_version, suggested=suggested,
                            can_answer=engine.may_act(current_user, doc, "answer_comment")), status
 
 
@@ -417,8 +418,10 @@ def answer_campaign(document_id: int, campaign_id: int):
     doc = _document(document_id)
     form = AnswerForm()
     answered: list[int] = []
+    tie_version, _suggested = comparison.group_suggestions(doc)
     if form.validate_on_submit() and commit_or_refuse(lambda: answered.append(answers.answer_campaign(
-            doc, current_user, campaign_id, decision=form.decision.data, reason=form.reason.data))):
+            doc, current_user, campaign_id, decision=form.decision.data, reason=form.reason.data,
+            articles=form.articles.data if tie_version else None))):
         flash(_("The same answer was given to the %(n)d comments of the group.", n=answered[0]), "success")
         return redirect(url_for("workspace.campaigns", document_id=doc.id))
     return _campaigns_page(doc, form, failed_campaign=campaign_id, status=400)
