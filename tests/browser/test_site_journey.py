@@ -72,7 +72,8 @@ def test_every_public_page_is_accessible_in_the_elder_friendly_mode(page: Page, 
             assert response.ok, (url, response.status)
             expect(page.locator("html")).to_have_class("elder")
             check_page(page, axe)  # axe-core, and nothing wider than the window (360 px on the phone)
-    # The error report form's refusal, in the same mode.
+    # The error report form's refusal, in the same mode (in Chinese again).
+    page.goto("/lang/zh_Hans_CN")
     page.goto(urls[-2])
     page.get_by_role("button", name=ui("Send the report")).click()
     expect(page.locator("[aria-invalid=true]").first).to_be_visible()

@@ -51,7 +51,7 @@ def test_the_openness_office_reads_the_ranking_and_the_documents_due_for_review(
     from .test_html_valid import _nu_check
 
     sign_in(page, "openness")
-    page.get_by_role("link", name="Monthly ranking").click()
+    page.get_by_role("link", name="月度考核排名").click()
     expect(page.locator("#standings-h")).to_be_visible()
     check_page(page, axe)
     # Keyboard only: a month typed into the month field, then Enter.
@@ -63,11 +63,11 @@ def test_the_openness_office_reads_the_ranking_and_the_documents_due_for_review(
     files = [tmp_path / "ranking.html"]
     files[0].write_text(page.content(), encoding="utf-8")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download the notice (Word)").click()
+        page.get_by_role("link", name="下载通报（Word）").click()
     assert open(download.value.path(), "rb").read(2) == b"PK"  # a .docx is a zip file
 
     page.goto("/staff/")
-    page.get_by_role("link", name="Due for review").click()
+    page.get_by_role("link", name="待清理文件").click()
     check_page(page, axe)
     files.append(tmp_path / "due.html")
     files[1].write_text(page.content(), encoding="utf-8")
