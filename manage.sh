@@ -167,7 +167,7 @@ session_pids() {
 # are safe to run twice).
 stop_group() {
     local sid=$1 i left
-    kill -TERM -- "-$sid" 2>/dev/null
+    kill -TERM -- "-$sid" 2>/dev/null || true  # the leader may be gone already, its session not
     for ((i = 0; i < STOP_SECONDS * 10; i++)); do
         [[ -n "$(session_pids "$sid")" ]] || return 0
         sleep 0.1

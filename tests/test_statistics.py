@@ -45,7 +45,7 @@ def year(city) -> dict[str, Document]:
     """
     a = f.in_handling(city, comments=3, title="华城市甲办法")
     for comment, decision in zip(f.comments(a), ("adopted", "partly_adopted", "not_adopted"), strict=True):
-        answers.answer_comment(a, city["drafter"], comment.id, decision=decision, reason="理由。")
+        answers.answer_comment(a, city["drafter"], comment.id, decision=decision, reason="答复的理由文字。")
     db.session.execute(update(Comment).where(Comment.id == f.comments(a)[0].id).values(channel="letter"))
     _dated(a, created="2025-03-10", opens="2025-03-10", closes="2025-03-17")
 
@@ -169,7 +169,7 @@ def test_the_csv_is_utf8_with_bom_and_holds_no_personal_data(year, browser, city
     lines = text.splitlines()
     assert len(lines) == 1 + 2 * 12 + 12  # header, 12 months of 2 departments, 12 months of the totals
     assert lines[3].split(",")[:4] == ["2025-03", "华城市住房和城乡建设局", "2", "1"]
-    for secret in ("张三丰", "13800000000", "zhang@example.com", "理由"):
+    for secret in ("张三丰", "13800000000", "zhang@example.com", "答复的理由文字"):
         assert secret not in text
     annual = browser.get("/statistics/annual-report.csv?year=2025").get_data()
     assert annual.startswith(b"\xef\xbb\xbf") and annual.decode("utf-8-sig").splitlines()[-1].endswith(",1,0,1")
