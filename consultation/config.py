@@ -56,11 +56,11 @@ class DefaultConfig:
     WORKER_SWEEP_SECONDS = 15  # how often a worker looks at the outbox and for jobs of dead workers
     WORKER_RECONNECT_MAX_SECONDS = 30  # a worker waiting for Redis tries again after 1 s, 2 s, … up to this
     UNAVAILABLE_RETRY_AFTER = 5  # seconds: the Retry-After of a 503 while the database or Redis is away
-    OUTBOX_REQUEST_SWEEP_SECONDS = 30
+    OUTBOX_REQUEST_SWEEP_SECONDS = 30  # how often a web process looks at the outbox after a request
     # Mailings to many people (the commenters of a published draft) go out by the clock, in pages of
     # MAILING_BATCH recipients, at most MAILING_BATCHES_PER_TICK pages per sweep.
     MAILING_BATCH = 500
-    MAILING_BATCHES_PER_TICK = 20  # how often a web process looks at the outbox after a request
+    MAILING_BATCHES_PER_TICK = 20
     PASSWORD_HASH_METHOD = "scrypt"
     # The library's topics (主题分类), after the State Council's classification of government information.
     LIBRARY_TOPICS = ["综合政务", "国民经济管理", "财政、金融、审计", "国土资源、能源", "农业、林业、水利", "工业、交通",
