@@ -181,7 +181,8 @@ class SignoffForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     decision = RadioField(_l("Decision of the executive meeting"), validators=[InputRequired()], choices=[
-        SelectChoice("adopted", _l("Adopted")), SelectChoice("adopted_with_changes", _l("Adopted with changes")),
+        # The meeting's words (通过 / 修改后通过), not the comment answers' (采纳).
+        SelectChoice("adopted", _l("Approved")), SelectChoice("adopted_with_changes", _l("Adopted with changes")),
     ])
     decision_date = DateField(_l("Meeting date"), validators=[InputRequired()])
     prefix = SelectField(_l("Issuing organ"), choices=[])

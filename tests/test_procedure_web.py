@@ -183,6 +183,8 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         # Deliberation and the document number (a month later: sign in again).
         clock.move_to(beijing(2025, 11, 3, 9, 0))
         gov = as_user("govoffice")
+        # The meeting's outcome reads 通过 / 修改后通过 / 未通过, not the comment answers' 采纳.
+        assert "采纳" not in text_of(gov.get(f"{page}/decision"))
         r = gov.post(f"{page}/decision", {"adopt-decision": "adopted", "adopt-decision_date": "2025-11-01",
                                           "adopt-prefix": "华政办发", "adopt-note": "", "adopt-submit": "1"})
         assert r.status_code == 302
