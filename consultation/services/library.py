@@ -14,7 +14,7 @@ from .. import audit
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
 from ..models import Document, LibraryChange, LibraryEvent, Role, User, utcnow
-from .publication import SHANGHAI, LibraryStatus, is_published, library_status
+from .publication import SHANGHAI, LibraryStatus, check_signed_year, is_published, library_status
 from .status import status_expression
 
 KEEPERS = (Role.OPENNESS_OFFICER.value, Role.ADMIN.value)  # who keeps the library
@@ -105,6 +105,7 @@ def update_record(document: Document, user: User, *, registration_number: str, t
     topic = topic.strip()
     if topic and topic not in topics():
         raise InvalidInput(_("Choose a topic from the list."))
+    check_signed_year(document, signed_date)
     before = {"registration_number": document.registration_number, "topic": document.topic,
               "signed_date": document.signed_date.isoformat() if document.signed_date else None}
     document.registration_number = registration_number.strip() or None

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, search
-from ..errors import InvalidInput
+from ..errors import FieldRefused, InvalidInput
 from ..extensions import db
 from ..models import Document, JobKind, MeetingDecision, User, utcnow
 from ..workflow import engine
@@ -44,7 +44,8 @@ def record_adoption(
         raise InvalidInput(_("Choose adopted or adopted with changes."))
     engine.perform(document, "record_adoption", user, note=note)
     document.decision, document.decision_date, document.decision_note = decision, decision_date, note.strip()
-    number = assign_number(document, prefix, utcnow().astimezone(SHANGHAI).year)
+    # The number's year is the year of the decision (the 成文日期 defaults to it), not of the day it is recorded.
+    number = assign_number(document, prefix, decision_date.year)
     audit.record("assign_number", actor=user, document=document,
                  payload={"decision": decision, "decision_date": decision_date.isoformat(), "number": number})
     return number
@@ -54,6 +55,13 @@ def record_rejection(document: Document, user: User, *, decision_date: date, not
     engine.perform(document, "record_rejection", user, note=note)
     document.decision, document.decision_date, document.decision_note = (
         MeetingDecision.NOT_ADOPTED.value, decision_date, note.strip())
+
+
+def check_signed_year(document: Document, signed_date: date | None) -> None:
+    """The 成文日期 falls in the year the document number carries: 华政办发〔2026〕 is signed in 2026."""
+    if signed_date and document.number_year and signed_date.year != document.number_year:
+        raise FieldRefused("signed_date", _("The date of signing must fall in the year of the document number "
+                                            "%(number)s.", number=document.document_number))
 
 
 def max_validity_years(title: str) -> int:
@@ -78,6 +86,7 @@ def publish(
         raise InvalidInput(_("The effective date cannot be before the publication date."))
     if topic and topic not in current_app.config["LIBRARY_TOPICS"]:
         raise InvalidInput(_("Choose a topic from the list."))
+    check_signed_year(document, signed_date)
     version = drafting.add_final_text(document, user, final_text)
     document.signed_date = signed_date or document.decision_date
     document.topic = topic or None

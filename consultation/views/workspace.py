@@ -512,7 +512,7 @@ def publish(document_id: int):
             doc, current_user, final_text=form.final_text.data,
             policy_interpretation=form.policy_interpretation.data or "",
             effective_date=form.effective_date.data, validity_years=form.validity_years.data,
-            signed_date=form.signed_date.data, topic=form.topic.data or "")):
+            signed_date=form.signed_date.data, topic=form.topic.data or ""), form):
         flash(_("Published. The feedback PDF is being generated."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/publish.html", document=doc, form=form), \
@@ -534,7 +534,7 @@ def library_record(document_id: int):
         SelectChoice(d.id, f"{d.document_number or ''} {d.title}") for d in library.published_documents() if d.id != doc.id]
     if record.submit.data and record.validate_on_submit() and commit_or_refuse(lambda: library.update_record(
             doc, current_user, registration_number=record.registration_number.data or "",
-            topic=record.topic.data or "", signed_date=record.signed_date.data)):
+            topic=record.topic.data or "", signed_date=record.signed_date.data), record):
         flash(_("The library record was saved."), "success")
         return redirect(url_for("workspace.library_record", document_id=doc.id))
     if change.submit.data and change.validate_on_submit() and commit_or_refuse(lambda: library.record_change(
