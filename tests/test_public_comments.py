@@ -94,3 +94,16 @@ def test_the_draft_shows_how_many_comments_each_article_has(city, browser):
     assert "2条意见" in second
     first = page[page.index('id="article-1"'):page.index('id="article-2"')]
     assert "0条意见" in first
+
+
+def test_counts_of_one_are_singular_in_english(city, browser):
+    """"1 comment", never "1 comments": the counts use the catalogue's plural forms."""
+    doc = factories.in_consultation(city)
+    factories.comment(doc, article_seq=2, at=factories.utcnow())
+    for _ in range(2):
+        factories.comment(doc, article_seq=3, at=factories.utcnow())
+    browser.get("/lang/en", headers={"Referer": "http://localhost/"})
+    page = browser.get(_page(doc)).get_data(as_text=True)
+    assert "1 comments" not in page
+    assert "1 comment" in page[page.index('id="article-2"'):page.index('id="article-3"')]
+    assert "2 comments" in page[page.index('id="article-3"'):]
