@@ -79,7 +79,8 @@ def consultation(consultation_id: int):
             )
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message, "error")
+            if item.is_open(now):  # once closed, the page says so where the form was, once
+                flash(exc.message, "error")
         else:
             session["last_receipt"] = comment.receipt_number
             return redirect(url_for("public.thanks", consultation_id=item.id))
