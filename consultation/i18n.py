@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
 from flask_babel import get_locale
+from markupsafe import Markup
 
 from .extensions import babel
 
@@ -16,6 +17,20 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return "zh_Hans_CN"
+
+
+def bracketed(text: object) -> Markup:
+    """A parenthetical in the page's language: full-width （…） in Chinese, " (…)" in English."""
+    return Markup("（%s）" if _chinese() else " (%s)") % (text,)
+
+
+def listed(*parts: object) -> Markup:
+    """Parts joined by the page language's comma: ， in Chinese, ", " in English."""
+    return Markup("，" if _chinese() else ", ").join(parts)
+
+
+def _chinese() -> bool:
+    return str(get_locale()).startswith("zh")
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

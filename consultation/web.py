@@ -9,6 +9,7 @@ from flask import Flask, Response, abort, redirect, request, session, url_for
 from werkzeug.routing import IntegerConverter
 
 from .feedback import DECISION_LABELS
+from .i18n import bracketed, listed
 from .labels import (
     ASSESSMENTS, LIBRARY_STATUSES, MODERATION_STATES, ORGANS, OUTCOMES, ROUND_STATUSES, VERSION_KINDS, action_label,
     moderation_label, stage_name, localized,
@@ -71,6 +72,8 @@ def init_app(app: Flask) -> None:
         issuing_organ=library.issuing_organ,
         site_name=lambda: app.config["SITE_NAME"],
         localized=localized,
+        bracketed=bracketed,
+        listed=listed,
         stage_title=lambda document: localized(engine.stage_of(document).title, engine.stage_of(document).title_en),
         stage_name=stage_name,
         decision_label=lambda value: str(DECISION_LABELS.get(value, value)),

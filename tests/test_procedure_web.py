@@ -13,6 +13,7 @@ from consultation.extensions import db
 from consultation.services import notifications
 from consultation.models import BackgroundJob, Comment, Consultation, Document, ReviewRound, Signoff
 
+from . import factories
 from .factories import EXPLANATION, REVISED
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -248,3 +249,16 @@ def test_an_organ_that_signed_is_not_offered_the_form_again(as_user, city, app):
     job = db.session.scalars(db.select(BackgroundJob).where(BackgroundJob.kind == "review_packet_pdf")).one()
     r = justice.get(f"/staff/jobs/{job.id}/file")
     assert r.data[:5] == b"%PDF-" and r.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_chinese_pages_use_full_width_brackets_and_commas(city, as_user):
+    """当前文本（第1稿，征求意见稿）in Chinese; "Current text (version 1, …)" in English."""
+    doc = factories.document(city)
+    drafter = as_user("drafter")
+    page = text_of(drafter.get(f"/staff/documents/{doc.id}"))
+    heading = re.search(r'<h2 id="versions-h">(.*?)</h2>', page).group(1)
+    assert re.fullmatch(r"当前文本（第1稿，[^(),（）]+）", heading), heading
+    drafter.get("/lang/en", headers={"Referer": "http://localhost/"})
+    page = text_of(drafter.get(f"/staff/documents/{doc.id}"))
+    heading = re.search(r'<h2 id="versions-h">(.*?)</h2>', page).group(1)
+    assert re.fullmatch(r"Current text \(version 1, [^,（）]+\)", heading), heading
