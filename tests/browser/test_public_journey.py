@@ -45,6 +45,10 @@ def test_a_member_of_the_public_comments_on_an_article_and_looks_up_the_receipt(
     body = "建议在第六条中明确物业服务人公示收费标准的期限和方式。"
     page.get_by_role("textbox", name=zh("Your comment")).fill(body)
     page.get_by_label(zh("Telephone (optional)")).fill("13800001234")
+    # The optional telephone field is as wide as the other fields of the form.
+    widths = {page.get_by_label(zh(label)).bounding_box()["width"]
+              for label in ("Name (optional)", "Telephone (optional)", "Email (optional)")}
+    assert len(widths) == 1, widths
     page.get_by_role("button", name=zh("Submit comment")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(zh("Thank you, your comment was received"))
     receipt = page.locator("#receipt-number").inner_text().strip()
@@ -78,6 +82,7 @@ def test_a_comment_sent_after_the_closing_time_is_refused_and_its_text_is_shown_
 
     page.get_by_role("button", name=zh("Submit comment")).click()
     expect(page.get_by_role("alert")).to_contain_text(zh("The consultation closed on %(when)s; comments are no longer accepted.", when="")[:6])
+    expect(page.get_by_text(zh("The consultation closed on %(when)s; comments are no longer accepted.", when="")[:6])).to_have_count(1)
     expect(page.locator("main")).to_contain_text("晚到的意见：建议增设电动自行车集中充电设施。")
     expect(page.get_by_role("button", name=zh("Submit comment"))).to_have_count(0)
     assert db.session.scalar(db.select(db.func.count(Comment.id))) == before
