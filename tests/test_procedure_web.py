@@ -262,3 +262,4 @@ def test_chinese_pages_use_full_width_brackets_and_commas(city, as_user):
     page = text_of(drafter.get(f"/staff/documents/{doc.id}"))
     heading = re.search(r'<h2 id="versions-h">(.*?)</h2>', page).group(1)
     assert re.fullmatch(r"Current text \(version 1, [^,（）]+\)", heading), heading
+    assert "0 comments; 0 without an answer." in page

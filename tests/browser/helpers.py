@@ -27,6 +27,13 @@ def zh(msgid: str, **values) -> str:
     return text % values if values else text
 
 
+def zh_plural(singular: str, plural: str, n: int, **values) -> str:
+    """The Simplified Chinese of a counted message (ngettext), as the catalogue has it."""
+    text = _catalogue().ngettext(singular, plural, n)
+    assert text not in (singular, plural), f"no Chinese translation for {singular!r}"
+    return text % {"num": n, **values}
+
+
 def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.goto("/auth/login")
     page.get_by_label(zh("Username")).fill(username)

@@ -23,7 +23,7 @@ from consultation.services.consultations import SHANGHAI
 from consultation.workflow import engine
 
 from .. import factories
-from .helpers import check_page, city, current_stage, document_titled, sign_in, stage_title, step_title, zh
+from .helpers import check_page, city, current_stage, document_titled, sign_in, stage_title, step_title, zh, zh_plural
 
 OPEN_TITLE = "华城市住宅小区电动自行车停放充电管理规定"  # the demo's open consultation, with a campaign group
 DRAFTING_TITLE = "华城市住宅小区物业管理办法"  # the demo's draft still in its department
@@ -174,8 +174,9 @@ def test_the_drafter_answers_a_campaign_group_at_once_and_the_other_comments_one
     open_from_dashboard(page, axe, OPEN_TITLE)
     # The clock closed the consultation: the document is in comment handling, recorded by the system.
     expect(current_stage(page)).to_have_text(stage_title("handling"))
-    expect(page.locator("#comments")).to_contain_text(zh("%(total)d comments; %(unanswered)d without an answer.",
-                                                          total=5, unanswered=5))
+    expect(page.locator("#comments")).to_contain_text(zh_plural(
+        "%(num)d comment; %(unanswered)d without an answer.", "%(num)d comments; %(unanswered)d without an answer.",
+        5, unanswered=5))
     check_page(page, axe)
     closing = [e for e in trail(doc) if e.action == "close_consultation"]
     # Exactly one, although the worker's clock and this page view may both have found it due (compare-and-set).
@@ -223,8 +224,9 @@ def test_the_drafter_answers_a_campaign_group_at_once_and_the_other_comments_one
 
     # Back on the document: nothing is left without an answer.
     expect(page.get_by_role("heading", level=1)).to_have_text(OPEN_TITLE)
-    expect(page.locator("#comments")).to_contain_text(zh("%(total)d comments; %(unanswered)d without an answer.",
-                                                          total=5, unanswered=0))
+    expect(page.locator("#comments")).to_contain_text(zh_plural(
+        "%(num)d comment; %(unanswered)d without an answer.", "%(num)d comments; %(unanswered)d without an answer.",
+        5, unanswered=0))
     expect(page.locator("#comments").get_by_text(zh("unanswered"), exact=True)).to_have_count(0)
     check_page(page, axe)
     db.session.rollback()
