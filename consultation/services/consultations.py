@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, search, working_days
@@ -149,11 +150,12 @@ def public_consultation(consultation_id: int, now: datetime | None = None) -> Co
     return consultation
 
 
-def open_consultations(now: datetime | None = None) -> list[Consultation]:
+def open_consultations(now: datetime | None = None, limit: int | None = None) -> list[Consultation]:
+    """The consultations open now, closing soonest first, with their documents (a few dozen at any time)."""
     now = now or utcnow()
     return list(db.session.scalars(
         select(Consultation).where(Consultation.opens_at <= now, Consultation.closes_at > now)
-        .order_by(Consultation.closes_at)
+        .options(selectinload(Consultation.document)).order_by(Consultation.closes_at).limit(limit)
     ))
 
 

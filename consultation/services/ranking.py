@@ -7,6 +7,7 @@ in that month (or that were published in it): a bounded set, each checked agains
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from ..models import (
     Assessment, AssessmentKind, AuditEvent, Consultation, Department, DepartmentKind, Document, ReviewOrgan,
     ReviewRound, RoundStatus, Signoff, utcnow,
 )
-from .statistics import working_day_limit
-from .status import SHANGHAI
+from .statistics import EXPIRY_WINDOW, working_day_limit
+from .status import SHANGHAI, LibraryStatus, status_expression
 
 RULES = ("late_answer", "late_review", "late_publication", "skipped_predisclosure", "missing_prior_assessment")
 CHARGES = ("drafting_department", *(k.value for k in DepartmentKind if k is not DepartmentKind.DRAFTING))
@@ -253,3 +254,22 @@ def _standings(events: list[Event]) -> list[Standing]:
             rank = index + 1  # equal points, equal rank (1, 2, 2, 4)
         standings.append(Standing(rank, department, points[department.id], dict(by_rule[department.id])))
     return standings
+
+
+def due_for_review(department_id: int | None, *, after: str = "", limit: int) -> tuple[list[Document], str | None]:
+    """Documents in force whose validity ends within EXPIRY_WINDOW, soonest first, a keyset page at a time
+    (``after``: "<valid until>.<id>"); ``department_id`` None: every department's."""
+    now = utcnow()
+    today = now.astimezone(SHANGHAI).date()
+    query = select(Document).where(
+        Document.published_at.is_not(None), Document.published_at <= now, Document.valid_until.is_not(None),
+        Document.valid_until >= today, Document.valid_until <= today + EXPIRY_WINDOW,
+        status_expression(today).in_([LibraryStatus.IN_FORCE.value, LibraryStatus.AMENDED.value]))
+    if department_id is not None:
+        query = query.where(Document.department_id == department_id)
+    if match := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.(\d{1,10})", after):
+        day, last = date.fromisoformat(match.group(1)), int(match.group(2))
+        query = query.where((Document.valid_until > day) | ((Document.valid_until == day) & (Document.id > last)))
+    documents = list(db.session.scalars(query.order_by(Document.valid_until, Document.id).limit(limit + 1)))
+    more, documents = len(documents) > limit, documents[:limit]
+    return documents, (f"{documents[-1].valid_until.isoformat()}.{documents[-1].id}" if more else None)

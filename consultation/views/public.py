@@ -31,10 +31,7 @@ FEEDBACK_PAGE = 50  # rows of the feedback table shown at a time
 @bp.get("/")
 def index():
     now = utcnow()
-    published = db.session.scalars(
-        select(Document).where(Document.published_at.is_not(None), Document.published_at <= now)
-        .order_by(Document.published_at.desc()).limit(20)
-    ).all()
+    published = library.published_documents(now, limit=20)
     open_now, closed = consultations.open_consultations(now), consultations.recently_closed(now)
     return render_template("public/index.html", open_consultations=open_now, recently_closed=closed,
                            published=published, now=now,

@@ -5,21 +5,18 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from ..extensions import db
 from ..i18n import local_date
 from ..labels import localized
-from ..models import Document, Role, utcnow
+from ..models import Role, utcnow
 from ..services import ranking as ranking_service
-from ..services.statistics import EXPIRY_WINDOW
-from ..services.status import SHANGHAI, LibraryStatus, status_expression
+from ..services.status import SHANGHAI
 from .statistics import csv_response
 
 bp = Blueprint("assessment", __name__, url_prefix="/staff/assessment")
@@ -129,20 +126,7 @@ def ranking_docx():
 def due_for_review():
     """Documents in force whose validity ends within 90 days, soonest first (keyset pages): the drafting staff
     see their department's, the openness office and the government office all of them."""
-    now = utcnow()
-    today = now.astimezone(SHANGHAI).date()
-    query = select(Document).where(
-        Document.published_at.is_not(None), Document.published_at <= now, Document.valid_until.is_not(None),
-        Document.valid_until >= today, Document.valid_until <= today + EXPIRY_WINDOW,
-        status_expression(today).in_([LibraryStatus.IN_FORCE.value, LibraryStatus.AMENDED.value]))
-    if not current_user.has_role(*RANKING_ROLES):
-        query = query.where(Document.department_id == current_user.department_id)
-    after = request.args.get("after", "")
-    if match := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.(\d{1,10})", after):
-        day, last = date.fromisoformat(match.group(1)), int(match.group(2))
-        query = query.where((Document.valid_until > day) | ((Document.valid_until == day) & (Document.id > last)))
-    documents = list(db.session.scalars(query.order_by(Document.valid_until, Document.id).limit(DUE_PAGE + 1)))
-    more = len(documents) > DUE_PAGE
-    documents = documents[:DUE_PAGE]
-    next_after = f"{documents[-1].valid_until.isoformat()}.{documents[-1].id}" if more else None
+    today = utcnow().astimezone(SHANGHAI).date()
+    department = None if current_user.has_role(*RANKING_ROLES) else current_user.department_id
+    documents, next_after = ranking_service.due_for_review(department, after=request.args.get("after", ""), limit=DUE_PAGE)
     return render_template("workspace/due_for_review.html", documents=documents, today=today, next_after=next_after)

@@ -13,20 +13,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import antibot, ratelimit
-from ..errors import DomainError
-from ..extensions import db
 from ..forms import no_control_characters
 from ..i18n import local_time
-from ..models import Consultation, Document, Role, utcnow
-from ..services import comment_lists, error_reports
+from ..models import Role, utcnow
+from ..services import comment_lists, consultations, error_reports, library
 from ..text import one_line_break
 from ..workflow.deadlines import DeadlineStatus
 from . import workspace
+from .refusals import commit_or_refuse
 
 bp = Blueprint("site", __name__)
 
@@ -132,15 +130,8 @@ def public_pages() -> tuple[list[Link], list[Link]]:
 @bp.get("/sitemap")
 def sitemap():
     now = utcnow()
-    open_now = db.session.execute(
-        select(Consultation.id, Document.title).join(Document, Consultation.document_id == Document.id)
-        .where(Consultation.opens_at <= now, Consultation.closes_at > now)
-        .order_by(Consultation.closes_at).limit(SITEMAP_LINKS)
-    ).all()
-    published = db.session.execute(
-        select(Document.id, Document.title).where(Document.published_at.is_not(None), Document.published_at <= now)
-        .order_by(Document.published_at.desc()).limit(SITEMAP_LINKS)
-    ).all()
+    open_now = consultations.open_consultations(now, limit=SITEMAP_LINKS)
+    published = library.published_documents(now, limit=SITEMAP_LINKS)
     pages, files = public_pages()
     return render_template("public/sitemap.html", pages=pages, files=files, open_consultations=open_now,
                            published=published, limit=SITEMAP_LINKS)
@@ -175,18 +166,12 @@ def error_report():
             flash(_("You have sent many reports in a short time. Please wait a while and send this one again; "
                     "your text is kept below."), "error")
             status = 429
+        elif commit_or_refuse(lambda: error_reports.receive(page, form.body.data, form.contact.data or "")):
+            flash(_("Thank you. The openness office will look into it within %(n)d working days.",
+                    n=current_app.config["ERROR_REPORT_ANSWER_WORKING_DAYS"]), "success")
+            return redirect(page or url_for("public.index"))
         else:
-            try:
-                error_reports.receive(page, form.body.data, form.contact.data or "")
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
-                status = 400
-            else:
-                db.session.commit()
-                flash(_("Thank you. The openness office will look into it within %(n)d working days.",
-                        n=current_app.config["ERROR_REPORT_ANSWER_WORKING_DAYS"]), "success")
-                return redirect(page or url_for("public.index"))
+            status = 400
     elif form.errors:
         status = 400
     form.started.data = antibot.issue()
@@ -224,13 +209,6 @@ def answer_error_report(report_id: int):
     form = ErrorAnswerForm()
     if not form.validate_on_submit():
         flash(_("Please say how the error was dealt with."), "error")
-    else:
-        try:
-            error_reports.answer(report_id, current_user, form.answer.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The answer was recorded."), "success")
+    elif commit_or_refuse(lambda: error_reports.answer(report_id, current_user, form.answer.data)):
+        flash(_("The answer was recorded."), "success")
     return redirect(url_for("workspace.error_report_queue", after=request.args.get("after") or None))
