@@ -163,7 +163,8 @@ def build_feedback(document: Document) -> Feedback:
         hidden[label] = hidden.get(label, 0) + pending
     final = final_version(document)
     return Feedback(
-        document_id=document.id, title=document.title, document_number=document.document_number,
+        document_id=document.id, title=document.title,
+        document_number=document.document_number if document.published_at else None,  # public with the final text
         department=document.department.name, published_at=document.published_at, counts=answer_counts(counts),
         groups=article_groups(document),
         final_articles=[FinalArticle(a.label, a.chapter, a.text) for a in (final.articles if final else [])],
@@ -317,16 +318,17 @@ def stream(document: Document | int, groups: list[ArticleGroup] | None = None
 CSV_HEADER = ("序号", "条款", "意见建议", "意见人", "采纳情况", "理由")
 
 
-def feedback_csv(document: Document) -> Iterator[bytes]:
+def feedback_csv(document: Document, note: str | None = None) -> Iterator[bytes]:
     """The feedback table as CSV, streamed; UTF-8 with a BOM so that Excel opens the Chinese correctly.
 
     Only what the feedback page shows: a masked name where the commenter agreed, nothing else personal.
-    Everything that needs the document is read before the first byte is sent.
+    Everything that needs the document is read before the first byte is sent. ``note``: a last row, where
+    the feedback stands before the final text or the outcome (services/feedback_stage.py).
     """
-    return _csv_lines(document.id, article_groups(document))
+    return _csv_lines(document.id, article_groups(document), note)
 
 
-def _csv_lines(document_id: int, groups: list[ArticleGroup]) -> Iterator[bytes]:
+def _csv_lines(document_id: int, groups: list[ArticleGroup], note: str | None = None) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
 
@@ -343,6 +345,9 @@ def _csv_lines(document_id: int, groups: list[ArticleGroup]) -> Iterator[bytes]:
             body = c.body if c.count == 1 else f"{c.body}（同类意见{c.count}条）"
             writer.writerow([c.number, group.label, _cell(body), c.masked_name or "", c.decision_label,
                              _cell(c.reason)])
+        yield flush()
+    if note:
+        writer.writerow(["说明", "", _cell(note), "", "", ""])
         yield flush()
 
 

@@ -45,6 +45,9 @@ def atom(now: datetime | None = None) -> bytes:
         entries.append((d.published_at, f"feedback-{d.id}", f"【意见采纳情况反馈】{d.title}",
                         url_for("public.feedback", document_id=d.id, _external=True),
                         f"{d.document_number or ''} {d.department.name}公布正式文本及意见采纳情况。".strip()))
+    from .services.feedback_stage import feed_entries
+
+    entries += feed_entries(now, LIMIT)  # feedback public before the final text, and outcomes
     latest = audit.latest_checkpoint()
     for cp in audit.checkpoints(after=max(0, latest.seq - CHECKPOINTS), limit=CHECKPOINTS) if latest else []:
         entries.append((cp.created_at, f"audit-checkpoint-{cp.seq}", f"【审计检查点】第{cp.seq}号",

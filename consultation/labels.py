@@ -22,6 +22,8 @@ AUDIT_ACTIONS = {
     "answer_comment": _l("Comment answered"),
     "open_review_round": _l("Review round opened"),
     "sign_off": _l("Signed in joint review"),
+    "name_co_unit": _l("Co-responsible unit named"),
+    "remove_co_unit": _l("Co-responsible unit removed"),
     "assign_number": _l("Document number assigned"),
     "file_generated": _l("File generated"),
     "rerun_job": _l("Job run again"),
@@ -51,9 +53,13 @@ AUDIT_ACTIONS = {
     "department_created": _l("Department created"),
     "department_updated": _l("Department updated"),
     "rotate_audit_key": _l("Audit signing key replaced"),
+    "publish_feedback": _l("Adoption feedback published"),
+    "record_decision": _l("Meeting decision recorded"),
+    "record_withdrawal": _l("Withdrawal recorded"),
 }
 
-ORGANS = {"gov_office": _l("Government office"), "justice": _l("Justice bureau")}
+ORGANS = {"gov_office": _l("Government office"), "justice": _l("Justice bureau"),
+          "openness_office": _l("Openness office"), "co_units": _l("Co-responsible units")}
 ROLES = {
     "drafter": _l("drafter"),
     "department_head": _l("department head"),

@@ -62,8 +62,17 @@ def feedback(document: Document) -> Report:
 
     return Report(JobKind.FEEDBACK_PDF, "pdf/feedback.html", "意见采纳情况反馈",
                   {"feedback": data, "summary": public_feedback.summary_line(data.counts),
-                   "comparison": comparison.feedback_context(document)}, public=True,
+                   "comparison": comparison.feedback_context(document),
+                   "stage_line": _feedback_stage_line(document)}, public=True,
                   rows=data.counts.total, chunks=chunks)
+
+
+def _feedback_stage_line(document: Document) -> str | None:
+    """Before the final text, where the document stands; or its outcome (services/feedback_stage.py)."""
+    from .services import feedback_stage
+
+    state = feedback_stage.state(document)
+    return None if state is None or state.final else feedback_stage.stage_line(state)
 
 
 @dataclass(frozen=True)

@@ -115,9 +115,9 @@ BROKEN = [
      lambda t: t + '\n[stages.archived]\ntitle = "已归档"\nfinal = true\n',
      "[stages.archived]", "unreachable from the initial stage 'drafting'"),
     ("unreachable stage that has a way out but no way in",
-     lambda t: t + ('\n[stages.withdrawn]\ntitle = "撤回"\n\n[[transitions]]\nname = "resume"\ntitle = "恢复起草"\n'
-                    'from = ["withdrawn"]\nto = "drafting"\nroles = ["drafter"]\n'),
-     "[stages.withdrawn]", "unreachable from the initial stage 'drafting'"),
+     lambda t: t + ('\n[stages.shelved]\ntitle = "搁置"\n\n[[transitions]]\nname = "resume"\ntitle = "恢复起草"\n'
+                    'from = ["shelved"]\nto = "drafting"\nroles = ["drafter"]\n'),
+     "[stages.shelved]", "unreachable from the initial stage 'drafting'"),
     ("stage left unreachable when the only step into it is redirected",
      lambda t: edit(t, 'to = "not_adopted"', 'to = "handling"', within=in_transition("record_rejection")),
      "[stages.not_adopted]", "unreachable from the initial stage 'drafting'"),

@@ -1,7 +1,7 @@
 """The consultations the public may list: opened ones only, with the API's filters.
 
 The status follows the clock and the publication date, never a job: ``open`` inside the window,
-``closed`` after it, ``feedback`` once the document (and so its adoption feedback) is published.
+``closed`` after it, ``feedback`` once its adoption feedback is public (services/feedback_stage.py).
 """
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from ..extensions import db
 from ..models import Consultation, Document, utcnow
 from ..services import tallies
 from ..services.consultations import SHANGHAI
-from ..services.publication import is_published
+from ..services.status import feedback_public
 
 STATUSES = ("open", "closed", "feedback")
 
 
 def consultation_status(consultation: Consultation, now: datetime | None = None) -> str:
     now = now or utcnow()
-    if is_published(consultation.document, now):
+    if feedback_public(consultation.document, now):
         return "feedback"
     return "open" if consultation.is_open(now) else "closed"
 
@@ -39,7 +39,7 @@ def browse_consultations(*, status: str | None = None, department_id: int | None
                          page: int = 1, per_page: int = 20, now: datetime | None = None) -> ConsultationPage:
     """The opened consultations, newest opening first; never one whose opening time is still ahead."""
     now = now or utcnow()
-    published = and_(Document.published_at.is_not(None), Document.published_at <= now)
+    published = and_(Document.feedback_published_at.is_not(None), Document.feedback_published_at <= now)
     conditions = [Consultation.opens_at <= now]
     if status == "feedback":
         conditions.append(published)

@@ -67,8 +67,8 @@ def _schemas() -> dict[str, Schema]:
         "id": ID, "document_id": ID, "title": STRING, "department": ref("Department"), "opens_at": MOMENT,
         "closes_at": MOMENT,
         "status": {"type": "string", "enum": list(STATUSES),
-                   "description": "open: inside the comment period; closed: after it; feedback: the final text "
-                                  "and the adoption feedback are published"},
+                   "description": "open: inside the comment period; closed: after it; feedback: the adoption "
+                                  "feedback is public (from the procedure's stage, an outcome or the final text)"},
         "comment_count": {**COUNT, "description": "every comment received, hidden ones included"},
         "url": {**URL, "description": "the public page"},
         "api_url": URL,
@@ -126,6 +126,7 @@ def _schemas() -> dict[str, Schema]:
                            "receipt_display": STRING, "lookup_url": URL, "lookup_page": URL})
     answer = obj({"decision": {"type": "string", "enum": list(DECISION_LABELS)}, "decision_label": STRING,
                   "reason": STRING})
+    outcome = obj({"stage": STRING, "label": STRING, "date": nullable(DAY), "reason": STRING})
     receipt = obj({
         "receipt_number": STRING, "receipt_display": STRING,
         "consultation": obj({"id": ID, "title": STRING, "url": URL}),
@@ -133,10 +134,11 @@ def _schemas() -> dict[str, Schema]:
         "received_at": MOMENT,
         "moderation": {"type": "string", "enum": ["pending", "published", "hidden"]},
         "moderation_label": STRING,
-        "progress": {"type": "string", "enum": ["consultation_open", "being_considered", "answered"]},
+        "progress": {"type": "string", "enum": ["consultation_open", "being_considered", "answered", "ended"]},
         "progress_label": STRING,
         "answer": {**nullable(ref("Answer")), "description": "present once the feedback is published"},
         "feedback_url": nullable(URL),
+        "outcome": {**nullable(outcome), "description": "not adopted or withdrawn: the outcome, its date and reason"},
     })
     feedback_row = obj({
         "number": {"type": "integer", "minimum": 1}, "body": STRING,
@@ -151,7 +153,11 @@ def _schemas() -> dict[str, Schema]:
     })
     feedback = obj({
         "document_id": ID, "title": STRING, "document_number": nullable(STRING), "department": ref("Department"),
-        "published_at": MOMENT, "summary": STRING,
+        "published_at": {**nullable(MOMENT), "description": "the final text's publication (null before it)"},
+        "feedback_published_at": {**MOMENT, "description": "when the feedback became public"},
+        "stage": obj({"status": {"type": "string", "enum": ["before_decision", "final", "outcome"]},
+                      "stage": STRING, "stage_label": STRING, "line": STRING, "outcome": nullable(outcome)}),
+        "summary": STRING,
         "counts": obj({k: COUNT for k in ("total", "adopted", "partly_adopted", "not_adopted", "explained",
                                           "unanswered")}),
         "hidden": array(obj({"reason": {"type": "string", "enum": [*HIDDEN_REASON_LABELS, "pending"]},
@@ -159,7 +165,7 @@ def _schemas() -> dict[str, Schema]:
         "hidden_total": COUNT,
         "final_articles": array(obj({"label": STRING, "chapter": nullable(STRING), "text": STRING})),
         "policy_interpretation": nullable(STRING),
-        "links": obj({"page": URL, "pdf": nullable(URL), "csv": URL, "library": URL}),
+        "links": obj({"page": URL, "pdf": nullable(URL), "csv": URL, "library": nullable(URL)}),
         "groups": array(obj({"label": STRING, "anchor": STRING, "text": STRING, "comment_count": COUNT,
                              "comments": array(ref("FeedbackRow"))})),
     })
@@ -169,6 +175,10 @@ def _schemas() -> dict[str, Schema]:
         "issuing_organ": {**nullable(STRING), "description": "发文机关, the organ whose number the document carries"},
         "department": {**ref("Department"), "description": "the drafting department (起草单位)"},
         "signed_date": nullable(DAY), "published_at": MOMENT,
+        "publication_time": nullable(obj({
+            "working_days": COUNT, "limit_working_days": COUNT, "late_by_working_days": COUNT},
+            "公布期限: working days from the meeting's decision to publication, against the limit (逾期公布 when "
+            "late_by_working_days > 0); null when not recorded.")),
         "effective_date": nullable(DAY), "valid_until": nullable(DAY),
         "status": nullable({"type": "string", "enum": statuses}), "status_label": nullable(STRING),
         "topic": nullable(STRING), "urls": obj({"page": URL, "feedback": URL, "api": URL}),

@@ -26,7 +26,9 @@ from ..services.comment_lists import Page as CommentListPage
 from ..services.consultations import SHANGHAI
 from ..services.library import HistoryEntry
 from ..services.publication import LibraryStatus, is_published
-from ..labels import LIBRARY_STATUSES, MODERATION_STATES
+from ..services import feedback_stage
+from ..services.status import feedback_public
+from ..labels import LIBRARY_STATUSES, MODERATION_STATES, localized
 from .listing import consultation_status
 
 
@@ -86,7 +88,7 @@ def consultation_item(consultation: Consultation, comment_count: int, now: datet
         "url": url_for("public.consultation", consultation_id=consultation.id, _external=True),
         "api_url": url_for("api.consultation_detail", consultation_id=consultation.id, _external=True),
         "feedback_api_url": url_for("api.feedback", document_id=document.id, _external=True)
-        if is_published(document, now) else None,
+        if feedback_public(document, now) else None,
     }
 
 
@@ -200,6 +202,7 @@ PROGRESS = {
     "being_considered": _l("Being considered by the drafting department; the answer will be shown here when the "
                            "feedback is published."),
     "answered": _l("Answered; the feedback has been published."),
+    "ended": _l("Not answered: the document ended before its comments were answered."),
 }
 
 
@@ -239,8 +242,9 @@ def receipt(comment: Comment, now: datetime | None = None) -> ReceiptOut:
     now = now or utcnow()
     consultation = comment.consultation
     document = consultation.document
-    answered = is_published(document, now) and comment.answer is not None
-    progress = ("answered" if answered else "consultation_open" if consultation.is_open(now)
+    answered = feedback_public(document, now) and comment.answer is not None
+    ended = feedback_stage.outcome(document) if feedback_public(document, now) else None
+    progress = ("answered" if answered else "ended" if ended else "consultation_open" if consultation.is_open(now)
                 else "being_considered")
     return {
         "receipt_number": comment.receipt_number, "receipt_display": display(comment.receipt_number),
@@ -254,8 +258,37 @@ def receipt(comment: Comment, now: datetime | None = None) -> ReceiptOut:
         "answer": {"decision": comment.answer.decision, "decision_label": str(DECISION_LABELS[comment.answer.decision]),
                    "reason": comment.answer.reason} if answered else None,
         "feedback_url": url_for("public.feedback", document_id=document.id, _external=True)
-        if is_published(document, now) else None,
+        if feedback_public(document, now) else None,
+        "outcome": outcome_out(ended),
     }
+
+
+class OutcomeOut(TypedDict):
+    stage: str
+    label: str
+    date: str | None
+    reason: str
+
+
+class FeedbackStageOut(TypedDict):
+    status: str
+    stage: str
+    stage_label: str
+    line: str
+    outcome: OutcomeOut | None
+
+
+def outcome_out(ended: feedback_stage.Outcome | None) -> OutcomeOut | None:
+    """Not adopted or withdrawn: the final stage, its day and its reason (services/feedback_stage.py)."""
+    if ended is None:
+        return None
+    return {"stage": ended.stage, "label": localized(ended.title, ended.title_en), "date": day(ended.on),
+            "reason": ended.reason}
+
+
+def feedback_stage_out(state: feedback_stage.FeedbackState) -> FeedbackStageOut:
+    return {"status": state.status, "stage": state.stage, "stage_label": localized(state.stage_title, state.stage_title_en),
+            "line": feedback_stage.stage_line(state), "outcome": outcome_out(state.outcome)}
 
 
 # --- the adoption feedback ----------------------------------------------------------------------
@@ -308,6 +341,8 @@ def feedback(document: Document, data: Feedback) -> Iterator[str]:
     head = {
         "document_id": document.id, "title": data.title, "document_number": data.document_number,
         "department": department(document.department), "published_at": when(data.published_at),
+        "feedback_published_at": when(document.feedback_published_at),
+        "stage": feedback_stage_out(feedback_stage.state(document)),
         "summary": summary_line(c),
         "counts": asdict(c),
         "hidden": [{"reason": codes.get(label, "pending"), "label": label, "count": n} for label, n in data.hidden.items()],
@@ -318,7 +353,8 @@ def feedback(document: Document, data: Feedback) -> Iterator[str]:
             "page": url_for("public.feedback", document_id=document.id, _external=True),
             "pdf": url_for("public.feedback_pdf", document_id=document.id, _external=True) if pdf else None,
             "csv": url_for("public.feedback_csv", document_id=document.id, _external=True),
-            "library": url_for("public.library_document", document_id=document.id, _external=True),
+            "library": url_for("public.library_document", document_id=document.id, _external=True)
+            if data.published_at else None,
         },
     }
     return _feedback_json(document.id, data, head)
@@ -356,6 +392,19 @@ class LibraryUrls(TypedDict):
     api: str
 
 
+class PublicationTime(TypedDict):
+    working_days: int
+    limit_working_days: int
+    late_by_working_days: int
+
+
+def publication_time(document: Document) -> PublicationTime | None:
+    if document.publication_working_days is None or document.publication_limit_days is None:
+        return None
+    return {"working_days": document.publication_working_days, "limit_working_days": document.publication_limit_days,
+            "late_by_working_days": document.published_late_by}
+
+
 class LibraryItem(TypedDict):
     id: int
     title: str
@@ -365,6 +414,7 @@ class LibraryItem(TypedDict):
     department: DepartmentOut
     signed_date: str | None
     published_at: str
+    publication_time: PublicationTime | None
     effective_date: str | None
     valid_until: str | None
     status: str | None
@@ -386,7 +436,7 @@ def library_item(document: Document, status: LibraryStatus | None) -> LibraryIte
         "registration_number": document.registration_number, "issuing_organ": library.issuing_organ(document),
         "department": department(document.department),
         "signed_date": day(document.signed_date), "published_at": when(document.published_at),
-        "effective_date": day(document.effective_date), "valid_until": day(document.valid_until),
+        "publication_time": publication_time(document), "effective_date": day(document.effective_date), "valid_until": day(document.valid_until),
         "status": status.value if status else None, "status_label": status_label(status), "topic": document.topic,
         "urls": {"page": url_for("public.library_document", document_id=document.id, _external=True),
                  "feedback": url_for("public.feedback", document_id=document.id, _external=True),

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..feedback import build_feedback
 from ..models import Department, utcnow
 from ..errors import InvalidInput
-from ..services import comment_lists, consultations, library
+from ..services import comment_lists, consultations, feedback_stage, library
 from ..services.publication import LibraryStatus
 from . import bp, responses
 from .errors import ApiError, init_blueprint, json_response
@@ -152,7 +152,7 @@ def receipt(number: str):
 
 @bp.get("/feedback/<int:document_id>")
 def feedback(document_id: int):
-    document = library.public_document(document_id)
+    document = feedback_stage.public_document(document_id)
     if document is None:
         raise ApiError(404, "not_found", _("No published feedback has this number."))
     data = build_feedback(document)

@@ -48,6 +48,12 @@ class Document(db.Model):
     decision: Mapped[str | None] = mapped_column(String(30))
     decision_date: Mapped[date | None] = mapped_column(Date)
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # 意见采纳情况反馈: public from the stage the procedure file names ([feedback] public_from), or when the
+    # document ends not adopted or withdrawn, whichever comes first (services/feedback_stage.py)
+    feedback_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # 撤回: the drafting department withdrew the document, on this day, for this reason
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     # 发文字号: prefix〔year〕seq号
     number_prefix: Mapped[str | None] = mapped_column(String(20))
@@ -59,6 +65,10 @@ class Document(db.Model):
     effective_date: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     policy_interpretation: Mapped[str | None] = mapped_column(Text)
+    # 公布期限: working days from the meeting's decision to publication, and the procedure's limit at the time;
+    # above the limit the publication was late (逾期公布), which the document, the library and the figures show.
+    publication_working_days: Mapped[int | None]
+    publication_limit_days: Mapped[int | None]
     # 规范性文件库: the record the library keeps beside the number
     signed_date: Mapped[date | None] = mapped_column(Date)  # 成文日期
     registration_number: Mapped[str | None] = mapped_column(String(60))  # 备案登记号
@@ -75,6 +85,13 @@ class Document(db.Model):
         if self.number_seq is None:
             return None
         return f"{self.number_prefix}〔{self.number_year}〕{self.number_seq}号"
+
+    @property
+    def published_late_by(self) -> int:
+        """Working days beyond the publication limit (0: on time or not recorded)."""
+        if self.publication_working_days is None or self.publication_limit_days is None:
+            return 0
+        return max(0, self.publication_working_days - self.publication_limit_days)
 
     @property
     def current_version(self) -> DocumentVersion | None:

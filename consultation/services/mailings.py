@@ -21,6 +21,9 @@ from ..receipts import display
 from . import jobs
 
 FEEDBACK_PUBLISHED = "feedback_published"
+FEEDBACK_BEFORE_DECISION = "feedback_before_decision"  # public before the executive meeting (feedback_stage.py)
+FEEDBACK_OUTCOME = "feedback_outcome"  # not adopted, or withdrawn: the outcome with the feedback
+FEEDBACK_EVENTS = (FEEDBACK_PUBLISHED, FEEDBACK_BEFORE_DECISION, FEEDBACK_OUTCOME)
 NEW_CONSULTATION = "new_consultation"
 
 
@@ -34,7 +37,12 @@ class Letter:
 
 def start_feedback_published(document: Document) -> Mailing:
     """Record that the commenters who left an address are to hear that the feedback is published."""
-    return _start(f"{FEEDBACK_PUBLISHED}:doc-{document.id}", FEEDBACK_PUBLISHED, document_id=document.id)
+    return start_feedback_mailing(document, FEEDBACK_PUBLISHED)
+
+
+def start_feedback_mailing(document: Document, event: str) -> Mailing:
+    """Record that the commenters who left an address are to hear of a feedback event (one mail per event)."""
+    return _start(f"{event}:doc-{document.id}", event, document_id=document.id)
 
 
 def start_announcements(now: datetime | None = None) -> int:
@@ -87,14 +95,14 @@ def run(now: datetime | None = None) -> int:
 
 def _batch(mailing: Mailing, size: int, now: datetime) -> tuple[int, bool]:
     """One page of a mailing's recipients; return the mails queued and whether a full page was read."""
-    if mailing.event == FEEDBACK_PUBLISHED:
+    if mailing.event in FEEDBACK_EVENTS:
         letters, full = _feedback_letters(mailing, size)
     else:
         letters, full = _announcement_letters(mailing, size)
         consultation = db.session.get(Consultation, mailing.consultation_id)
         if not full and consultation.closes_at <= now:
             mailing.finished_at = now  # closed: nobody confirming from now on needs to hear of it
-    if mailing.event == FEEDBACK_PUBLISHED and not full:
+    if mailing.event in FEEDBACK_EVENTS and not full:
         mailing.finished_at = now
     made = _send(letters, mailing.document_id)
     mailing.sent += made
@@ -140,12 +148,17 @@ def _feedback_letters(mailing: Mailing, size: int) -> tuple[list[Letter], bool]:
     for row in rows:
         address = row.email.strip().lower()
         digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+        if mailing.event != FEEDBACK_PUBLISHED:
+            from .feedback_stage import feedback_letter
+
+            subject, opening = feedback_letter(mailing.event, document, display(row.receipt_number), feedback)
+        else:
+            subject = f"【意见采纳情况已公布】{document.title}"
+            opening = (f"您就《{document.title}》提出的意见（回执编号 {display(row.receipt_number)}）已有答复，"
+                       f"正式文本及意见采纳情况已公布：{feedback}\n")
         letters.append(Letter(
-            key=f"{FEEDBACK_PUBLISHED}:{document.id}:{digest}", recipient=row.email,
-            subject=f"【意见采纳情况已公布】{document.title}",
-            body=(f"您就《{document.title}》提出的意见（回执编号 {display(row.receipt_number)}）已有答复，"
-                  f"意见采纳情况已公布：{feedback}\n"
-                  f"按回执编号查询每条意见的处理情况：{link('/receipt')}\n"
+            key=f"{mailing.event}:{document.id}:{digest}", recipient=row.email, subject=subject,
+            body=(opening + f"按回执编号查询每条意见的处理情况：{link('/receipt')}\n"
                   "本邮件由系统自动发送，请勿回复。\n")))
     return letters, len(rows) == size
 

@@ -17,7 +17,7 @@ from ..models import Comment, CommentCampaign, Document, HiddenReason, JobKind, 
 from ..models.types import MAX_ROW_ID
 from ..workflow import engine
 from . import comment_lists, jobs, tallies
-from .publication import is_published
+from .status import feedback_public
 
 MAX_NOTE = 500
 MAX_SELECTED = 500  # comments decided in one request (a page of the queue is far fewer)
@@ -119,7 +119,7 @@ def _after_moderation(document: Document, moves, campaigns: set[int], now: datet
         refresh_shown(campaign_id)
     if moves or campaigns:
         db.session.flush()
-        if is_published(document, now):  # the public feedback and its PDF follow at once
+        if feedback_public(document, now):  # the public feedback and its PDF follow at once
             jobs.request(JobKind.FEEDBACK_PDF, document)
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, search
+from .. import audit, search, working_days
 from ..errors import FieldRefused, InvalidInput
 from ..extensions import db
 from ..models import Document, JobKind, MeetingDecision, User, utcnow
@@ -55,6 +55,9 @@ def record_rejection(document: Document, user: User, *, decision_date: date, not
     engine.perform(document, "record_rejection", user, note=note)
     document.decision, document.decision_date, document.decision_note = (
         MeetingDecision.NOT_ADOPTED.value, decision_date, note.strip())
+    # The date and reason are published with the feedback (services/feedback_stage.py).
+    audit.record("record_decision", actor=user, document=document, note=note.strip(),
+                 payload={"decision": document.decision, "decision_date": decision_date.isoformat()})
 
 
 def check_signed_year(document: Document, signed_date: date | None) -> None:
@@ -94,16 +97,30 @@ def publish(
     document.effective_date = effective_date
     document.valid_until = _add_years(effective_date, validity_years) - timedelta(days=1)
     document.published_at = now
+    _record_publication_time(document, now)
     engine.perform(document, "publish", user, now=now)
     search.index_document(document)
     audit.record("publish", actor=user, document=document,
                  payload={"final_version": version.seq, "sha256": version.sha256,
                           "effective_date": effective_date.isoformat(), "valid_until": document.valid_until.isoformat(),
                           "signed_date": document.signed_date.isoformat() if document.signed_date else None,
-                          "topic": document.topic})
+                          "topic": document.topic, "working_days": document.publication_working_days,
+                          "limit_working_days": document.publication_limit_days,
+                          "late_by": document.published_late_by})
     # The head, this publication included, is signed in the same transaction: the feedback page and PDF show it.
     audit.try_checkpoint(audit.PUBLICATION, now=now)
     jobs.request(JobKind.FEEDBACK_PDF, document)
+
+
+def _record_publication_time(document: Document, now: datetime) -> None:
+    """Keep on the document how many working days publication took after the decision, against the limit."""
+    deadline = engine.procedure_of(document).deadlines.get("publication")
+    if document.decision_date is None or deadline is None or not deadline.working_days:
+        return
+    published_on = now.astimezone(SHANGHAI).date()
+    document.publication_working_days = (working_days.working_days_between(document.decision_date, published_on)
+                                         if published_on > document.decision_date else 0)
+    document.publication_limit_days = deadline.working_days
 
 
 def _add_years(day: date, years: int) -> date:

@@ -20,6 +20,11 @@ def is_published(document: Document, now: datetime | None = None) -> bool:
     return document.published_at is not None and document.published_at <= (now or utcnow())
 
 
+def feedback_public(document: Document, now: datetime | None = None) -> bool:
+    """The adoption feedback is public (from the procedure's stage, an outcome, or the final publication)."""
+    return document.feedback_published_at is not None and document.feedback_published_at <= (now or utcnow())
+
+
 def final_version(document: Document):
     return document.latest_version(VersionKind.FINAL_TEXT)
 

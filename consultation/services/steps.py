@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..models import Document, User
 from ..workflow import engine
-from . import drafting, review
+from . import drafting, feedback_stage, review
 
 # Transitions taken on their own page with their own form (endpoint names in the workspace).
 FORM_PAGES = {
@@ -24,5 +24,7 @@ def take(document: Document, name: str, user: User, note: str = "") -> None:
         review.send_to_joint_review(document, user)
     elif name == "request_skip_predisclosure":
         drafting.request_skip_predisclosure(document, user, note)
+    elif name == "withdraw":
+        feedback_stage.withdraw(document, user, note)
     else:
         engine.perform(document, name, user, note=note)

@@ -20,8 +20,8 @@ from ..feedback import build_feedback, summary_line
 from ..feedback import page as feedback_page
 from ..forms import CommentForm, LibraryFilterForm, NoteForm, ReceiptForm, SubscribeForm
 from ..models import Department, Document, Moderation, Subscription, utcnow
-from ..services import comment_lists, consultations, jobs, library, publication, subscriptions, tallies
-from ..services.publication import is_published
+from ..services import comment_lists, consultations, feedback_stage, jobs, library, publication, subscriptions, tallies
+from ..services.status import feedback_public
 
 bp = Blueprint("public", __name__)
 PUBLIC_PAGE = 20  # published comments shown at a time on the consultation page
@@ -118,14 +118,15 @@ def receipt_lookup():
         searched = True
         comment = consultations.find_by_receipt(form.receipt.data)
         # The answer is public only once the feedback is; until then, the status alone.
-    published = bool(comment and is_published(comment.consultation.document))
+    published = bool(comment and feedback_public(comment.consultation.document))
     return render_template("public/receipt.html", form=form, comment=comment, searched=searched,
-                           answer_visible=published)
+                           answer_visible=published,
+                           feedback_state=feedback_stage.state(comment.consultation.document) if published else None)
 
 
 def _published_document(document_id: int) -> Document:
-    document = db.session.get(Document, document_id)
-    if document is None or not is_published(document):
+    document = feedback_stage.public_document(document_id)  # public from the procedure's stage, or an outcome
+    if document is None:
         abort(404)
     return document
 
@@ -145,6 +146,7 @@ def feedback(document_id: int):
     return render_template("public/feedback.html", feedback=data, summary=summary_line(data.counts),
                            page=page, first_page=start == 0 and after is None,
                            pdf_job=jobs.current_feedback_pdf(document), document=document,
+                           feedback_state=feedback_stage.state(document),
                            library_status=publication.library_status(document))
 
 
@@ -199,7 +201,9 @@ def feedback_csv(document_id: int):
     from ..feedback import feedback_csv as as_csv
 
     document = _published_document(document_id)
-    response = Response(stream_with_context(as_csv(document)), mimetype="text/csv")
+    state = feedback_stage.state(document)
+    note = None if state is None or state.final else feedback_stage.stage_line(state)
+    response = Response(stream_with_context(as_csv(document, note=note)), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=feedback-{document.id}.csv; filename*=UTF-8''"
         f"{quote(f'意见采纳情况反馈-{document.id}.csv')}"

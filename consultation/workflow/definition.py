@@ -73,6 +73,14 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class PriorAssessmentRule:
+    """[prior_assessment]: when submission needs answered invited assessments (事前评估), and of which kinds."""
+
+    required_when: str  # "always", "never", or a yes/no property of the document (PRIOR_ASSESSMENT_WHEN)
+    kinds: tuple[str, ...]  # at least one answered assessment of each kind
+
+
+@dataclass(frozen=True)
 class Procedure:
     id: str
     title: str
@@ -85,6 +93,12 @@ class Procedure:
     periods: dict[str, Period] = field(default_factory=dict)
     deadlines: dict[str, Deadline] = field(default_factory=dict)
     department_roles: frozenset[str] = frozenset()
+    prior_assessment: PriorAssessmentRule | None = None  # [prior_assessment]
+    feedback_public_from: str | None = None  # [feedback] public_from: the stage that makes the feedback public
+
+    # [review] signers: who signs each joint-review round (workflow/signers.py); "co_units" stands for the
+    # document's co-responsible units (会签单位).
+    review_signers: tuple[str, ...] = ("gov_office", "justice")
 
     def transitions_from(self, stage: str) -> list[Transition]:
         return [t for t in self.transitions.values() if stage in t.from_stages]
@@ -99,12 +113,22 @@ ALLOWED_KEYS = {
         "name", "title", "title_en", "from", "to", "roles", "conditions", "requires", "automatic", "note_required",
     },
     "period": {"working_days", "calendar_days"},
+    "[prior_assessment]": {"required_when", "kinds"},
+    "[review]": {"signers"},
+    "[feedback]": {"public_from"},
     "deadline": {
         "title", "title_en", "stage", "working_days", "calendar_days", "warn_working_days", "roles", "starts",
         "stops_when",
     },
 }
-SECTIONS = {"procedure", "stages", "transitions", "actions", "periods", "deadlines"}
+SECTIONS = {"procedure", "stages", "transitions", "actions", "periods", "deadlines", "feedback", "prior_assessment"}
+# [prior_assessment] required_when: always, never, or the document's yes/no property of that name.
+PRIOR_ASSESSMENT_WHEN = {"always", "never", "concerns_market_entities", "affects_public_rights"}
+INVITEE_KINDS = {"enterprise", "association", "expert"}
+SECTIONS.add("review")  # [review] signers (co-responsible units, issue 14)
+# The organs that may sign a joint-review round, and the role that signs for each (co_units: the unit's head).
+REVIEW_SIGNERS = {"gov_office": "gov_office_reviewer", "justice": "justice_reviewer",
+                  "openness_office": "openness_officer", "co_units": "department_head"}
 DEADLINE_ANCHORS = {"stage_entered", "decision_date"}
 # Periods the services read; a file must declare the required ones and may declare only known ones.
 KNOWN_PERIODS = {"consultation_min", "consultation_min_market"}
@@ -296,6 +320,18 @@ def load_procedure(
             stops_when=stops_when,
         )
 
+    feedback_raw = _table(data.get("feedback", {}), path, "[feedback]")
+    _only_known_keys(feedback_raw, "[feedback]", path, "[feedback]")
+    public_from = feedback_raw.get("public_from")
+    if public_from is not None:
+        entry = "[feedback] public_from"
+        if not isinstance(public_from, str):
+            raise WorkflowFileError(path, entry, "must be the name of a stage")
+        if check_stage(public_from, entry) and stages[public_from].internal:
+            raise WorkflowFileError(path, entry, f"the stage '{public_from}' is internal: nothing of it is public")
+
+    review_signers = _review_signers(data, path)
+
     for name in sorted(REQUIRED_PERIODS - set(periods)):
         raise WorkflowFileError(path, f"[periods.{name}]", "missing: the services need this period")
 
@@ -317,6 +353,8 @@ def load_procedure(
         if sid not in reached:
             raise WorkflowFileError(path, f"[stages.{sid}]", f"unreachable from the initial stage '{initial}'")
 
+    prior_assessment = _prior_assessment(data.get("prior_assessment"), path)
+
     return Procedure(
         id=_require(head, "id", str, path, "[procedure]"),
         title=_require(head, "title", str, path, "[procedure]"),
@@ -328,10 +366,48 @@ def load_procedure(
         actions=actions,
         periods=periods,
         deadlines=deadlines,
+        review_signers=review_signers,
+        feedback_public_from=public_from,
         department_roles=frozenset(
             check_roles(_names(head.get("department_roles", []), path, "[procedure]", "department_roles"), "[procedure]")
         ),
+        prior_assessment=prior_assessment,
     )
+
+
+def _prior_assessment(raw: Any, path: Path) -> PriorAssessmentRule | None:
+    """Read [prior_assessment]: required_when (one of PRIOR_ASSESSMENT_WHEN) and kinds (of INVITEE_KINDS)."""
+    if raw is None:
+        return None
+    entry = "[prior_assessment]"
+    raw = _table(raw, path, entry)
+    _only_known_keys(raw, entry, path, entry)
+    when = _require(raw, "required_when", str, path, entry)
+    if when not in PRIOR_ASSESSMENT_WHEN:
+        raise WorkflowFileError(path, entry, f"'required_when' must be one of: {', '.join(sorted(PRIOR_ASSESSMENT_WHEN))}")
+    kinds = _names(_require(raw, "kinds", list, path, entry), path, entry, "kinds")
+    if not kinds:
+        raise WorkflowFileError(path, entry, "'kinds' must name at least one kind")
+    for kind in kinds:
+        if kind not in INVITEE_KINDS:
+            raise WorkflowFileError(path, entry, f"unknown kind '{kind}' (known: {', '.join(sorted(INVITEE_KINDS))})")
+    return PriorAssessmentRule(required_when=when, kinds=tuple(dict.fromkeys(kinds)))
+
+
+def _review_signers(data: dict[str, Any], path: Path) -> tuple[str, ...]:
+    """[review] signers: known names, each once, at least one; without the table the two organs sign."""
+    if "review" not in data:
+        return Procedure.review_signers
+    raw = _table(data["review"], path, "[review]")
+    _only_known_keys(raw, "[review]", path, "[review]")
+    signers = _names(_require(raw, "signers", list, path, "[review]"), path, "[review]", "signers")
+    for name in signers:
+        if name not in REVIEW_SIGNERS:
+            raise WorkflowFileError(path, "[review] signers",
+                                    f"unknown signer '{name}' (known: {', '.join(sorted(REVIEW_SIGNERS))})")
+    if not signers or len(set(signers)) != len(signers):
+        raise WorkflowFileError(path, "[review] signers", "name at least one signer, each once")
+    return signers
 
 
 def load_directory(

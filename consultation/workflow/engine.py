@@ -7,13 +7,14 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, or_, true, update
+from sqlalchemy import and_, exists, false, or_, select, true, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..extensions import db
 from ..errors import InvalidInput, NotAllowed
-from ..models import Document, User, utcnow
+from ..models import Document, DocumentCoUnit, ReviewRound, User, utcnow
+from . import signers
 from .artefacts import ARTEFACTS, KNOWN_ARTEFACTS
 from .conditions import CONDITIONS, KNOWN_CONDITIONS
 from .definition import Procedure, Stage, Transition, load_directory
@@ -64,8 +65,30 @@ def can_see(user: User, document: Document) -> bool:
         return True
     if user.department_id == document.department_id and user.has_role(*procedure.department_roles):
         return True
+    if _co_unit_sees(user, document, procedure):
+        return True
     other_roles = {r for r in user.roles if r not in procedure.department_roles}
     return bool(other_roles) and not procedure.stages[document.stage].internal
+
+
+def _co_unit_sees(user: User, document: Document, procedure: Procedure) -> bool:
+    """Staff of a co-responsible unit (its drafters and its head) see the document from its submission on."""
+    if "co_units" not in procedure.review_signers or not user.has_role(*procedure.department_roles):
+        return False
+    if document.stage not in signers.co_unit_stages(procedure) and not db.session.scalar(
+            select(exists().where(ReviewRound.document_id == document.id))):
+        return False
+    return bool(db.session.scalar(select(exists().where(
+        DocumentCoUnit.document_id == document.id, DocumentCoUnit.department_id == user.department_id))))
+
+
+def _co_unit_visible(user: User, procedure: Procedure):
+    """``_co_unit_sees`` as one SQL condition on Document."""
+    return and_(
+        exists().where(DocumentCoUnit.document_id == Document.id, DocumentCoUnit.department_id == user.department_id),
+        or_(Document.stage.in_(sorted(signers.co_unit_stages(procedure))),
+            exists().where(ReviewRound.document_id == Document.id)),
+    )
 
 
 def visible_to(user: User):
@@ -80,6 +103,8 @@ def visible_to(user: User):
         terms = []
         if own:
             terms.append(Document.department_id == user.department_id)
+            if "co_units" in procedure.review_signers:
+                terms.append(_co_unit_visible(user, procedure))
         if other:
             terms.append(Document.stage.in_(public_stages))
         if terms:
@@ -172,6 +197,26 @@ def perform(
     return transition
 
 
+def perform_as_signer(document: Document, name: str, user: User, note: str = "", now: datetime | None = None) -> Transition:
+    """Take a step for a joint-review signer whose right to sign the review service has checked (a co-unit's
+    head, the openness office): as ``perform``, without the roles of the transition."""
+    now = now or utcnow()
+    settle(document, now)
+    procedure = procedure_of(document)
+    transition = procedure.transitions.get(name)
+    if transition is None or transition.automatic or document.stage not in transition.from_stages:
+        raise NotAllowed(_("You cannot do this at the current stage of the document."))
+    if transition.note_required and not note.strip():
+        raise InvalidInput(_("Please give the reason or opinion in writing."))
+    blockers = _blockers(document, transition, now)
+    if blockers:
+        raise InvalidInput(" ".join(blockers))
+    if not _move(document, transition, user, note, now):
+        raise InvalidInput(_("Someone else moved this document on in the meantime. Reload the page to see where it is now."))
+    settle(document, now)
+    return transition
+
+
 def settle(document: Document, now: datetime | None = None) -> None:
     """Apply the automatic transitions whose conditions now hold (the clock, both signatures)."""
     now = now or utcnow()
@@ -208,7 +253,8 @@ def _move(document: Document, transition: Transition, user: User | None, note: s
     audit.record(
         transition.name, actor=user, document=document, from_stage=before, to_stage=transition.to, note=note
     )
-    from ..services import notifications  # the services build on the engine: imported when first needed
+    from ..services import feedback_stage, notifications  # the services build on the engine: imported when needed
 
+    feedback_stage.on_stage_entered(document, transition, user, now)
     notifications.on_transition(document, transition.name)
     return True
