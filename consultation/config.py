@@ -42,6 +42,10 @@ class DefaultConfig:
     MAIL_DIR: str | None = None
     SITE_URL: str | None = None  # the links in mails; unset: from HOST and PORT (./manage.sh serve)
     COMMENT_MAX_LENGTH = 5000
+    # Scans of letters and meeting minutes (services/offline.py): each file at most this size, PDF or image; stored
+    # owner-only under OFFLINE_ATTACHMENT_DIR (default instance/offline), never public.
+    OFFLINE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    OFFLINE_ATTACHMENT_DIR: str | None = None
     COMMENT_MIN_SECONDS = 3  # a comment form posted sooner after it was served is taken for a bot
     # A long comment can take an afternoon to write: the form's token must outlive the default hour.
     WTF_CSRF_TIME_LIMIT = 24 * 3600

@@ -25,7 +25,7 @@ from .models import (
     AnswerDecision, Article, Comment, CommentAnswer, CommentCampaign, Consultation, Document, HiddenReason, Moderation,
 )
 from .privacy import mask_name
-from .services import tallies
+from .services import offline, tallies
 from .services.comment_lists import PAGE, Page
 from .services.publication import final_version
 
@@ -115,6 +115,7 @@ class Feedback:
     policy_interpretation: str | None
     hidden: dict[str, int] = field(default_factory=dict)  # reason label -> how many comments were hidden
     checkpoint: Checkpoint | None = None  # the audit trail's signed head that covers the publication
+    channels: dict[str, int] = field(default_factory=dict)  # web, letter, email, meeting -> how many comments
 
     @property
     def hidden_total(self) -> int:
@@ -122,6 +123,12 @@ class Feedback:
 
     def group(self, key: int | None) -> ArticleGroup | None:
         return next((g for g in self.groups if g.key == key), self.groups[0] if key is None and self.groups else None)
+
+
+def channel_line(channels: dict[str, int]) -> str:
+    """其中网上x条、信函y条、电子邮件z条、座谈会等w条 (how the comments came in, kept in Chinese)."""
+    return (f"其中网上{channels.get('web', 0)}条、信函{channels.get('letter', 0)}条、"
+            f"电子邮件{channels.get('email', 0)}条、座谈会等{channels.get('meeting', 0)}条")
 
 
 def summary_line(counts: AnswerCounts) -> str:
@@ -170,6 +177,7 @@ def build_feedback(document: Document) -> Feedback:
         final_articles=[FinalArticle(a.label, a.chapter, a.text) for a in (final.articles if final else [])],
         policy_interpretation=document.policy_interpretation, hidden=hidden,
         checkpoint=publication_checkpoint(document),
+        channels=offline.channel_counts(document, counts.total),
     )
 
 

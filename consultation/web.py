@@ -9,14 +9,14 @@ from flask import Flask, Response, abort, redirect, request, session, url_for
 from werkzeug.routing import IntegerConverter
 
 from .feedback import DECISION_LABELS
-from .i18n import bracketed, listed
+from .i18n import bracketed, full_stop, labelled, listed
 from .labels import (
-    ASSESSMENTS, LIBRARY_STATUSES, MODERATION_STATES, ORGANS, OUTCOMES, ROUND_STATUSES, VERSION_KINDS, action_label,
+    ASSESSMENTS, LIBRARY_STATUSES, MODERATION_STATES, OUTCOMES, ROUND_STATUSES, VERSION_KINDS, action_label,
     moderation_label, stage_name, localized,
 )
 from .models.types import MAX_ROW_ID
 from .receipts import display as display_receipt
-from .workflow import engine
+from .workflow import engine, signers
 
 class RowIdConverter(IntegerConverter):
     """``<int:...>`` in every route stops at the database's integer: a larger number is a 404, not an
@@ -60,6 +60,13 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(_comparison.bp)
     app.register_blueprint(site.bp)
+    from .views import invitations as _invitations  # 事前评估: staff invitations and the invitee's page (issue 14)
+
+    app.register_blueprint(_invitations.bp)
+    from .views import co_units as co_unit_views  # 会签单位 (issue 14)
+    app.register_blueprint(co_unit_views.bp)
+    from .views import offline as offline_views  # letters, emails and meetings (issue 14)
+    app.register_blueprint(offline_views.bp)
     from . import api
     from .extensions import csrf
 
@@ -72,14 +79,14 @@ def init_app(app: Flask) -> None:
         issuing_organ=library.issuing_organ,
         site_name=lambda: app.config["SITE_NAME"],
         localized=localized,
-        bracketed=bracketed,
+        bracketed=bracketed, labelled=labelled, full_stop=full_stop,
         listed=listed,
         stage_title=lambda document: localized(engine.stage_of(document).title, engine.stage_of(document).title_en),
         stage_name=stage_name,
         decision_label=lambda value: str(DECISION_LABELS.get(value, value)),
         version_kind=lambda kind: str(VERSION_KINDS.get(kind, kind)),
         action_label=action_label,
-        organ_label=lambda value: str(ORGANS.get(value, value)),
+        organ_label=signers.label,  # an organ, or a co-responsible unit by its department's name
         outcome_label=lambda value: str(OUTCOMES.get(value, value)),
         round_status_label=lambda value: str(ROUND_STATUSES.get(value, value)),
         assessment_label=lambda value: str(ASSESSMENTS.get(value, value)),

@@ -163,6 +163,8 @@ def _schemas() -> dict[str, Schema]:
         "hidden": array(obj({"reason": {"type": "string", "enum": [*HIDDEN_REASON_LABELS, "pending"]},
                              "label": STRING, "count": {"type": "integer", "minimum": 1}})),
         "hidden_total": COUNT,
+        "by_channel": obj({k: COUNT for k in ("web", "letter", "email", "meeting")},
+                          "how the comments came in: the web form, letters, emails, meetings (座谈会等)"),
         "final_articles": array(obj({"label": STRING, "chapter": nullable(STRING), "text": STRING})),
         "policy_interpretation": nullable(STRING),
         "links": obj({"page": URL, "pdf": nullable(URL), "csv": URL, "library": nullable(URL)}),

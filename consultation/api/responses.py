@@ -317,6 +317,7 @@ class FeedbackOut(TypedDict):
     published_at: str
     summary: str
     counts: dict[str, int]
+    by_channel: dict[str, int]  # web, letter, email, meeting
     hidden: list[HiddenCount]
     hidden_total: int
     groups: list[dict]
@@ -345,6 +346,7 @@ def feedback(document: Document, data: Feedback) -> Iterator[str]:
         "stage": feedback_stage_out(feedback_stage.state(document)),
         "summary": summary_line(c),
         "counts": asdict(c),
+        "by_channel": dict(data.channels),
         "hidden": [{"reason": codes.get(label, "pending"), "label": label, "count": n} for label, n in data.hidden.items()],
         "hidden_total": data.hidden_total,
         "final_articles": [asdict(a) for a in data.final_articles],

@@ -99,7 +99,7 @@ ANSWERED = ("answered", "unanswered")
 
 def staff_comments(document: Document, *, article_key: int | None = None, moderation: str | None = None,
                    answered: str | None = None, campaign_id: int | None = None, copies: bool = True,
-                   after: int | None = None, limit: int = PAGE) -> Page[Comment]:
+                   channel: str | None = None, after: int | None = None, limit: int = PAGE) -> Page[Comment]:
     """A document's comments for its staff, oldest first, with the filters of the comment and moderation lists.
 
     ``copies=False`` leaves out the exact copies of a group's first text (they are decided with it)."""
@@ -114,6 +114,8 @@ def staff_comments(document: Document, *, article_key: int | None = None, modera
         query = query.where(Comment.decision.is_(None))
     if campaign_id is not None:
         query = query.where(Comment.campaign_id == campaign_id)
+    if channel is not None:  # letter, email, meeting or web: one range of ix_comment_document_channel
+        query = query.where(Comment.channel == channel)
     if not copies:
         query = query.where(first_of_copies())
     if after is not None:

@@ -237,6 +237,26 @@ def submit_comment(
             raise InvalidInput(_("The consultation closed on %(when)s; comments are no longer accepted.",
                                  when=consultation.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")))
         raise InvalidInput(_("The consultation has not opened yet."))
+    comment = receive_comment(
+        consultation, body=body, article_id=article_id, name=name, organisation=organisation, phone=phone,
+        email=email, show_masked_name=show_masked_name, client_address=client_address,
+        idempotency_key=idempotency_key, now=now)
+    _commit_keeping(comment)
+    return comment
+
+
+def receive_comment(
+    consultation: Consultation, *, body: str, article_id: int | None = None, channel: str = CommentChannel.WEB.value,
+    name: str = "", organisation: str = "", phone: str = "", email: str = "", show_masked_name: bool = False,
+    client_address: str | None = None, idempotency_key: str | None = None, logged_by: User | None = None,
+    now: datetime | None = None,
+) -> Comment:
+    """Store, count and acknowledge one comment, whatever its channel; the caller commits.
+
+    The web form and the staff who log letters, emails and meetings (services/offline.py) both come
+    through here: a receipt number, the counters, the receipt mail; the clock then groups and seals it.
+    """
+    now = now or utcnow()
     body = one_line_break(body).strip()  # a line break counts once, as the browser counts it
     if not body:
         raise InvalidInput(_("Please write your comment."))
@@ -248,10 +268,11 @@ def submit_comment(
     for _attempt in range(5):
         comment = Comment(
             consultation_id=consultation.id, document_id=consultation.document_id, article_id=article_id,
-            receipt_number=new_receipt_number(), body=body, channel=CommentChannel.WEB.value,
+            receipt_number=new_receipt_number(), body=body, channel=channel,
             name=name.strip() or None, organisation=organisation.strip() or None, phone=phone.strip() or None,
             email=email.strip() or None, show_masked_name=bool(show_masked_name and name.strip()),
             client_hash=client_hash(client_address), created_at=now,
+            logged_by_id=logged_by.id if logged_by is not None else None,
             idempotency_key=idempotency_digest(idempotency_key) if idempotency_key else None,
         )
         db.session.add(comment)
@@ -264,7 +285,6 @@ def submit_comment(
             continue
         tallies.added(comment)
         notifications.comment_received(comment)  # the mail goes out from the outbox after this commit
-        _commit_keeping(comment)
         return comment
     raise RuntimeError("could not draw a unique receipt number")
 

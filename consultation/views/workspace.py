@@ -18,15 +18,16 @@ from ..forms import (
     ModerationForm, NoteForm, OpinionAnswerForm, PublishForm,
     RejectionForm, RevisionForm, ScheduleForm, SignoffForm, beijing,
 )
-from ..models import Comment, CommentCampaign, Document, ReviewOrgan, Signoff, utcnow
+from ..models import Comment, CommentCampaign, CommentChannel, Document, ReviewOrgan, Signoff, utcnow
 from ..services import (
     answers, comment_lists, comparison, consultations, drafting, jobs, library, moderation, publication, review, steps,
     tallies,
 )
+from ..services import co_units
 from ..services import dashboard as dashboard_service
 from ..labels import localized
 from .refusals import commit_or_refuse
-from ..workflow import deadlines, engine
+from ..workflow import deadlines, engine, signers
 from ..workflow.conditions import CONDITIONS
 
 bp = Blueprint("workspace", __name__, url_prefix="/staff")
@@ -61,7 +62,7 @@ def _waiting_for(document: Document) -> bool:
     """Tell whether the document waits for the signed-in user: a step, an answer or a signature."""
     if _next_steps(document, utcnow()) or engine.may_act(current_user, document, "answer_comment"):
         return True
-    if engine.may_act(current_user, document, "sign_off") and review.organs_to_sign(document, current_user):
+    if review.organs_to_sign(document, current_user):  # an organ, or a co-unit's head
         return True
     if engine.may_act(current_user, document, "moderate_comment") and moderation.pending_count(document):
         return True
@@ -148,7 +149,6 @@ def document(document_id: int):
     doc = _document(document_id)
     consultation = consultations.consultation_of(doc)
     counts = tallies.counts(document=doc)
-    organs = review.organs_of(current_user)
     now = utcnow()
     return render_template(
         "workspace/document.html", document=doc, stage=engine.stage_of(doc),
@@ -157,8 +157,11 @@ def document(document_id: int):
         first_unanswered=comment_lists.next_unanswered(doc), rounds=review.rounds_of(doc),
         can_answer=engine.may_act(current_user, doc, "answer_comment"),
         can_revise=engine.may_act(current_user, doc, "revise_draft"),
-        can_sign=engine.may_act(current_user, doc, "sign_off") and bool(organs),
-        may_sign_now=engine.may_act(current_user, doc, "sign_off") and bool(review.organs_to_sign(doc, current_user)),
+        can_sign=review.may_sign(doc, current_user),
+        may_sign_now=bool(review.organs_to_sign(doc, current_user)),
+        co_units=co_units.units_of(doc) if signers.takes_co_units(doc) else [],
+        may_name_units=co_units.may_name(current_user, doc),
+        awaited=[signers.label(k) for k in review.awaited(doc)],
         can_extend=engine.may_act(current_user, doc, "extend_consultation") and consultation is not None
         and consultation.is_open(now),
         can_assess=engine.may_act(current_user, doc, "record_assessment"),
@@ -303,6 +306,7 @@ def answer(document_id: int, comment_id: int):
 
 
 MODERATION_VIEWS = ("pending", "published", "hidden", "all")
+CHANNELS = tuple(c.value for c in CommentChannel)
 
 
 def _list_filters() -> dict:
@@ -311,7 +315,8 @@ def _list_filters() -> dict:
     answered = request.args.get("answered")
     return {"article_key": article if article is not None and article >= 0 else None,
             "answered": answered if answered in comment_lists.ANSWERED else None,
-            "campaign_id": request.args.get("campaign", type=int)}
+            "campaign_id": request.args.get("campaign", type=int),
+            "channel": channel if (channel := request.args.get("channel")) in CHANNELS else None}
 
 
 def _article_choices(doc: Document) -> list[tuple[int, str]]:
@@ -447,20 +452,22 @@ def revise(document_id: int):
 @bp.route("/documents/<int:document_id>/signoff", methods=["GET", "POST"])
 def signoff(document_id: int):
     doc = _document(document_id)
-    engine.require_action(current_user, doc, "sign_off")
+    if not review.may_sign(doc, current_user):  # an organ's reviewer, or a co-unit's head
+        engine.require_action(current_user, doc, "sign_off")
     form = SignoffForm()
-    labels = {ReviewOrgan.GOVERNMENT_OFFICE: _("Government office (市政府办公室)"), ReviewOrgan.JUSTICE: _("Justice bureau (市司法局)")}
-    organs = review.organs_of(current_user)
+    labels = {ReviewOrgan.GOVERNMENT_OFFICE.value: _("Government office (市政府办公室)"),
+              ReviewOrgan.JUSTICE.value: _("Justice bureau (市司法局)")}
+    organs = review.signers_for(doc, current_user)
     rounds = review.rounds_of(doc)
     if rounds and rounds[-1].status == "pending":  # an organ signs a round once: offer only those still to sign
         organs = review.organs_to_sign(doc, current_user)
         if not organs:
             flash(_("This organ has already signed this review round."), "info")
             return redirect(url_for("workspace.document", document_id=doc.id) + "#rounds")
-    form.organ.choices = [SelectChoice(o.value, labels[o]) for o in organs]
+    form.organ.choices = [SelectChoice(o, labels.get(o) or signers.label(o)) for o in organs]
 
     def sign() -> None:
-        organ = ReviewOrgan(form.organ.data)
+        organ = form.organ.data  # a signer's key: gov_office, justice, openness_office or unit:<department_id>
         if form.outcome.data == "approve":
             review.approve(doc, current_user, organ, form.opinion.data or "")
         elif form.outcome.data == "reject":  # 不合法: the legality review's outcome only
@@ -473,7 +480,8 @@ def signoff(document_id: int):
         flash(_("Your signature was recorded."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     return render_template("workspace/signoff.html", document=doc, form=form, rounds=rounds,
-                           may_reject=ReviewOrgan.JUSTICE in organs)
+                           may_reject=ReviewOrgan.JUSTICE in organs,
+                           awaited=[signers.label(k) for k in review.awaited(doc)])
 
 
 @bp.route("/documents/<int:document_id>/decision", methods=["GET", "POST"])
