@@ -74,7 +74,12 @@ def _mail(job: BackgroundJob) -> None:
     if notification.sent_at is not None:
         return None
     _progress(job, 50)
-    message = mail.build(notification.recipient, notification.subject, notification.body, notification.key)
+    body = notification.body
+    if notification.event == "assessment_invitation":  # the personal link is made at sending, never stored
+        from .services.invitations import expand_link
+
+        body = expand_link(notification)
+    message = mail.build(notification.recipient, notification.subject, body, notification.key)
     notification.transport = mail.deliver(message)[:300]
     notification.sent_at = utcnow()
     return None

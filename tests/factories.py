@@ -114,6 +114,20 @@ def assessments(doc: Document, drafter: User) -> None:
     db.session.commit()
 
 
+def prior_assessments(doc: Document, drafter: User, kinds: tuple[str, ...] = ("enterprise", "expert")) -> None:
+    """事前评估: invite one person of each kind, take their assessments through their links, answer them."""
+    from consultation.services import invitations
+
+    for kind in kinds:
+        invitation = invitations.invite(doc, drafter, kind=kind, name=f"{kind}评估人", organisation="华城市某单位",
+                                        email=f"{kind}@assess.example.com")
+        assessment = invitations.submit(invitation, necessity="确有必要。", feasibility="可行。", market_impact="成本可控。",
+                                        fair_competition="未发现排除、限制竞争的内容。", interests="无利益关系。",
+                                        consent_named=False, remarks={})
+        invitations.answer(assessment, drafter, overall=("adopted", "已采纳。"), remarks={})
+    db.session.commit()
+
+
 def ready_for_submission(city, **kw) -> Document:
     """Consultation over, every comment answered, the review draft (and any assessment) ready."""
     doc = in_handling(city, **kw)
@@ -121,6 +135,10 @@ def ready_for_submission(city, **kw) -> Document:
     drafting.revise_draft(doc, city["drafter"], body=REVISED, explanation=EXPLANATION)
     if doc.procedure == "major_decision":
         assessments(doc, city["drafter"])
+    from consultation.services import invitations
+
+    if invitations.required_kinds(doc):
+        prior_assessments(doc, city["drafter"], invitations.required_kinds(doc))
     db.session.commit()
     return doc
 

@@ -116,20 +116,27 @@ def review_draft_prepared(document: Document, now: datetime) -> str | None:
 
 
 @condition
-def both_organs_approved(document: Document, now: datetime) -> str | None:
+def all_signers_approved(document: Document, now: datetime) -> str | None:
+    """Every signer of the procedure's [review] signers (co-units spelt out) approved the current version."""
+    from . import signers
+
     rnd = latest_round(document)
     version = document.current_version
     if rnd is None or version is None or rnd.version_id != version.id:
         return _("Joint review has not approved the current version.")
-    for organ in ReviewOrgan:
-        signoff = rnd.signoff_of(organ)
-        if (
-            signoff is None
-            or signoff.outcome != SignoffOutcome.APPROVE.value
-            or signoff.version_id != version.id
-        ):
-            return _("Both the government office and the justice bureau must approve the same version.")
+    missing = [
+        key for key in signers.required(document)
+        if (signoff := rnd.signoff_of(key)) is None
+        or signoff.outcome != SignoffOutcome.APPROVE.value or signoff.version_id != version.id
+    ]
+    if missing:
+        return _("Every signer must approve the same version; still awaited: %(signers)s.",
+                 signers="; ".join(signers.label(key) for key in missing))
     return None
+
+
+# The earlier name (two organs): the same check, so that files and code that name it keep working.
+CONDITIONS["both_organs_approved"] = both_organs_approved = all_signers_approved
 
 
 @condition
@@ -171,6 +178,14 @@ def document_number_assigned(document: Document, now: datetime) -> str | None:
     return None
 
 
+@condition
+def prior_assessments_answered(document: Document, now: datetime) -> str | None:
+    """事前评估: every invited assessment answered, and those the procedure's [prior_assessment] requires."""
+    from ..services import invitations  # the services build on the engine: imported when first needed
+
+    return invitations.requirement_problem(document, now)
+
+
 KNOWN_CONDITIONS = frozenset(CONDITIONS)
 
 # The conditions' names as the administrator's procedure page shows them (both languages through Flask-Babel).
@@ -183,8 +198,10 @@ CONDITION_TITLES = {
     "all_comments_moderated": _l("Every comment is moderated (意见均已审核)"),
     "review_draft_prepared": _l("The review draft is prepared (送审稿)"),
     "both_organs_approved": _l("Both organs approved the same version (联合审查同意)"),
+    "all_signers_approved": _l("Every signer of the joint review approved the same version (联合审查会签同意)"),
     "does_not_affect_public_rights": _l("The document does not affect public rights (不涉及公众权益)"),
     "review_opinions_answered": _l("Every review opinion has a response (审查意见均已回应)"),
     "justice_signed": _l("The justice bureau has given its opinion (合法性审核意见)"),
     "document_number_assigned": _l("The document number is assigned (发文字号)"),
+    "prior_assessments_answered": _l("The prior assessments required are in and answered (事前评估)"),
 }
