@@ -16,6 +16,7 @@ from .types import UTCDateTime, utcnow
 class ReviewOrgan(str, enum.Enum):
     GOVERNMENT_OFFICE = "gov_office"  # 市政府办公室
     JUSTICE = "justice"               # 市司法局 (合法性审核)
+    OPENNESS = "openness_office"      # 政务公开办, when a procedure file names it among the signers
 
 
 class SignoffOutcome(str, enum.Enum):
@@ -50,8 +51,10 @@ class ReviewRound(db.Model):
         back_populates="round", order_by="Signoff.id", cascade="all, delete-orphan"
     )
 
-    def signoff_of(self, organ: ReviewOrgan) -> Signoff | None:
-        return next((s for s in self.signoffs if s.organ == organ.value), None)
+    def signoff_of(self, organ: ReviewOrgan | str) -> Signoff | None:
+        """The signature of an organ, or of a co-unit given as ``unit:<department_id>`` (workflow/signers.py)."""
+        key = organ.value if isinstance(organ, ReviewOrgan) else organ
+        return next((s for s in self.signoffs if s.organ == key), None)
 
 
 class Signoff(db.Model):

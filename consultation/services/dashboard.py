@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Document, User
 from ..workflow import engine
 from .comment_lists import Page
+from . import co_units
 
 
 def waiting_candidates(user: User, *, limit: int) -> list[Document]:
@@ -17,7 +18,8 @@ def waiting_candidates(user: User, *, limit: int) -> list[Document]:
     pairs = engine.stages_for(user)
     if not pairs:
         return []
-    in_stage = or_(*[and_(Document.procedure == p, Document.stage == s) for p, s in pairs])
+    in_stage = or_(*[and_(Document.procedure == p, Document.stage == s) for p, s in pairs],
+                   co_units.awaiting_signature(user))  # a co-unit's head signs in the joint review
     return list(db.session.scalars(
         select(Document).where(engine.visible_to(user), in_stage).options(selectinload(Document.department))
         .order_by(Document.stage_entered_at, Document.id).limit(limit)))

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import (
     Document, JobKind, OpinionResponse, ReviewOrgan, ReviewRound, Role, RoundStatus, Signoff, SignoffOutcome, User, utcnow,
 )
-from ..workflow import engine
+from ..workflow import engine, signers
 from ..workflow.conditions import latest_round
 from . import jobs
 
@@ -20,17 +20,61 @@ ORGAN_ROLE = {
 }
 
 
+# Who signs for each signer of [review] signers; a co-unit (unit:<department_id>) by its department head.
+SIGNER_ROLE = {organ.value: role for organ, role in ORGAN_ROLE.items()} | {
+    ReviewOrgan.OPENNESS.value: Role.OPENNESS_OFFICER,
+}
+UNIT_SIGNER_ROLE = Role.DEPARTMENT_HEAD
+
+
 def organs_of(user: User) -> list[ReviewOrgan]:
     return [organ for organ, role in ORGAN_ROLE.items() if user.has_role(role)]
 
 
-def organs_to_sign(document: Document, user: User) -> list[ReviewOrgan]:
-    """The user's organs that have still to sign the open review round (an organ signs a round once)."""
-    organs = organs_of(user)
-    rnd = latest_round(document) if organs else None  # no query for those who sign for no organ
+def _key(organ: ReviewOrgan | str) -> str:
+    return organ.value if isinstance(organ, ReviewOrgan) else str(organ)
+
+
+def _signing_stage(document: Document) -> bool:
+    spec = engine.procedure_of(document).actions.get("sign_off")
+    return spec is not None and document.stage in spec.stages
+
+
+def signers_for(document: Document, user: User) -> list[str]:
+    """The document's signers (organs, co-units) the user signs for, whatever the stage."""
+    if not user.has_role(UNIT_SIGNER_ROLE, *SIGNER_ROLE.values()):
+        return []  # no query for those who sign for nobody
+    found = []
+    for key in signers.required(document):
+        department_id = signers.unit_department_id(key)
+        if department_id is None:
+            if key in SIGNER_ROLE and user.has_role(SIGNER_ROLE[key]):
+                found.append(key)
+        elif department_id == user.department_id and user.has_role(UNIT_SIGNER_ROLE):
+            found.append(key)
+    return found
+
+
+def may_sign(document: Document, user: User) -> bool:
+    """Whether the user signs for one of the document's signers and the stage is the joint review."""
+    return _signing_stage(document) and bool(signers_for(document, user))
+
+
+def organs_to_sign(document: Document, user: User) -> list[str]:
+    """The user's signers (organs, co-units) that have still to sign the open review round (each signs once)."""
+    keys = signers_for(document, user) if _signing_stage(document) else []
+    rnd = latest_round(document) if keys else None
     if rnd is None or rnd.status != RoundStatus.PENDING.value:
         return []
-    return [organ for organ in organs if rnd.signoff_of(organ) is None]
+    return [key for key in keys if rnd.signoff_of(key) is None]
+
+
+def awaited(document: Document, rnd: ReviewRound | None = None) -> list[str]:
+    """The signers the open round still waits for (empty when no round is open)."""
+    rnd = rnd or latest_round(document)
+    if rnd is None or rnd.status != RoundStatus.PENDING.value:
+        return []
+    return [key for key in signers.required(document) if rnd.signoff_of(key) is None]
 
 
 def submit_for_review(document: Document, user: User) -> None:
@@ -54,9 +98,11 @@ def send_to_joint_review(document: Document, user: User) -> ReviewRound:
     return rnd
 
 
-def _pending_round(document: Document, user: User, organ: ReviewOrgan) -> ReviewRound:
-    engine.require_action(user, document, "sign_off")
-    if not user.has_role(ORGAN_ROLE[organ]):
+def _pending_round(document: Document, user: User, organ: ReviewOrgan | str) -> ReviewRound:
+    mine = signers_for(document, user)
+    if not _signing_stage(document) or not (mine or engine.may_act(user, document, "sign_off")):
+        raise NotAllowed(_("You cannot do this at the current stage of the document."))
+    if _key(organ) not in mine:
         raise NotAllowed(_("You do not sign for this organ."))
     rnd = latest_round(document)
     if rnd is None or rnd.status != RoundStatus.PENDING.value:
@@ -68,9 +114,9 @@ def _pending_round(document: Document, user: User, organ: ReviewOrgan) -> Review
     return rnd
 
 
-def _sign(rnd: ReviewRound, organ: ReviewOrgan, outcome: SignoffOutcome, opinion: str, user: User) -> Signoff:
+def _sign(rnd: ReviewRound, organ: ReviewOrgan | str, outcome: SignoffOutcome, opinion: str, user: User) -> Signoff:
     signoff = Signoff(
-        organ=organ.value, version_id=rnd.version_id, outcome=outcome.value,
+        organ=_key(organ), version_id=rnd.version_id, outcome=outcome.value,
         opinion=opinion.strip(), signed_by_id=user.id, signed_at=utcnow(),
     )
     rnd.signoffs.append(signoff)
@@ -78,28 +124,29 @@ def _sign(rnd: ReviewRound, organ: ReviewOrgan, outcome: SignoffOutcome, opinion
     return signoff
 
 
-def approve(document: Document, user: User, organ: ReviewOrgan, opinion: str = "") -> Signoff:
-    """Sign the round as approved; when both organs have, the engine moves on by itself."""
+def approve(document: Document, user: User, organ: ReviewOrgan | str, opinion: str = "") -> Signoff:
+    """Sign the round as approved; when every signer has, the engine moves on by itself."""
     rnd = _pending_round(document, user, organ)
     signoff = _sign(rnd, organ, SignoffOutcome.APPROVE, opinion, user)
     audit.record("sign_off", actor=user, document=document, note=opinion,
-                 payload={"round": rnd.seq, "organ": organ.value, "outcome": "approve", "version_id": rnd.version_id})
+                 payload={"round": rnd.seq, "organ": _key(organ), "outcome": "approve", "version_id": rnd.version_id})
     engine.settle(document)
     if document.stage != "joint_review":
         rnd.status, rnd.closed_at = RoundStatus.APPROVED.value, utcnow()
     return signoff
 
 
-def return_for_revision(document: Document, user: User, organ: ReviewOrgan, opinion: str) -> Signoff:
+def return_for_revision(document: Document, user: User, organ: ReviewOrgan | str, opinion: str) -> Signoff:
     """Return the draft with a written opinion; the next submission is a new round on a new version."""
     if not opinion.strip():
         raise FieldRefused("opinion", _("A return needs a written opinion."))
     rnd = _pending_round(document, user, organ)
     signoff = _sign(rnd, organ, SignoffOutcome.RETURN, opinion, user)
     rnd.status, rnd.closed_at = RoundStatus.RETURNED.value, utcnow()
-    engine.perform(document, "return_for_revision", user, note=opinion)
+    # The right to sign was checked above (a co-unit's head holds no reviewer role): the step follows it.
+    engine.perform_as_signer(document, "return_for_revision", user, note=opinion)
     audit.record("sign_off", actor=user, document=document, note=opinion,
-                 payload={"round": rnd.seq, "organ": organ.value, "outcome": "return", "version_id": rnd.version_id})
+                 payload={"round": rnd.seq, "organ": _key(organ), "outcome": "return", "version_id": rnd.version_id})
     return signoff
 
 
