@@ -111,6 +111,13 @@ def _not_adopted(city, **kw):
     return doc
 
 
+def _withdrawn(city, **kw):
+    doc = factories.in_deliberation(city, **kw)
+    steps.take(doc, "withdraw", city["head"], note="情况发生变化，暂不出台。")
+    db.session.commit()
+    return doc
+
+
 BUILD = {
     "drafting": _drafting,
     "head_review": _head_review,
@@ -124,6 +131,7 @@ BUILD = {
     "publication": factories.in_publication,
     "published": factories.published,
     "not_adopted": _not_adopted,
+    "withdrawn": _withdrawn,
 }
 
 

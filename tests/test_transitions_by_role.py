@@ -12,7 +12,7 @@ import pytest
 from consultation.errors import DomainError, NotAllowed
 from consultation.extensions import db
 from consultation.models import ReviewOrgan, utcnow
-from consultation.services import consultations, drafting, publication, review
+from consultation.services import consultations, drafting, feedback_stage, publication, review
 from consultation.workflow import engine
 
 from . import factories
@@ -39,6 +39,8 @@ ALLOWED = {
     "refuse_skip_predisclosure": {"openness"},
     # 不合法 is the justice bureau's outcome alone.
     "reject_as_unlawful": {"justice"},
+    # 撤回: the drafting department's head, until the meeting has decided.
+    "withdraw": {"head"},
 }
 SKIP_STEPS = {"request_skip_predisclosure", "approve_skip_predisclosure", "refuse_skip_predisclosure"}
 TABLE = {
@@ -95,6 +97,8 @@ def take(doc, name: str, user) -> None:
     elif name == "publish":
         publication.publish(doc, user, final_text=factories.REVISED, policy_interpretation="解读",
                             effective_date=today + timedelta(days=30), validity_years=5)
+    elif name == "withdraw":
+        feedback_stage.withdraw(doc, user, "情况发生变化，暂不出台。")
     else:
         engine.perform(doc, name, user, note="意见")
 
@@ -129,7 +133,7 @@ def test_who_may_take_each_step(app, city, proc, name, username):
 @pytest.mark.parametrize("proc, name", CASES)
 def test_no_step_is_taken_from_a_stage_it_does_not_leave(app, city, proc, name):
     transition = app.extensions["procedures"][proc].transitions[name]
-    wrong = "joint_review" if "drafting" in transition.from_stages else "drafting"
+    wrong = next(s for s in ("drafting", "joint_review", "publication") if s not in transition.from_stages)
     doc = BUILD[wrong](city, procedure=proc)
     user = city[sorted(TABLE[proc][name])[0]]
     with pytest.raises(DomainError):
