@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import audit
-from ..errors import InvalidInput, NotAllowed
+from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import local_time
 from ..models import (

@@ -1,7 +1,7 @@
 """Prior assessment (事前评估): the drafting department's invitations and answers, and the invitee's page."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,7 +17,6 @@ from ..feedback import DECISION_LABELS
 from ..labels import AUDIT_ACTIONS
 from ..models import AssessmentInvitation, AssessmentWaiver, Document, utcnow
 from ..services import invitations
-from ..workflow import engine
 from .refusals import commit_or_refuse
 
 bp = Blueprint("invitations", __name__)
@@ -226,13 +225,23 @@ def _private(response):
     return response
 
 
-@bp.route("/assess/<token>", methods=["GET", "POST"])
+@bp.get("/assess/<token>")
 @ratelimit.limited("assess", "ASSESSMENT_LINK_RATE_LIMIT")
-def assess(token: str):
+def link(token: str):
+    """The mailed link: kept in the session and the address changed to /assess, so that the token never
+    appears in the page (its links, a print or error-report address, a Referer)."""
+    session["assess_token"] = token[:100]
+    return _private(redirect(url_for("invitations.assess")))
+
+
+@bp.route("/assess", methods=["GET", "POST"])
+@ratelimit.limited("assess", "ASSESSMENT_LINK_RATE_LIMIT", methods=("POST",))
+def assess():
     now = utcnow()
     try:
-        invitation = invitations.by_token(token, now)
+        invitation = invitations.by_token(session.get("assess_token", ""), now)
     except invitations.LinkInvalid as exc:
+        session.pop("assess_token", None)
         return _private(make_response(render_template("public/assess_invalid.html", message=exc.message), 404))
     if invitations.opened(invitation, now):
         db.session.commit()
@@ -255,7 +264,7 @@ def assess(token: str):
             db.session.commit()  # saved before anything else may fail: the receipt shown exists
             flash(_("Your assessment was received. Receipt number: %(receipt)s", receipt=invitations.display(
                 saved.receipt_number)), "success")
-            return _private(redirect(url_for("invitations.assess", token=token) + "#receipt"))
+            return _private(redirect(url_for("invitations.assess") + "#receipt"))
     elif request.method == "POST":
         status = 400
     found = invitation.assessment

@@ -1,0 +1,328 @@
+"""Prior assessment (事前评估): invited enterprise representatives, industry associations and experts assess the
+draft through a personal link; the drafting department answers; the procedure file may require them."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from consultation.errors import InvalidInput, NotAllowed
+from consultation.extensions import db
+from consultation.models import (
+    AssessmentInvitation, AuditEvent, Document, InvitedAssessment, Notification, utcnow,
+)
+from consultation.receipts import display
+from consultation.services import invitations
+from consultation.workflow import engine
+from consultation.workflow.artefacts import KNOWN_ARTEFACTS
+from consultation.workflow.conditions import CONDITION_TITLES, KNOWN_CONDITIONS
+from consultation.workflow.definition import WorkflowFileError, load_procedure
+
+from . import factories
+from .test_mail import addressed, smtp  # noqa: F401 - fixtures
+from .test_pdf_job import _run_worker
+
+EXPERT = {"kind": "expert", "name": "钱教授", "organisation": "华城大学法学院", "email": "qian.prof@univ.example.edu"}
+ENTERPRISE = {"kind": "enterprise", "name": "孙经理", "organisation": "华城某某科技有限公司",
+              "email": "sun.manager@corp.example.com"}
+ASSESSMENT = {"necessity": "确有必要，现行规定不足。", "feasibility": "总体可行。", "market_impact": "企业合规成本较低。",
+              "fair_competition": "未见排除、限制竞争的内容。", "interests": "本人与本文件无直接利益关系。"}
+
+
+def _invite(doc: Document, city, person: dict = EXPERT) -> AssessmentInvitation:
+    invitation = invitations.invite(doc, city["drafter"], **person)
+    db.session.commit()
+    return invitation
+
+
+def _submit(invitation: AssessmentInvitation, **overrides) -> InvitedAssessment:
+    data = {**ASSESSMENT, "consent_named": False, "remarks": {}, **overrides}
+    assessment = invitations.submit(invitation, **data)
+    db.session.commit()
+    return assessment
+
+
+def _open(browser, invitation_or_token):
+    """Follow the mailed link: it keeps the token in the session and moves to /assess."""
+    token = invitation_or_token if isinstance(invitation_or_token, str) else invitations.token_of(invitation_or_token)
+    first = browser.get(f"/assess/{token}")
+    assert first.status_code == 302 and first.headers["Location"].endswith("/assess")
+    assert first.headers["Cache-Control"] == "no-store"
+    return browser.get("/assess")
+
+
+def _form(token_page_html: bytes) -> dict:
+    return {f"remark-{m}": "" for m in re.findall(rb'name="remark-(\d+)"', token_page_html)}
+
+
+# --- the link ----------------------------------------------------------------------------------------------
+
+def test_the_link_is_unguessable_and_only_its_digest_is_stored(app, city):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    token = invitations.token_of(invitation)
+    assert len(token) >= 40
+    assert invitation.token_hash != token and token not in invitation.token_nonce
+    notification = db.session.scalars(select(Notification).where(Notification.event == "assessment_invitation")).one()
+    assert token not in notification.body and invitations.LINK_PLACEHOLDER in notification.body
+    assert invitations.by_token(token).id == invitation.id
+    with pytest.raises(invitations.LinkInvalid):
+        invitations.by_token(token[:-1] + ("A" if token[-1] != "A" else "B"))
+
+
+def test_an_expired_or_revoked_link_is_refused_with_one_message(app, city, browser):
+    doc = factories.in_handling(city, market=True)
+    expired, revoked = _invite(doc, city), _invite(doc, city, ENTERPRISE)
+    expired.expires_at = utcnow() - timedelta(minutes=1)
+    invitations.revoke(revoked, city["drafter"])
+    db.session.commit()
+    pages = [_open(browser, i) for i in (expired, revoked)]
+    pages.append(_open(browser, "x" * 43))
+    pages.append(browser.get("/assess"))  # no link at all
+    for page in pages:
+        assert page.status_code == 404
+        assert page.headers["Cache-Control"] == "no-store" and "noindex" in page.headers["X-Robots-Tag"]
+        text = page.get_data(as_text=True)
+        assert "此评估链接无效" in text or "not valid" in text
+        assert doc.title not in text and "钱教授" not in text and "孙经理" not in text
+    assert pages[0].get_data() == pages[2].get_data()  # nothing tells a guess from a lapsed link
+
+
+def test_a_new_link_replaces_the_old_one(app, city):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    old = invitations.token_of(invitation)
+    invitations.resend(invitation, city["drafter"])
+    db.session.commit()
+    with pytest.raises(invitations.LinkInvalid):
+        invitations.by_token(old)
+    assert invitations.by_token(invitations.token_of(invitation)).id == invitation.id
+    assert invitation.sent_count == 2
+
+
+def test_the_invitation_mail_carries_the_personal_link_over_smtp(app, addressed, smtp, browser):  # noqa: F811 - fixtures
+    doc = factories.in_handling(addressed, market=True)
+    invitation = _invite(doc, addressed)
+    token = invitations.token_of(invitation)
+    _run_worker(app)
+    received = smtp.to(EXPERT["email"])
+    assert len(received) == 1
+    body = received[0].get_content()
+    assert "事前评估邀请" in received[0]["Subject"] and "钱教授" in body
+    link = f"http://yijian.huacheng.gov.cn/assess/{token}"
+    assert link in body
+    page = _open(browser, token)
+    assert page.status_code == 200 and "钱教授" in page.get_data(as_text=True)
+    assert token not in page.get_data(as_text=True)  # nor in the print or error-report links
+
+
+# --- the invitee's page ------------------------------------------------------------------------------------
+
+def test_the_invitee_assesses_overall_and_per_article_and_gets_a_receipt_shown_and_mailed(app, addressed, smtp, browser):  # noqa: F811 - fixtures
+    doc = factories.in_handling(addressed, market=True)
+    invitation = _invite(doc, addressed)
+    url = "/assess"
+    page = _open(browser, invitation)
+    html = page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store" and "noindex" in page.headers["X-Robots-Tag"]
+    assert "不公开" in html and "钱教授" in html and "第一条" in html
+    first_article = doc.current_version.articles[0]
+    data = {**_form(page.data), **ASSESSMENT, f"remark-{first_article.id}": "建议明确适用范围。", "consent_named": "y"}
+    done = browser.post(url, data)
+    assert done.status_code == 302
+    shown = browser.get(url).get_data(as_text=True)
+    assessment = db.session.scalars(select(InvitedAssessment)).one()
+    assert display(assessment.receipt_number) in shown
+    assert [r.body for r in assessment.remarks] == ["建议明确适用范围。"]
+    assert assessment.consent_named is True and assessment.interests == ASSESSMENT["interests"]
+    db.session.refresh(invitation)
+    assert invitation.opened_at is not None
+    receipt = display(assessment.receipt_number)
+    _run_worker(app)
+    receipts = [m for m in smtp.to(EXPERT["email"]) if "事前评估回执" in m["Subject"]]
+    assert len(receipts) == 1 and receipt in receipts[0].get_content()
+
+
+def test_the_declaration_of_interests_is_required_and_something_must_be_assessed(app, city, browser):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    url = "/assess"
+    page = _open(browser, invitation)
+    refused = browser.post(url, {**_form(page.data), **ASSESSMENT, "interests": ""})
+    assert refused.status_code == 400
+    with pytest.raises(InvalidInput):
+        invitations.submit(invitation, necessity="", feasibility="", market_impact="", fair_competition="",
+                           interests="无。", consent_named=False, remarks={})
+    db.session.rollback()
+    assert db.session.scalar(select(InvitedAssessment.id)) is None
+
+
+def test_submitting_again_before_the_answer_revises_it_under_the_same_receipt_and_the_answer_closes_it(app, city):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city, ENTERPRISE)
+    first = _submit(invitation)
+    receipt = first.receipt_number
+    second = _submit(invitation, necessity="修改后的意见。", consent_named=True)
+    assert second.id == first.id and second.receipt_number == receipt and second.revision == 2
+    assert second.consent_named is False  # only an expert can be named
+    invitations.answer(second, city["drafter"], overall=("partly_adopted", "部分采纳。"), remarks={})
+    db.session.commit()
+    with pytest.raises(InvalidInput):
+        invitations.submit(invitation, **ASSESSMENT, consent_named=False, remarks={})
+
+
+# --- staff -------------------------------------------------------------------------------------------------
+
+def test_the_drafter_invites_through_the_page_and_sees_the_status(app, city, as_user):
+    doc = factories.in_handling(city, market=True)
+    drafter = as_user("drafter")
+    page = drafter.get(f"/staff/documents/{doc.id}")
+    assert f"/staff/documents/{doc.id}/invitations" in page.get_data(as_text=True)
+    response = drafter.post(f"/staff/documents/{doc.id}/invitations/new",
+                            {**EXPERT, "expires_on": (utcnow() + timedelta(days=10)).date().isoformat()})
+    assert response.status_code == 302, response.data
+    listing = drafter.get(f"/staff/documents/{doc.id}/invitations").get_data(as_text=True)
+    assert "钱教授" in listing and "已发送" in listing
+    invitation = db.session.scalars(select(AssessmentInvitation)).one()
+    assert drafter.post(f"/staff/documents/{doc.id}/invitations/{invitation.id}/revoke", {},
+                        form_page=f"/staff/documents/{doc.id}/invitations").status_code == 302
+    db.session.expire_all()
+    assert invitation.revoked_at is not None
+    assert "已撤销" in drafter.get(f"/staff/documents/{doc.id}/invitations").get_data(as_text=True)
+    actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.document_id == doc.id)))
+    assert {"invite_assessor", "send_assessment_invitation", "revoke_assessment_invitation"} <= actions
+
+
+def test_only_the_drafting_department_sees_the_invitations(app, city, as_user):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    for user in ("drafter2", "justice", "govoffice", "openness"):
+        browser = as_user(user)
+        assert browser.get(f"/staff/documents/{doc.id}/invitations").status_code == 404, user
+        assert browser.get(f"/staff/documents/{doc.id}/invitations/{invitation.id}").status_code == 404, user
+    with pytest.raises(NotAllowed):
+        invitations.invite(doc, city["drafter2"], **ENTERPRISE)
+
+
+def test_the_drafter_answers_the_assessment_and_each_remark(app, city, as_user):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    article = doc.current_version.articles[1]
+    assessment = _submit(invitation, remarks={article.id: "第二条应当细化。"})
+    remark = assessment.remarks[0]
+    drafter = as_user("drafter")
+    url = f"/staff/documents/{doc.id}/invitations/{invitation.id}"
+    page = drafter.get(url).get_data(as_text=True)
+    assert "第二条应当细化。" in page and ASSESSMENT["necessity"] in page
+    assert invitations.requirement_problem(doc, utcnow())  # submitted, not answered
+    response = drafter.post(url, {"decision": "adopted", "reason": "已采纳。",
+                                  f"decision-{remark.id}": "not_adopted", f"reason-{remark.id}": "已有规定。"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert assessment.decision == "adopted" and assessment.remarks[0].decision == "not_adopted"
+    assert invitations.status_of(invitation) == "answered"
+    assert "answer_prior_assessment" in set(db.session.scalars(select(AuditEvent.action)))
+
+
+# --- the requirement ---------------------------------------------------------------------------------------
+
+def _handled(city, **kw) -> Document:
+    doc = factories.in_handling(city, **kw)
+    factories.answer_all(doc, city["drafter"])
+    factories.drafting.revise_draft(doc, city["drafter"], body=factories.REVISED, explanation=factories.EXPLANATION)
+    if doc.procedure == "major_decision":
+        factories.assessments(doc, city["drafter"])
+    db.session.commit()
+    return doc
+
+
+def _blockers(doc: Document, user, name: str = "submit_for_review") -> list[str]:
+    return [r for o in engine.options(doc, user) if o.transition.name == name for r in o.blocked_by]
+
+
+def test_a_document_concerning_market_entities_needs_an_enterprise_and_an_expert_assessment(app, city):
+    doc = _handled(city, market=True)
+    blocked = " ".join(_blockers(doc, city["drafter"]))
+    assert "事前评估" in blocked
+    with pytest.raises(InvalidInput):
+        engine.perform(doc, "submit_for_review", city["drafter"])
+    db.session.rollback()
+    factories.prior_assessments(doc, city["drafter"], ("expert",))
+    assert "企业代表" in " ".join(_blockers(doc, city["drafter"]))  # the enterprise is still missing
+    factories.prior_assessments(doc, city["drafter"], ("enterprise",))
+    assert not _blockers(doc, city["drafter"])
+    engine.perform(doc, "submit_for_review", city["drafter"])
+    engine.perform(doc, "head_approve_submission", city["head"])
+    db.session.commit()
+    assert doc.stage == "joint_review"
+
+
+def test_a_document_not_concerning_market_entities_needs_none(app, city):
+    doc = _handled(city, market=False)
+    assert not _blockers(doc, city["drafter"])
+
+
+def test_a_major_decision_always_needs_them(app, city):
+    doc = _handled(city, procedure="major_decision")
+    assert "事前评估" in " ".join(_blockers(doc, city["drafter"]))
+
+
+def test_a_written_reason_accepted_by_the_department_head_satisfies_the_requirement(app, city, as_user):
+    doc = _handled(city, market=True)
+    drafter, head = as_user("drafter"), as_user("head")
+    url = f"/staff/documents/{doc.id}/invitations"
+    assert drafter.post(f"{url}/waiver", {"reason": "本文件仅调整内部程序，企业代表已在座谈会上表达意见。"},
+                        form_page=url).status_code == 302
+    assert "事前评估" in " ".join(_blockers(doc, city["drafter"]))  # not yet accepted
+    waiver = invitations.latest_waiver(doc)
+    assert drafter.post(f"{url}/waiver/{waiver.id}", {"decision": "accept"}, form_page=url).status_code == 302
+    db.session.expire_all()
+    assert waiver.decided_at is None  # a drafter cannot accept it
+    assert head.post(f"{url}/waiver/{waiver.id}", {"decision": "accept"}, form_page=url).status_code == 302
+    db.session.expire_all()
+    assert waiver.accepted is True and waiver.decided_by_id == city["head"].id and waiver.decided_at is not None
+    assert not _blockers(doc, city["drafter"])
+    actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.document_id == doc.id)))
+    assert {"request_assessment_waiver", "decide_assessment_waiver"} <= actions
+
+
+def test_a_submitted_assessment_without_an_answer_blocks_submission(app, city):
+    doc = _handled(city, market=False)
+    _submit(_invite(doc, city))
+    assert "没有答复" in " ".join(_blockers(doc, city["drafter"])) or "no answer" in " ".join(
+        _blockers(doc, city["drafter"]))
+
+
+def test_the_condition_has_a_title_for_the_procedure_page():
+    assert "prior_assessments_answered" in KNOWN_CONDITIONS and "prior_assessments_answered" in CONDITION_TITLES
+
+
+@pytest.mark.parametrize("table, problem", [
+    ('[prior_assessment]\nrequired_when = "sometimes"\nkinds = ["expert"]\n', "'required_when' must be one of"),
+    ('[prior_assessment]\nrequired_when = "always"\nkinds = ["lawyer"]\n', "unknown kind 'lawyer'"),
+    ('[prior_assessment]\nrequired_when = "always"\nkinds = []\n', "at least one kind"),
+    ('[prior_assessment]\nrequired_when = "always"\nkinds = ["expert"]\nkind = ["expert"]\n', "unknown key 'kind'"),
+    ('[prior_assessment]\nkinds = ["expert"]\n', "missing 'required_when'"),
+])
+def test_a_broken_prior_assessment_table_stops_start_up_naming_file_and_entry(tmp_path, table, problem):
+    source = (Path(__file__).resolve().parent.parent / "workflows" / "normative_document.toml").read_text("utf-8")
+    start = source.index("[prior_assessment]")
+    end = source.index("\n[", start + 1) + 1
+    broken = tmp_path / "normative_document.toml"
+    broken.write_text(source[:start] + table + source[end:], encoding="utf-8")
+    with pytest.raises(WorkflowFileError) as caught:
+        load_procedure(broken, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
+    assert "normative_document.toml: [prior_assessment]:" in str(caught.value) and problem in str(caught.value)
+
+
+def test_the_procedure_files_hold_the_requirement(app):
+    procedures = engine.procedures()
+    assert procedures["normative_document"].prior_assessment.required_when == "concerns_market_entities"
+    assert procedures["major_decision"].prior_assessment.required_when == "always"
+    for procedure in procedures.values():
+        assert set(procedure.prior_assessment.kinds) == {"enterprise", "expert"}
+        for step in ("submit_for_review", "head_approve_submission"):
+            assert "prior_assessments_answered" in procedure.transitions[step].conditions
