@@ -23,6 +23,8 @@ from .extensions import db
 from .i18n import local_time
 from .models import Comment, Document, JobKind, VersionKind
 from .services import comparison, consultations, drafting, jobs, review, tallies
+from .services import co_units  # 会签单位 in the review packet
+from .workflow import signers
 
 CHUNK = 300  # rows laid out together; a chunk is one article's rows or a slice of them
 
@@ -140,8 +142,10 @@ def review_packet(document: Document) -> Report:
     counts = public_feedback.answer_counts(tallies.counts(document=document))
     rounds = [{
         "seq": r.seq, "version": r.version.seq, "status": r.status,
-        "signoffs": [{"organ": s.organ, "outcome": s.outcome, "opinion": s.opinion,
-                      "response": s.response.response if s.response else ""} for s in r.signoffs],
+        "signoffs": [{"organ": s.organ, "organ_name": signers.name_zh(s.organ), "outcome": s.outcome,
+                      "opinion": s.opinion, "response": s.response.response if s.response else ""}
+                     for s in r.signoffs],
+        "awaited": [signers.name_zh(key) for key in review.awaited(document, r)],
     } for r in review.rounds_of(document)]
     assessments = [{"kind": a.kind, "held_on": a.held_on.isoformat(), "participants": a.participants,
                     "conclusion": a.conclusion} for a in drafting.assessments_of(document)]
@@ -151,6 +155,7 @@ def review_packet(document: Document) -> Report:
         "version": {"seq": version.seq, "sha256": version.sha256, "explanation": version.explanation,
                     "articles": [{"label": a.label, "chapter": a.chapter, "text": a.text} for a in version.articles]},
         "counts": asdict(counts), "rounds": rounds, "assessments": assessments,
+        "co_units": [u.department.name for u in co_units.units_of(document)],
         "comparison": comparison.packet_context(document, version),
     }, public=False, rows=counts.total,
         chunks=lambda: _comment_chunks(db.session.get(Document, document_id), personal=False))
