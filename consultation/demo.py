@@ -144,6 +144,7 @@ def seed(password: str) -> str:
         art = doc3.current_version.articles[article_no].id if article_no is not None else None
         consultations.submit_comment(consultation, body=body, article_id=art, now=opened + timedelta(days=3))
     engine.settle(doc3)
+    _prior_assessments(doc3, drafter2, answered=False)
     moderation.moderate(doc3, openness, [c.id for c in comment_lists.staff_comments(doc3).items], publish=True)
     # 4. A major decision (重大行政决策) with its expert argument and risk assessment, in the legality
     #    review for 13 working days, whatever the weekday the demo is loaded: the justice bureau's
@@ -166,12 +167,30 @@ def seed(password: str) -> str:
     ):
         drafting.record_assessment(doc4, drafter, kind=kind, held_on=(utcnow() - timedelta(days=20)).date(),
                                    participants=who, conclusion=conclusion)
+    _prior_assessments(doc4, drafter, answered=True)
     review.submit_for_review(doc4, drafter)
     review.send_to_joint_review(doc4, head)
     doc4.stage_entered_at = working_days_ago(LEGALITY_REVIEW_DAYS_SPENT)
     _published_example(drafter, head, openness)
     intake.take_in_all()  # every comment sealed into the audit chain
     return "departments, 8 accounts, 5 documents (one published, in the library)"
+
+
+def _prior_assessments(doc: Document, drafter: User, *, answered: bool) -> None:
+    """事前评估: an enterprise representative and an expert (named, with consent) assessed the draft."""
+    from .services import invitations
+
+    for kind, name, organisation, consent in (("enterprise", "周经理", "华城市某停车管理有限公司", False),
+                                              ("expert", "吴教授", "华城大学经济学院", True)):
+        invitation = invitations.invite(doc, drafter, kind=kind, name=name, organisation=organisation,
+                                        email=f"{kind}@assess.demo.huacheng.gov.cn")
+        assessment = invitations.submit(
+            invitation, necessity="有必要。", feasibility="总体可行，建议设置过渡期。", market_impact="对经营者成本影响较小。",
+            fair_competition="未发现排除、限制竞争的内容。", interests="无利益关系。" if kind == "expert" else "本人所在企业受本文件影响。",
+            consent_named=consent, remarks={doc.current_version.articles[1].id: "建议细化本条。"})
+        if answered:
+            invitations.answer(assessment, drafter, overall=("partly_adopted", "过渡期建议已采纳。"),
+                               remarks={assessment.remarks[0].id: ("adopted", "已细化。")})
 
 
 def _published_example(drafter: User, head: User, openness: User) -> None:

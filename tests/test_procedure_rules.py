@@ -426,6 +426,7 @@ def test_a_major_decision_needs_expert_argument_and_risk_assessment_before_the_l
         r = drafter.post(f"{page}/assessments/new", {"kind": kind, "held_on": "2026-11-20",
                                                      "participants": "市法学会专家三名", "conclusion": "可行。"})
         assert r.status_code == 302
+    factories.prior_assessments(doc, city["drafter"])  # 事前评估: [prior_assessment] in major_decision.toml
     assert drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page).status_code == 302
     assert db.session.scalar(select(Document.stage).where(Document.id == doc.id)) == "head_submission"
     assert ['"kind": "expert_argument"' in e.payload for e in events(doc, "record_assessment")] == [True, False]
