@@ -24,6 +24,7 @@ from .i18n import local_time
 from .models import Comment, Document, JobKind, VersionKind
 from .services import comparison, consultations, drafting, jobs, review, tallies
 from .services import co_units  # 会签单位 in the review packet
+from .services import invitations  # 事前评估 in the review packet
 from .workflow import signers
 
 CHUNK = 300  # rows laid out together; a chunk is one article's rows or a slice of them
@@ -155,6 +156,7 @@ def review_packet(document: Document) -> Report:
         "version": {"seq": version.seq, "sha256": version.sha256, "explanation": version.explanation,
                     "articles": [{"label": a.label, "chapter": a.chapter, "text": a.text} for a in version.articles]},
         "counts": asdict(counts), "rounds": rounds, "assessments": assessments,
+        "invited": invitations.packet_context(document),  # 事前评估 by invited people (services/invitations.py)
         "co_units": [u.department.name for u in co_units.units_of(document)],
         "comparison": comparison.packet_context(document, version),
     }, public=False, rows=counts.total,

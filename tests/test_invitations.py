@@ -326,3 +326,25 @@ def test_the_procedure_files_hold_the_requirement(app):
         assert set(procedure.prior_assessment.kinds) == {"enterprise", "expert"}
         for step in ("submit_for_review", "head_approve_submission"):
             assert "prior_assessments_answered" in procedure.transitions[step].conditions
+
+
+# --- the review packet -------------------------------------------------------------------------------------
+
+def test_the_review_packet_has_a_section_for_the_invited_assessments_with_their_answers(app, city):
+    from consultation import reports
+
+    from .test_comparison import _pdf_text
+
+    doc = _handled(city, market=True)
+    expert = _invite(doc, city)
+    article = doc.current_version.articles[0]
+    assessment = _submit(expert, remarks={article.id: "第一条宜增加立法依据。"})
+    invitations.answer(assessment, city["drafter"], overall=("adopted", "已据此完善说明。"),
+                       remarks={assessment.remarks[0].id: ("partly_adopted", "增加了部分依据。")})
+    factories.prior_assessments(doc, city["drafter"], ("enterprise",))
+    text = _pdf_text(reports.review_packet(doc))
+    section = text[text.index("企业代表、行业协会和专家事前评估意见"):text.index("五、历次审查意见")]
+    assert "专家：钱教授（华城大学法学院）" in section and display(assessment.receipt_number) in section
+    assert "第一条宜增加立法依据。" in section and "部分采纳" in section and "增加了部分依据。" in section
+    assert ASSESSMENT["interests"] in section and "企业代表：enterprise评估人" in section
+    assert EXPERT["email"] not in text and "@assess.example.com" not in text
