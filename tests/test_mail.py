@@ -115,10 +115,12 @@ def test_commenters_who_left_an_address_hear_that_the_feedback_is_published(app,
     factories.engine.settle(doc)
     factories.answer_all(doc, addressed["drafter"])
     doc_id = factories.adopt(doc, addressed).id
+    notifications.tick()
     _run_worker(app)
-    # The receipt at once; nothing about answers before the feedback is published.
-    [receipt_mail] = smtp.to("citizen.one@example.net")
+    # The receipt at once; then the feedback, public before the executive meeting (services/feedback_stage.py).
+    receipt_mail, before_meeting = smtp.to("citizen.one@example.net")
     assert "意见回执" in receipt_mail["Subject"] and receipt[:4] in receipt_mail.get_content()
+    assert "提交常务会议审议前" in before_meeting["Subject"] and display(receipt) in before_meeting.get_content()
     doc = db.session.get(factories.Document, doc_id)
     govoffice = db.session.scalars(select(User).where(User.username == "govoffice")).one()
     publication.publish(doc, govoffice, final_text=factories.REVISED, policy_interpretation="",
@@ -126,7 +128,7 @@ def test_commenters_who_left_an_address_hear_that_the_feedback_is_published(app,
     db.session.commit()
     notifications.tick()  # the worker's clock tells the commenters, a page at a time
     _run_worker(app)
-    [message] = [m for m in smtp.to("citizen.one@example.net") if "意见回执" not in m["Subject"]]
+    [message] = [m for m in smtp.to("citizen.one@example.net") if "意见采纳情况已公布" in m["Subject"]]
     assert "意见采纳情况已公布" in message["Subject"] and display(receipt) in message.get_content()
     assert f"/feedback/{doc_id}" in message.get_content()
     told = [rcpts for rcpts, m in smtp.messages if "意见采纳情况已公布" in m["Subject"]]
@@ -144,6 +146,7 @@ def test_a_published_draft_tells_each_address_once_in_pages_read_by_the_clock(ap
     factories.engine.settle(doc)
     factories.answer_all(doc, addressed["drafter"])
     doc_id = factories.adopt(doc, addressed).id
+    notifications.tick()  # the mailing of the feedback before the meeting (services/feedback_stage.py) goes first
     doc = db.session.get(factories.Document, doc_id)
     govoffice = db.session.scalars(select(User).where(User.username == "govoffice")).one()
     publication.publish(doc, govoffice, final_text=factories.REVISED, policy_interpretation="",
@@ -157,7 +160,8 @@ def test_a_published_draft_tells_each_address_once_in_pages_read_by_the_clock(ap
     for _ in range(5):  # 6 comments, 2 per page, 1 page per tick: three ticks, then nothing more
         told.append(notifications.tick()["mailed"])
     assert told == [2, 2, 1, 0, 0]
-    mailing = db.session.scalars(select(Mailing).where(Mailing.document_id == doc_id)).one()
+    mailing = db.session.scalars(select(Mailing).where(Mailing.document_id == doc_id,
+                                                       Mailing.event == "feedback_published")).one()
     assert mailing.finished_at is not None and mailing.sent == 5
     _run_worker(app)
     published = [rcpts for rcpts, m in smtp.messages if "意见采纳情况已公布" in m["Subject"]]

@@ -193,20 +193,25 @@ def test_one_document_from_draft_to_published_feedback(as_user, browser, app):
         db.session.refresh(doc)
         assert doc.document_number == "华政办发〔2025〕1号"
 
-        # Publication: nothing public before it.
-        assert browser.get(f"/feedback/{doc_id}").status_code == 404
+        # Publication: the feedback is public since the meeting's deliberation (services/feedback_stage.py);
+        # the number and the final text are not, until published.
+        before = browser.get(f"/feedback/{doc_id}")
+        assert before.status_code == 200 and "华政办发〔2025〕1号" not in text_of(before)
+        assert "常务会议已审议通过" in text_of(before)
         r = gov.post(f"{page}/publish", {"final_text": REVISED, "policy_interpretation": "本办法主要内容解读。",
                                          "effective_date": "2025-12-01", "validity_years": "5"})
         assert r.status_code == 302
         assert stage(doc_id) == "published"
-        # One feedback PDF; the review packets of the two joint-review rounds were asked for earlier;
-        # the commenter who left an email address is told that the answers are published, by the worker's
-        # clock. (Mails: the receipt at submission, then the published feedback, to the one address given.)
+        # The feedback PDF at each publication event (before the meeting, after its adoption, with the final
+        # text); the review packets of the two joint-review rounds were asked for earlier; the commenter who
+        # left an email address is told by the worker's clock, once per event. (Mails: the receipt at
+        # submission, then the feedback before the meeting and the published feedback, to the one address.)
         assert sorted(db.session.scalars(db.select(BackgroundJob.kind))) == [
-            "feedback_pdf", "mail", "review_packet_pdf", "review_packet_pdf"]
-        assert notifications.tick()["mailed"] == 1
+            "feedback_pdf", "feedback_pdf", "feedback_pdf", "mail", "review_packet_pdf", "review_packet_pdf"]
+        assert notifications.tick()["mailed"] == 2
         assert sorted(db.session.scalars(db.select(BackgroundJob.kind))) == [
-            "feedback_pdf", "mail", "mail", "review_packet_pdf", "review_packet_pdf"]
+            "feedback_pdf", "feedback_pdf", "feedback_pdf", "mail", "mail", "mail", "review_packet_pdf",
+            "review_packet_pdf"]
 
         feedback = text_of(browser.get(f"/feedback/{doc_id}"))
         assert "共收到意见2条，采纳1条，部分采纳0条，未采纳1条" in feedback
