@@ -24,9 +24,29 @@ def bracketed(text: object) -> Markup:
     return Markup("（%s）" if _chinese() else " (%s)") % (text,)
 
 
-def listed(*parts: object) -> Markup:
-    """Parts joined by the page language's comma: ， in Chinese, ", " in English."""
-    return Markup("，" if _chinese() else ", ").join(parts)
+_MARKS = {"comma": ("，", ", "), "semicolon": ("；", "; "), "enumeration": ("、", ", ")}
+
+
+def listed(*parts: object, mark: str = "comma") -> Markup:
+    """Parts joined by the page language's mark: ，/；/、 in Chinese, ", " or "; " in English."""
+    chinese, english = _MARKS[mark]
+    return Markup(chinese if _chinese() else english).join(parts)
+
+
+def separator(mark: str = "comma") -> str:
+    """The page language's separator alone, for a list built in a template loop."""
+    chinese, english = _MARKS[mark]
+    return chinese if _chinese() else english
+
+
+def labelled(label: object, value: object) -> Markup:
+    """A label and its value: "label：value" in Chinese, "label: value" in English."""
+    return Markup("%s：%s" if _chinese() else "%s: %s") % (label, value)
+
+
+def full_stop() -> str:
+    """The sentence's end: 。 in Chinese, . in English."""
+    return "。" if _chinese() else "."
 
 
 def _chinese() -> bool:

@@ -9,7 +9,7 @@ from flask import Flask, Response, abort, redirect, request, session, url_for
 from werkzeug.routing import IntegerConverter
 
 from .feedback import DECISION_LABELS
-from .i18n import bracketed, full_stop, labelled, listed
+from .i18n import bracketed, full_stop, labelled, listed, separator
 from .labels import (
     ASSESSMENTS, LIBRARY_STATUSES, MODERATION_STATES, OUTCOMES, ROUND_STATUSES, VERSION_KINDS, action_label,
     moderation_label, stage_name, localized,
@@ -79,7 +79,7 @@ def init_app(app: Flask) -> None:
         issuing_organ=library.issuing_organ,
         site_name=lambda: app.config["SITE_NAME"],
         localized=localized,
-        bracketed=bracketed, labelled=labelled, full_stop=full_stop,
+        bracketed=bracketed, labelled=labelled, full_stop=full_stop, separator=separator,
         listed=listed,
         stage_title=lambda document: localized(engine.stage_of(document).title, engine.stage_of(document).title_en),
         stage_name=stage_name,

@@ -197,6 +197,8 @@ def test_an_adopted_answer_is_tied_to_the_suggested_article_and_explains_the_cha
     table = comparison.table(doc, *comparison.default_pair(doc))
     assert [r.row.new[0].seq for r in table.adopted_without_change] == [3]
     assert [r.row.new[0].seq for r in table.without_reason] == [1]
+    html = drafter.get(f"/staff/documents/{doc.id}/comparison").get_data(as_text=True)
+    assert f"{third.label}：{receipt}" in html  # full-width colon in the Chinese page
     # Not adopted after all: the tie goes.
     drafter.post(f"/staff/documents/{doc.id}/comments/{on_first.id}",
                  {"decision": "not_adopted", "reason": "不采纳。", "articles": [third.id]})

@@ -165,6 +165,16 @@ def _schemas() -> dict[str, Schema]:
         "hidden_total": COUNT,
         "by_channel": obj({k: COUNT for k in ("web", "letter", "email", "meeting")},
                           "how the comments came in: the web form, letters, emails, meetings (座谈会等)"),
+        "prior_assessments": {**nullable(obj({
+            "summary": STRING, "total": COUNT,
+            "by_kind": obj({k: COUNT for k in ("enterprise", "association", "expert")}),
+            "by_decision": obj({k: COUNT for k in DECISION_LABELS}),
+            "items": array(obj({
+                "kind": {"type": "string", "enum": ["enterprise", "association", "expert"]},
+                "named_expert": {**nullable(STRING), "description": "an expert's name, only with their consent"},
+                "decision": nullable({"type": "string", "enum": list(DECISION_LABELS)}), "reason": STRING,
+                "article_remarks": COUNT})),
+        })), "description": "invited prior assessments (事前评估), counted apart from the comments"},
         "final_articles": array(obj({"label": STRING, "chapter": nullable(STRING), "text": STRING})),
         "policy_interpretation": nullable(STRING),
         "links": obj({"page": URL, "pdf": nullable(URL), "csv": URL, "library": nullable(URL)}),

@@ -318,6 +318,7 @@ class FeedbackOut(TypedDict):
     summary: str
     counts: dict[str, int]
     by_channel: dict[str, int]  # web, letter, email, meeting
+    prior_assessments: dict | None  # 事前评估, counted apart (prior_assessments_out)
     hidden: list[HiddenCount]
     hidden_total: int
     groups: list[dict]
@@ -327,6 +328,17 @@ class FeedbackOut(TypedDict):
 
 
 HIDDEN_REASONS = (*HIDDEN_REASON_LABELS, "pending")  # "pending": not yet moderated, so not shown either
+
+
+def prior_assessments_out(summary) -> dict | None:
+    """事前评估 (services/invitations.PublicSummary): counts by kind and decision, each answer; an expert's
+    name only with consent, nothing else of the people invited."""
+    if summary is None:
+        return None
+    return {"summary": summary.line(), "total": summary.total, "by_kind": dict(summary.by_kind),
+            "by_decision": dict(summary.by_decision),
+            "items": [{"kind": i.kind, "named_expert": i.named, "decision": i.decision, "reason": i.reason,
+                       "article_remarks": i.remarks} for i in summary.items]}
 
 
 def feedback(document: Document, data: Feedback) -> Iterator[str]:
@@ -347,6 +359,7 @@ def feedback(document: Document, data: Feedback) -> Iterator[str]:
         "summary": summary_line(c),
         "counts": asdict(c),
         "by_channel": dict(data.channels),
+        "prior_assessments": prior_assessments_out(data.prior_assessments),
         "hidden": [{"reason": codes.get(label, "pending"), "label": label, "count": n} for label, n in data.hidden.items()],
         "hidden_total": data.hidden_total,
         "final_articles": [asdict(a) for a in data.final_articles],

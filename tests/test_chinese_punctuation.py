@@ -1,0 +1,36 @@
+"""Chinese text uses full-width punctuation: no ASCII brackets, commas or semicolons inside a Chinese sentence."""
+from __future__ import annotations
+
+import re
+
+from . import factories
+
+# An ASCII mark between two Chinese characters (or a Chinese character and a digit): a sentence mixing the two.
+MIXED = re.compile(r"[\u4e00-\u9fff][ ]?[(),;:][ ]?[\u4e00-\u9fff0-9]|[\u4e00-\u9fff0-9][ ]?[(),;:][ ]?[\u4e00-\u9fff]")
+
+
+def _visible_text(html: str) -> str:
+    main = html[html.find("<main"):html.find("</main>")]
+    main = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", main, flags=re.S)
+    return re.sub(r"<[^>]+>", "", main)
+
+
+def test_the_procedure_pages_time_limits_read_in_full_width_punctuation(as_user):
+    admin = as_user("admin")
+    for procedure in ("normative_document", "major_decision"):
+        text = _visible_text(admin.get(f"/admin/procedures/{procedure}").get_data(as_text=True))
+        limits = text[text.find("时限"):]
+        assert "公布期限：不超过20个工作日（待公布；" in limits, limits[:600]
+        assert not MIXED.search(limits), MIXED.search(limits)
+    admin.get("/lang/en", headers={"Referer": "http://localhost/admin/"})
+    english = _visible_text(admin.get("/admin/procedures/normative_document").get_data(as_text=True))
+    assert "Publication time limit: at most 20 working days (Awaiting publication; " in english
+
+
+def test_the_feedback_pages_tamper_evidence_line_reads_in_full_width_punctuation(city, browser):
+    doc = factories.published(city)
+    html = browser.get(f"/feedback/{doc.id}").get_data(as_text=True)
+    section = html[html.find('id="audit-checkpoint"'):]
+    section = _visible_text("<main>" + section[:section.find("</section>")] + "</main>")
+    assert "，签名" in section and "（Ed25519，" in section and "）。" in section, section
+    assert not MIXED.search(section), MIXED.search(section)
