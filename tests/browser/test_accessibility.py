@@ -69,7 +69,8 @@ def test_staff_pages_have_no_serious_accessibility_violation(page: Page, demo, a
     for doc_id in db.session.scalars(db.select(Document.id).order_by(Document.id)):
         urls += [f"/staff/documents/{doc_id}", f"/staff/documents/{doc_id}/jobs",
                  f"/staff/documents/{doc_id}/moderation", f"/staff/documents/{doc_id}/campaigns",
-                 f"/staff/documents/{doc_id}/offline"]  # letters, emails and meetings (issue 14)
+                 f"/staff/documents/{doc_id}/offline",  # letters, emails and meetings (issue 14)
+                 f"/staff/documents/{doc_id}/co-units"]  # co-responsible units (issue 14)
     if username == "admin":
         urls += ["/admin/", "/admin/calendar", "/admin/procedures/normative_document",
                  "/admin/procedures/major_decision"]
