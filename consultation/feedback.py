@@ -116,6 +116,7 @@ class Feedback:
     hidden: dict[str, int] = field(default_factory=dict)  # reason label -> how many comments were hidden
     checkpoint: Checkpoint | None = None  # the audit trail's signed head that covers the publication
     channels: dict[str, int] = field(default_factory=dict)  # web, letter, email, meeting -> how many comments
+    prior_assessments: object | None = None  # services/invitations.PublicSummary: invited 事前评估, counted apart
 
     @property
     def hidden_total(self) -> int:
@@ -178,7 +179,14 @@ def build_feedback(document: Document) -> Feedback:
         policy_interpretation=document.policy_interpretation, hidden=hidden,
         checkpoint=publication_checkpoint(document),
         channels=offline.channel_counts(document, counts.total),
+        prior_assessments=_prior_assessments(document),
     )
+
+
+def _prior_assessments(document: Document):
+    from .services import invitations  # 事前评估: counts, decisions, and an expert's name only with consent
+
+    return invitations.public_summary(document)
 
 
 def _hidden_text(reason: str | None) -> str:
@@ -333,7 +341,12 @@ def feedback_csv(document: Document, note: str | None = None) -> Iterator[bytes]
     Everything that needs the document is read before the first byte is sent. ``note``: a last row, where
     the feedback stands before the final text or the outcome (services/feedback_stage.py).
     """
-    return _csv_lines(document.id, article_groups(document), note)
+    from itertools import chain
+
+    from .services import invitations
+
+    return chain(_csv_lines(document.id, article_groups(document), note),
+                 invitations.csv_rows(invitations.public_summary(document), _cell))
 
 
 def _csv_lines(document_id: int, groups: list[ArticleGroup], note: str | None = None) -> Iterator[bytes]:

@@ -348,3 +348,76 @@ def test_the_review_packet_has_a_section_for_the_invited_assessments_with_their_
     assert "第一条宜增加立法依据。" in section and "部分采纳" in section and "增加了部分依据。" in section
     assert ASSESSMENT["interests"] in section and "企业代表：enterprise评估人" in section
     assert EXPERT["email"] not in text and "@assess.example.com" not in text
+
+
+# --- the public feedback -----------------------------------------------------------------------------------
+
+ASSOCIATION = {"kind": "association", "name": "郑秘书长", "organisation": "华城市物业管理协会",
+               "email": "zheng.assoc@assoc.example.org"}
+PRIVATE = [ENTERPRISE["name"], ENTERPRISE["organisation"], ENTERPRISE["email"], ASSOCIATION["name"],
+           ASSOCIATION["organisation"], ASSOCIATION["email"], EXPERT["email"], EXPERT["organisation"],
+           "孙经理", "郑秘书长", "华城大学法学院", "本人与本文件无直接利益关系"]
+
+
+def _published_with_assessments(city) -> Document:
+    """A market document whose expert agreed to be named, an enterprise person and an association who
+    did not (an enterprise person cannot be named at all), answered and published."""
+    from consultation.services import publication
+
+    doc = factories.in_handling(city, market=True, title="华城市市场主体测试办法")
+    factories.answer_all(doc, city["drafter"])
+    article = doc.current_version.articles[0]
+    for person, consent, decision in ((EXPERT, True, "adopted"), (ENTERPRISE, True, "not_adopted"),
+                                      (ASSOCIATION, False, "partly_adopted")):
+        assessment = _submit(_invite(doc, city, person), consent_named=consent,
+                             remarks={article.id: f"{person['name']}对第一条的意见。"})
+        invitations.answer(assessment, city["drafter"], overall=(decision, f"答复{decision}。"),
+                           remarks={assessment.remarks[0].id: ("explained", "已说明。")})
+    db.session.commit()
+    factories.adopt(doc, city)
+    publication.publish(doc, city["govoffice"], final_text=factories.REVISED, policy_interpretation="解读。",
+                        effective_date=utcnow().date() + timedelta(days=30), validity_years=5)
+    db.session.commit()
+    return doc
+
+
+def test_the_feedback_counts_invited_assessments_apart_and_names_only_a_consenting_expert(app, city, browser):
+    doc = _published_with_assessments(city)
+    page = browser.get(f"/feedback/{doc.id}").get_data(as_text=True)
+    assert "事前评估意见3份：企业代表1份、行业协会1份、专家1份；采纳1份，部分采纳1份，未采纳1份" in page
+    assert "钱教授" in page and "答复not_adopted。" in page
+    api = browser.get(f"/api/v1/feedback/{doc.id}")
+    data = api.get_json()
+    assert data["prior_assessments"]["by_kind"] == {"enterprise": 1, "association": 1, "expert": 1}
+    assert [i["named_expert"] for i in data["prior_assessments"]["items"]] == ["钱教授", None, None]
+    csv_text = browser.get(f"/feedback/{doc.id}/feedback.csv").get_data(as_text=True)
+    assert "事前评估意见3份" in csv_text and "事前评估（专家）" in csv_text and "钱教授" in csv_text
+    for where, text in (("page", page), ("api", api.get_data(as_text=True)), ("csv", csv_text)):
+        for secret in PRIVATE:
+            assert secret not in text, f"{secret!r} on the {where}"
+
+
+def test_the_feedback_pdf_counts_them_without_personal_data(app, city):
+    from consultation import reports
+
+    from .test_comparison import _pdf_text
+
+    doc = _published_with_assessments(city)
+    text = _pdf_text(reports.feedback(doc))
+    assert "企业代表和专家事前评估意见" in text and "事前评估意见3份" in text and "专家（钱教授）" in text
+    for secret in PRIVATE:
+        assert secret not in text
+
+
+def test_no_public_page_feed_or_api_answer_shows_an_invitees_details(app, city, browser):
+    from .test_privacy import _crawl
+
+    doc = _published_with_assessments(city)
+    open_doc = factories.in_consultation(city, title="开放中的市场办法", market=True)
+    _submit(_invite(open_doc, city, {**ENTERPRISE, "email": "open.sun@corp.example.com"}))
+    pages = _crawl(browser, ["/", f"/feedback/{doc.id}", "/feed.atom", f"/api/v1/feedback/{doc.id}"], [])
+    assert f"/feedback/{doc.id}" in pages
+    for url, body in pages.items():
+        for secret in [*PRIVATE, "open.sun@corp.example.com"]:
+            assert secret not in body, f"{secret!r} leaked on {url}"
+        assert "/assess/" not in body

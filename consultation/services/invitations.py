@@ -8,9 +8,12 @@ receipt number); once the drafting department has answered any part of it, it is
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -507,3 +510,17 @@ def public_summary(document: Document) -> PublicSummary | None:
     by_kind = {k: sum(1 for i in items if i.kind == k) for k in KIND_ZH}
     by_decision = {d: sum(1 for i in items if i.decision == d) for d in DECISION_ZH}
     return PublicSummary(len(items), by_kind, by_decision, items)
+
+
+def csv_rows(summary: PublicSummary | None, cell) -> Iterator[bytes]:
+    """The feedback CSV's last rows: the invited assessments, counted apart (as the page shows them)."""
+    if summary is None:
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["事前评估", "", summary.line(), "", "", ""])
+    for number, item in enumerate(summary.items, 1):
+        remarks = f"另提出逐条意见{item.remarks}条" if item.remarks else ""
+        writer.writerow([f"事前评估{number}", f"事前评估（{KIND_ZH[item.kind]}）", remarks, item.named or "",
+                         DECISION_ZH.get(item.decision or "", "未答复"), cell(item.reason)])
+    yield buffer.getvalue().encode("utf-8")
