@@ -421,3 +421,10 @@ def test_no_public_page_feed_or_api_answer_shows_an_invitees_details(app, city, 
         for secret in [*PRIVATE, "open.sun@corp.example.com"]:
             assert secret not in body, f"{secret!r} leaked on {url}"
         assert "/assess/" not in body
+
+
+def test_the_admin_procedure_page_shows_the_requirement(app, city, as_user):
+    page = as_user("admin").get("/admin/procedures/normative_document").get_data(as_text=True)
+    assert "企业代表和专家事前评估" in page and "适用于主要涉及市场主体的文件" in page and "企业代表、专家" in page
+    page = as_user("admin").get("/admin/procedures/major_decision").get_data(as_text=True)
+    assert "适用于所有文件" in page
