@@ -99,7 +99,7 @@ def test_the_receipt_goes_out_by_mail_like_for_a_web_comment(city, app, smtp):  
     [message] = smtp.to("mail.sender@example.net")
     assert "意见回执" in message["Subject"]
     from consultation.receipts import display
-    assert display(receipt) in message.get_content()
+    assert display(receipt) in message.get_content() and "登记时间" in message.get_content()
 
 
 # --- the rule of time ----------------------------------------------------------------------------------------
@@ -247,6 +247,9 @@ def test_a_meeting_within_the_window_with_two_opinions_each_a_comment(city, as_u
     listed = drafter.get(f"/staff/documents/{doc.id}/comments?channel=meeting").get_data(as_text=True)
     assert "听证会意见一" in listed
     assert "听证会意见一" not in drafter.get(f"/staff/documents/{doc.id}/comments?channel=letter").get_data(as_text=True)
+    # The answer page says where an opinion came from and links to its record.
+    answer_page = drafter.get(f"/staff/documents/{doc.id}/comments/{opinions[0].id}").get_data(as_text=True)
+    assert f"/staff/documents/{doc.id}/offline/comments/{opinions[0].id}" in answer_page
 
 
 # --- the same queue: campaigns, moderation, answers, counts by channel --------------------------------------

@@ -115,7 +115,7 @@ def comment_received(comment: Comment) -> bool:
         f"comment_received:{comment.id}", "comment_received", comment.email,
         f"【意见回执】{document.title}",
         f"您就《{document.title}》提出的意见已收到。\n\n回执编号：{display(comment.receipt_number)}\n"
-        f"提交时间：{local_time(comment.created_at)}\n\n"
+        f"{'登记时间' if comment.logged_by_id else '提交时间'}：{local_time(comment.created_at)}\n\n"
         f"请保存回执编号，凭此编号可查询意见的处理情况：{link('/receipt')}\n"
         f"征求意见页面：{consultation_page}\n\n"
         "您的姓名、单位、电话和电子邮箱不会公开。本邮件由系统自动发送，请勿回复。\n",
