@@ -64,7 +64,10 @@ def _fonts(reader: PdfReader) -> dict[str, bool]:
 def test_publication_enqueues_the_feedback_pdf_and_a_real_worker_renders_it(app, city, as_user, browser):
     doc = _published_with_personal_data(city)
     assert jobs.dispatch_committed() >= 1  # the review packet of the joint review and the feedback
-    job = db.session.scalars(db.select(BackgroundJob).where(BackgroundJob.kind == "feedback_pdf")).one()
+    # The feedback was public from the meeting's deliberation (services/feedback_stage.py): the last job is the
+    # feedback updated with the final text.
+    job = db.session.scalars(db.select(BackgroundJob).where(BackgroundJob.kind == "feedback_pdf")
+                             .order_by(BackgroundJob.id.desc()).limit(1)).one()
     assert job.state == JobState.QUEUED.value and job.enqueued_at is not None
     job_id, doc_id = job.id, doc.id
 

@@ -25,7 +25,7 @@ from ..services import jobs, library, publication, tallies
 from ..services.comment_lists import Page as CommentListPage
 from ..services.consultations import SHANGHAI
 from ..services.library import HistoryEntry
-from ..services.publication import LibraryStatus, is_published
+from ..services.publication import LibraryStatus
 from ..services import feedback_stage
 from ..services.status import feedback_public
 from ..labels import LIBRARY_STATUSES, MODERATION_STATES, localized

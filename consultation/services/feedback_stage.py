@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db
-from ..models import Consultation, Document, JobKind, MeetingDecision, User, utcnow
+from ..models import BackgroundJob, Consultation, Document, JobKind, MeetingDecision, User, utcnow
 from ..workflow import engine
 from ..workflow.definition import Transition
 from . import jobs, mailings
@@ -104,9 +104,20 @@ def on_stage_entered(document: Document, transition: Transition, user: User | No
     elif outcome:
         mailings.start_feedback_mailing(document, mailings.FEEDBACK_OUTCOME)
     # The published stage's own service requests the PDF after its last event; every other change while the
-    # feedback is public makes it again (the stage line, the outcome, the number once published).
+    # feedback is public makes it again (the stage line, the outcome).
     if document.published_at is None:
-        jobs.request(JobKind.FEEDBACK_PDF, document)
+        request_pdf(document)
+
+
+def request_pdf(document: Document) -> None:
+    """Ask for the feedback PDF, once per transaction: the worker renders what is committed when it runs, so a
+    job asked for earlier in this transaction (a meeting recorded and published at once) already covers it."""
+    waiting = db.session.info.get(jobs._PENDING_KEY, [])
+    if waiting and db.session.scalar(select(BackgroundJob.id).where(
+            BackgroundJob.id.in_(waiting), BackgroundJob.document_id == document.id,
+            BackgroundJob.kind == JobKind.FEEDBACK_PDF.value).limit(1)) is not None:
+        return
+    jobs.request(JobKind.FEEDBACK_PDF, document)
 
 
 def withdraw(document: Document, user: User, reason: str, now: datetime | None = None) -> None:

@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, search, working_days
 from ..errors import FieldRefused, InvalidInput
 from ..extensions import db
-from ..models import Document, JobKind, MeetingDecision, User, utcnow
+from ..models import Document, MeetingDecision, User, utcnow
 from ..workflow import engine
-from . import drafting, jobs
+from . import drafting, feedback_stage
 from .status import SHANGHAI, LibraryStatus, final_version, is_published, library_status  # noqa: F401
 
 MAX_VALIDITY_YEARS = 5  # 有效期最长不超过5年; 试行 2, 暂行 1
@@ -109,7 +109,7 @@ def publish(
                           "late_by": document.published_late_by})
     # The head, this publication included, is signed in the same transaction: the feedback page and PDF show it.
     audit.try_checkpoint(audit.PUBLICATION, now=now)
-    jobs.request(JobKind.FEEDBACK_PDF, document)
+    feedback_stage.request_pdf(document)  # the feedback, updated with the final text and its number
 
 
 def _record_publication_time(document: Document, now: datetime) -> None:

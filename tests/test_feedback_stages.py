@@ -1,0 +1,305 @@
+"""The adoption feedback (意见采纳情况反馈) by stage: public from the stage each procedure file names, updated at final
+publication, and published with the outcome when the meeting does not adopt the draft or the department withdraws
+it (services/feedback_stage.py). Nothing is public before its time, and nothing personal ever is."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from consultation.extensions import db
+from consultation.models import AuditEvent, BackgroundJob, Document, Mailing, ReviewOrgan, User, utcnow
+from consultation.services import feedback_stage, mailings, moderation, notifications, publication, review
+from consultation.workflow.definition import WorkflowFileError, load_procedure
+
+from . import factories
+from .test_mail import smtp  # noqa: F401 (the real SMTP server fixture)
+from .test_pdf_job import _run_worker
+from .test_workflow_files import KNOWN_ARTEFACTS, KNOWN_CONDITIONS, edit, original, start, write
+
+PERSON = {"name": "张三丰", "organisation": "华城市某某科技有限公司", "phone": "13900001111",
+          "email": "zhang.sanfeng@example.net"}
+REASON = "上位法正在修订，暂缓出台。"
+WITHDRAWN = "情况发生变化，起草单位申请撤回。"
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def events(doc_id: int, action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.document_id == doc_id,
+                                                            AuditEvent.action == action)))
+
+
+def payload(event: AuditEvent) -> dict:
+    return json.loads(event.payload) if isinstance(event.payload, str) else event.payload
+
+
+def feedback_jobs(doc_id: int) -> int:
+    return db.session.scalar(select(db.func.count(BackgroundJob.id)).where(
+        BackgroundJob.document_id == doc_id, BackgroundJob.kind == "feedback_pdf"))
+
+
+def in_joint_review_with_a_commenter(city) -> tuple[Document, str]:
+    """A document in joint review; one comment carries the commenter's personal data, one does not."""
+    doc = factories.in_consultation(city, opens_at=utcnow() - factories.timedelta(days=50))
+    receipt = factories.comment(doc, body="建议第二条写明适用范围。", article_seq=2, **PERSON).receipt_number
+    factories.comment(doc, body="建议整体上减少审批环节。")
+    factories.engine.settle(doc)
+    factories.answer_all(doc, city["drafter"])
+    factories.drafting.revise_draft(doc, city["drafter"], body=factories.REVISED, explanation=factories.EXPLANATION)
+    review.submit_for_review(doc, city["drafter"])
+    review.send_to_joint_review(doc, city["head"])
+    db.session.commit()
+    assert doc.stage == "joint_review"
+    return doc, receipt
+
+
+def approve_both(doc: Document, city) -> None:
+    review.approve(doc, city["govoffice"], ReviewOrgan.GOVERNMENT_OFFICE, "同意。")
+    review.approve(doc, city["justice"], ReviewOrgan.JUSTICE, "合法。")  # joint_approval follows by itself
+    db.session.commit()
+
+
+def look_up(browser, receipt: str) -> str:
+    return text_of(browser.post("/receipt", {"receipt": receipt}))
+
+
+def assert_nothing_personal(*texts: str) -> None:
+    for text in texts:
+        for value in PERSON.values():
+            assert value not in text
+
+
+# --- the procedure files -------------------------------------------------------------------------
+
+def test_both_procedure_files_publish_the_feedback_when_the_draft_goes_to_the_meeting(app):
+    procedures = app.extensions["procedures"]
+    assert {p.feedback_public_from for p in procedures.values()} == {"deliberation"}
+    for procedure in procedures.values():
+        withdraw = procedure.transitions["withdraw"]
+        assert withdraw.roles == ("department_head",) and withdraw.note_required
+        assert procedure.stages[withdraw.to].final and "publication" not in withdraw.from_stages
+        assert set(withdraw.from_stages) == {s.id for s in procedure.stages.values() if not s.final} - {"publication"}
+
+
+@pytest.mark.parametrize("broken, fault", [
+    ('public_from = "deliberaton"', "unknown stage 'deliberaton'"),
+    ('public_from = "drafting"', "the stage 'drafting' is internal"),
+    ("public_from = 3", "must be the name of a stage"),
+])
+def test_a_broken_public_from_is_refused_naming_the_file_and_the_entry(tmp_path, broken, fault):
+    path = write(tmp_path, edit(original(), 'public_from = "deliberation"', broken))
+    with pytest.raises(WorkflowFileError) as caught:
+        load_procedure(path, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
+    assert str(caught.value) == f"normative_document.toml: [feedback] public_from: {caught.value.problem}"
+    assert fault in str(caught.value)
+    with pytest.raises(WorkflowFileError, match="normative_document.toml: \\[feedback\\] public_from"):
+        start(tmp_path)  # the service does not start with it
+
+
+def test_a_misspelt_key_of_the_feedback_section_is_refused(tmp_path):
+    path = write(tmp_path, edit(original(), "public_from =", "public_form ="))
+    with pytest.raises(WorkflowFileError, match=r"\[feedback\]: unknown key 'public_form'"):
+        load_procedure(path, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
+
+
+# --- the boundary ------------------------------------------------------------------------------
+
+def test_the_feedback_is_absent_in_joint_review_and_public_once_the_draft_goes_to_the_meeting(city, browser):
+    doc, receipt = in_joint_review_with_a_commenter(city)
+    doc_id = doc.id
+    for url in (f"/feedback/{doc_id}", f"/feedback/{doc_id}/feedback.csv", f"/feedback/{doc_id}/feedback.pdf",
+                f"/api/v1/feedback/{doc_id}"):
+        assert browser.get(url).status_code == 404, url
+    assert "已答复" not in look_up(browser, receipt) and "第二条写明" in look_up(browser, receipt)
+    jobs_before = feedback_jobs(doc_id)
+
+    approve_both(doc, city)  # the automatic joint_approval publishes it, inside the stage change
+    assert doc.stage == "deliberation" and doc.feedback_published_at is not None
+    [published] = events(doc_id, "publish_feedback")
+    assert payload(published)["stage"] == "deliberation" and payload(published)["first"]
+    assert feedback_jobs(doc_id) == jobs_before + 1
+    assert db.session.scalars(select(Mailing.event).where(Mailing.document_id == doc_id)).all() == [
+        mailings.FEEDBACK_BEFORE_DECISION]
+
+    page = browser.get(f"/feedback/{doc_id}")
+    html = text_of(page)
+    assert page.status_code == 200
+    assert "送审稿已提交常务会议审议；意见采纳情况如下。" in html and "答复仍可能调整" in html
+    assert "共收到意见2条，采纳2条" in html and "已据此修改。" in html
+    assert f"/library/{doc_id}" not in html and f"/feedback/{doc_id}/comparison" not in html  # no final text yet
+    assert browser.get(f"/feedback/{doc_id}/comparison").status_code == 404  # with the final text only
+    answer = look_up(browser, receipt)
+    assert "已据此修改。" in answer and "答复仍可能调整" in answer
+    api = json.loads(browser.get(f"/api/v1/feedback/{doc_id}").data)
+    assert api["stage"]["status"] == "before_decision" and api["stage"]["stage"] == "deliberation"
+    assert api["published_at"] is None and api["links"]["library"] is None and api["document_number"] is None
+    assert api["stage"]["outcome"] is None
+    rows = list(csv.reader(io.StringIO(text_of(browser.get(f"/feedback/{doc_id}/feedback.csv")).lstrip("\ufeff"))))
+    assert rows[-1][0] == "说明" and "送审稿已提交常务会议审议" in rows[-1][2]
+    feed = text_of(browser.get("/feed.atom"))
+    assert f"feedback-early-{doc_id}" in feed and "答复仍可能调整" in feed
+    receipt_api = browser.client.get(f"/api/v1/receipts/{receipt}").get_json()
+    assert receipt_api["progress"] == "answered" and receipt_api["answer"]["reason"] == "已据此修改。"
+    assert_nothing_personal(html, answer, json.dumps(api, ensure_ascii=False),
+                            feed, text_of(browser.get(f"/feedback/{doc_id}/feedback.csv")))
+
+
+def test_the_english_page_says_the_stage_too(city, browser):
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    approve_both(doc, city)
+    browser.get("/lang/en", headers={"Referer": "http://localhost/"})
+    html = text_of(browser.get(f"/feedback/{doc.id}"))
+    assert "submitted to the executive meeting" in html and "may still change" in html
+
+
+def test_a_document_whose_consultation_never_opened_has_no_feedback_to_publish(city, browser):
+    doc = factories.in_confidentiality_review(city)
+    feedback_stage.withdraw(doc, city["head"], WITHDRAWN)
+    db.session.commit()
+    assert doc.stage == "withdrawn" and doc.withdrawn_on is not None and doc.feedback_published_at is None
+    assert not events(doc.id, "publish_feedback") and events(doc.id, "record_withdrawal")
+    assert browser.get(f"/feedback/{doc.id}").status_code == 404
+    assert browser.get(f"/api/v1/feedback/{doc.id}").status_code == 404
+
+
+# --- the outcome -------------------------------------------------------------------------------
+
+def test_non_adoption_is_published_with_its_date_and_reason_above_the_feedback(city, as_user, browser, app):
+    doc, receipt = in_joint_review_with_a_commenter(city)
+    approve_both(doc, city)
+    doc_id = doc.id
+    page = f"/staff/documents/{doc_id}"
+    r = as_user("govoffice").post(f"{page}/decision", {"reject-decision_date": "2026-11-20", "reject-note": REASON,
+                                                       "reject-submit": "1"})
+    assert r.status_code == 302
+    doc = db.session.get(Document, doc_id)
+    db.session.refresh(doc)
+    assert doc.stage == "not_adopted"
+    [decided] = events(doc_id, "record_decision")
+    assert payload(decided) == {"decision": "not_adopted", "decision_date": "2026-11-20"} and decided.note == REASON
+    assert [payload(e)["first"] for e in events(doc_id, "publish_feedback")] == [True, False]
+
+    html = text_of(browser.get(f"/feedback/{doc_id}"))
+    assert "审议未通过" in html and "2026年11月20日" in html and REASON in html
+    assert html.index(REASON) < html.index('id="answers"')  # the outcome above the feedback
+    answer = look_up(browser, receipt)
+    assert "审议未通过" in answer and REASON in answer and "已据此修改。" in answer
+    assert "正在研究处理" not in answer
+    api = json.loads(browser.get(f"/api/v1/feedback/{doc_id}").data)
+    assert api["stage"]["status"] == "outcome"
+    assert api["stage"]["outcome"] == {"stage": "not_adopted", "label": "审议未通过", "date": "2026-11-20",
+                                       "reason": REASON}
+    assert browser.client.get(f"/api/v1/receipts/{receipt}").get_json()["outcome"]["reason"] == REASON
+    rows = list(csv.reader(io.StringIO(text_of(browser.get(f"/feedback/{doc_id}/feedback.csv")).lstrip("\ufeff"))))
+    assert rows[-1] == ["说明", "", f"审议未通过（2026年11月20日）：{REASON}", "", "", ""]
+    feed = text_of(browser.get("/feed.atom"))
+    assert f"feedback-outcome-{doc_id}" in feed and "【审议未通过】" in feed and REASON in feed
+    assert_nothing_personal(html, json.dumps(api, ensure_ascii=False), feed)
+
+    _run_worker(app)  # the PDF carries the outcome
+    pdf = browser.get(f"/feedback/{doc_id}/feedback.pdf")
+    assert pdf.status_code == 200
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "审议未通过" in text and "上位法正在修订" in text
+    assert_nothing_personal(text)
+
+
+def test_a_withdrawal_publishes_the_feedback_and_the_reason_even_with_answers_missing(city, as_user, browser):
+    doc = factories.in_handling(city, comments=2)
+    doc_id = doc.id
+    first = factories.comments(doc)[0]
+    receipt = first.receipt_number
+    page = f"/staff/documents/{doc_id}"
+    assert as_user("drafter").post(f"{page}/steps/withdraw", {"note": WITHDRAWN},
+                                   form_page=page).status_code == 403  # the department head's step
+    head = as_user("head")
+    assert head.post(f"{page}/steps/withdraw", {"note": " "}, form_page=page).status_code in (302, 400)
+    db.session.refresh(doc)
+    assert doc.stage == "handling"  # a reason is required
+    r = head.post(f"{page}/steps/withdraw", {"note": WITHDRAWN}, form_page=page)
+    assert r.status_code == 302
+    doc = db.session.get(Document, doc_id)
+    db.session.refresh(doc)
+    assert doc.stage == "withdrawn" and doc.withdrawal_reason == WITHDRAWN
+    assert doc.withdrawn_on == utcnow().astimezone(feedback_stage.SHANGHAI).date()
+    assert events(doc_id, "withdraw") and events(doc_id, "record_withdrawal") and events(doc_id, "publish_feedback")
+
+    html = text_of(browser.get(f"/feedback/{doc_id}"))
+    assert "已撤回" in html and WITHDRAWN in html and "尚未答复" in html
+    lookup = look_up(browser, receipt)
+    assert "已撤回" in lookup and WITHDRAWN in lookup and "未答复" in lookup
+    api = json.loads(browser.get(f"/api/v1/feedback/{doc_id}").data)
+    assert api["stage"]["outcome"]["stage"] == "withdrawn" and api["stage"]["outcome"]["reason"] == WITHDRAWN
+    assert browser.client.get(f"/api/v1/receipts/{receipt}").get_json()["progress"] == "ended"
+    # A withdrawn document never enters the library or the search.
+    assert browser.get(f"/library/{doc_id}").status_code == 404
+    assert f"/library/{doc_id}" not in text_of(browser.get("/library"))
+
+
+# --- the final publication and later changes -----------------------------------------------------
+
+def test_the_final_publication_updates_the_feedback_once_public_before_the_meeting(city, browser):
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    approve_both(doc, city)
+    first_public = doc.feedback_published_at
+    publication.record_adoption(doc, city["govoffice"], decision="adopted", decision_date=date.today(),
+                                prefix="华政办发")
+    db.session.commit()
+    assert "常务会议已审议通过" in text_of(browser.get(f"/feedback/{doc.id}"))
+    assert doc.document_number not in text_of(browser.get(f"/feedback/{doc.id}"))  # the number with the text
+    publication.publish(doc, city["govoffice"], final_text=factories.REVISED, policy_interpretation="解读。",
+                        effective_date=utcnow().date() + factories.timedelta(days=30), validity_years=5)
+    db.session.commit()
+    assert doc.feedback_published_at == first_public
+    html = text_of(browser.get(f"/feedback/{doc.id}"))
+    assert doc.document_number in html and 'id="feedback-stage"' not in html and "第三条" in html
+    assert f"/feedback/{doc.id}/comparison" in html
+    api = json.loads(browser.get(f"/api/v1/feedback/{doc.id}").data)
+    assert api["stage"]["status"] == "final" and api["links"]["library"]
+    assert [payload(e)["stage"] for e in events(doc.id, "publish_feedback")] == ["deliberation", "published"]
+    # Mailings: one per event (before the meeting; the final text).
+    assert sorted(db.session.scalars(select(Mailing.event).where(Mailing.document_id == doc.id))) == sorted(
+        [mailings.FEEDBACK_BEFORE_DECISION, mailings.FEEDBACK_PUBLISHED])
+
+
+def test_a_moderation_after_the_feedback_is_public_asks_for_the_pdf_again(city, browser):
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    approve_both(doc, city)
+    before = feedback_jobs(doc.id)
+    shown = next(c for c in factories.comments(doc) if c.body.startswith("建议整体"))
+    moderation.moderate(doc, city["openness"], [shown.id], publish=False, reason="off_topic")
+    db.session.commit()
+    assert feedback_jobs(doc.id) == before + 1
+    assert "建议整体上减少审批环节" not in text_of(browser.get(f"/feedback/{doc.id}"))  # the page reads live data
+
+
+def test_commenters_hear_once_per_event_through_the_worker_clock(app, city, smtp):  # noqa: F811
+    doc, receipt = in_joint_review_with_a_commenter(city)
+    approve_both(doc, city)
+    doc_id = doc.id
+    notifications.tick()
+    notifications.tick()  # the second tick finds nothing new
+    _run_worker(app)
+    before = [m for m in smtp.to(PERSON["email"]) if "提交常务会议审议前" in m["Subject"]]
+    assert len(before) == 1
+    body = before[0].get_content()
+    assert "送审稿已提交常务会议审议" in body and f"/feedback/{doc_id}" in body and "仍可能调整" in body
+    doc = db.session.get(Document, doc_id)
+    govoffice = db.session.scalars(select(User).where(User.username == "govoffice")).one()
+    publication.record_rejection(doc, govoffice, decision_date=date(2026, 11, 20), note=REASON)
+    db.session.commit()
+    notifications.tick()
+    notifications.tick()
+    _run_worker(app)
+    [outcome] = [m for m in smtp.to(PERSON["email"]) if "【审议未通过】" in m["Subject"]]
+    assert REASON in outcome.get_content() and "2026年11月20日" in outcome.get_content()
+    assert len(smtp.to(PERSON["email"])) == 3  # the receipt, the feedback before the meeting, the outcome
+    assert all(PERSON["name"] not in m.get_content() for m in smtp.to(PERSON["email"]))
