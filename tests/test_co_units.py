@@ -24,6 +24,7 @@ from consultation.workflow.definition import WorkflowFileError, load_procedure
 
 from . import factories
 from .conftest import PASSWORD
+from .test_mail import EMAILS, addressed, smtp  # noqa: F401 - the real SMTP server's fixtures
 
 GOV, JUSTICE = ReviewOrgan.GOVERNMENT_OFFICE, ReviewOrgan.JUSTICE
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
@@ -406,3 +407,19 @@ def test_a_units_opinion_never_reaches_the_public(city, browser):
         response = browser.get(url)
         assert UNIT_OPINION not in text_of(response), url
 
+
+
+# --- mail -----------------------------------------------------------------------------------------------------
+
+def test_the_units_head_hears_of_the_submission_through_a_real_smtp_server(app, addressed, smtp):  # noqa: F811
+    from .test_pdf_job import _run_worker
+
+    head2 = addressed["head2"]
+    head2.email = "qian.head@scjg.huacheng.gov.cn"
+    db.session.commit()
+    doc = in_joint_review_with_unit(addressed)
+    title, doc_id = doc.title, doc.id
+    _run_worker(app)
+    [message] = [m for m in smtp.to("qian.head@scjg.huacheng.gov.cn") if "收到送审材料" in m["Subject"]]
+    assert title in message["Subject"] and f"/staff/documents/{doc_id}" in message.get_content()
+    assert not smtp.to(EMAILS["drafter2"])  # the unit's drafters read, they do not sign

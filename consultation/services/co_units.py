@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, false, or_, select
 from .. import audit
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
-from ..models import Department, DepartmentKind, Document, DocumentCoUnit, Role, User
+from ..models import Department, DepartmentKind, Document, DocumentCoUnit, Role, User, UserRole
 from ..workflow import engine, signers
 
 ACTION = "name_co_units"
@@ -98,3 +98,17 @@ def awaiting_signature(user: User):
         return false()
     return and_(or_(*terms), exists().where(DocumentCoUnit.document_id == Document.id,
                                             DocumentCoUnit.department_id == user.department_id))
+
+
+def signers_to_tell(document: Document) -> list[User]:
+    """Who hears that a review round opened besides the two organs: each co-unit's head, and the openness
+    office when the procedure file names it among the signers (active accounts with an address)."""
+    query = select(User).where(User.active.is_(True), User.email.is_not(None))
+    heads = db.session.scalars(query.where(User.department_id.in_(
+        select(DocumentCoUnit.department_id).where(DocumentCoUnit.document_id == document.id))).limit(200))
+    found = [u for u in heads if u.has_role(Role.DEPARTMENT_HEAD)]
+    if "openness_office" in signers.procedure_signers(document):
+        officers = db.session.scalars(query.join(UserRole, UserRole.user_id == User.id)
+                                      .where(UserRole.role == Role.OPENNESS_OFFICER.value).limit(200))
+        found += list(officers)
+    return found

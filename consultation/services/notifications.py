@@ -92,6 +92,10 @@ def on_transition(document: Document, transition: str) -> int:
         return 0
     event, who = ON_TRANSITION[transition]
     people = [(f"user-{u.id}", u.email) for u in _staff(document, who)]
+    if transition == "head_approve_submission":  # the other signers of the procedure file: co-units' heads …
+        from . import co_units
+
+        people += [(f"user-{u.id}", u.email) for u in co_units.signers_to_tell(document)]
     return _notify(event, document, people, _texts(event, document), document.stage_entered_at)
 
 
