@@ -1,0 +1,132 @@
+"""The adoption feedback by stage in a real browser: public before the executive meeting with its stage said; a
+government-office reviewer records non-adoption with its date and reason; a department head withdraws another
+document; a member of the public looks up a receipt and opens the feedback with the outcome. Both languages,
+axe-core on every page, and the Nu HTML checker over the new states."""
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from consultation.extensions import db
+from consultation.models import Document
+
+from .. import factories
+from ..conftest import Browser
+from .helpers import check_page, city, sign_in, sign_out, zh
+from .test_html_valid import _nu_check
+
+REJECTED = "华城市测试反馈公开管理办法"
+WITHDRAWN = "华城市测试撤回文件管理办法"
+REASON = "上位法正在修订，暂缓出台。"
+WITHDRAWAL = "情况发生变化，起草单位申请撤回。"
+
+
+def _in_deliberation(title: str) -> tuple[int, str]:
+    doc = factories.in_deliberation(city(), title=title)
+    receipt = factories.comments(doc)[0].receipt_number
+    db.session.commit()
+    return doc.id, receipt
+
+
+def _stage(doc_id: int) -> str:
+    db.session.rollback()
+    return db.session.get(Document, doc_id).stage
+
+
+def _look_up(page: Page, receipt: str, english: bool = False) -> None:
+    words = (lambda msgid: msgid) if english else zh
+    page.goto("/receipt")
+    page.get_by_label(words("Receipt number")).fill(receipt)
+    page.get_by_role("button", name=words("Look up")).click()
+
+
+def test_non_adoption_is_recorded_and_the_public_reads_the_outcome_with_its_receipt(page: Page, demo, axe):
+    doc_id, receipt = _in_deliberation(REJECTED)
+    # Before the meeting decides, the feedback is public and says where the document stands.
+    page.goto(f"/feedback/{doc_id}")
+    expect(page.locator("#feedback-stage")).to_contain_text(zh(
+        "The review draft has been submitted to the executive meeting for deliberation; the adoption of the "
+        "public's comments is as follows."))
+    check_page(page, axe)
+
+    sign_in(page, "govoffice")
+    page.goto(f"/staff/documents/{doc_id}/decision")
+    form = page.locator("form[aria-labelledby=reject-h]")
+    form.get_by_label(zh("Meeting date")).fill("2026-11-20")
+    form.get_by_label(zh("Reason")).fill(REASON)
+    form.get_by_role("button", name=zh("Record non-adoption")).click()
+    expect(page).to_have_url(re.compile(rf"/staff/documents/{doc_id}$"))
+    assert _stage(doc_id) == "not_adopted"
+    sign_out(page)
+
+    _look_up(page, receipt)
+    expect(page.locator("#receipt-outcome")).to_contain_text("审议未通过（2026年11月20日）")
+    expect(page.locator("main")).to_contain_text(REASON)
+    expect(page.locator("main")).to_contain_text(zh("Answered; the feedback has been published with the outcome below."))
+    check_page(page, axe)
+    page.get_by_role("link", name=zh("Read the full feedback")).click()
+    expect(page.get_by_role("heading", name="审议未通过")).to_be_visible()
+    expect(page.locator("#feedback-stage")).to_contain_text("2026年11月20日")
+    expect(page.locator("#feedback-stage")).to_contain_text(REASON)
+    check_page(page, axe)
+
+    page.goto("/lang/en")
+    page.goto(f"/feedback/{doc_id}")
+    expect(page.get_by_role("heading", name="Not adopted")).to_be_visible()
+    expect(page.locator("#feedback-stage")).to_contain_text("2026-11-20")
+    check_page(page, axe)
+    _look_up(page, receipt, english=True)
+    expect(page.locator("#receipt-outcome")).to_contain_text("Not adopted")
+    check_page(page, axe)
+
+
+def test_a_department_head_withdraws_a_document_and_the_public_sees_why(page: Page, demo, axe):
+    doc_id, receipt = _in_deliberation(WITHDRAWN)
+    sign_in(page, "head")
+    page.goto(f"/staff/documents/{doc_id}")
+    page.locator("#note-withdraw").fill(WITHDRAWAL)
+    page.get_by_role("button", name="撤回", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/staff/documents/{doc_id}$"))
+    assert _stage(doc_id) == "withdrawn"
+    check_page(page, axe)
+    sign_out(page)
+
+    _look_up(page, receipt)
+    expect(page.locator("#receipt-outcome")).to_contain_text("已撤回")
+    expect(page.locator("main")).to_contain_text(WITHDRAWAL)
+    page.get_by_role("link", name=zh("Read the full feedback")).click()
+    expect(page.get_by_role("heading", name="已撤回")).to_be_visible()
+    expect(page.locator("#feedback-stage")).to_contain_text(WITHDRAWAL)
+    check_page(page, axe)
+    page.goto("/lang/en")
+    page.goto(f"/feedback/{doc_id}")
+    expect(page.get_by_role("heading", name="Withdrawn")).to_be_visible()
+    check_page(page, axe)
+
+
+def test_the_feedback_in_each_new_state_passes_the_nu_html_checker(app: Flask, demo, tmp_path):
+    before_id, before_receipt = _in_deliberation("华城市测试审议前反馈办法")
+    ended_id, ended_receipt = _in_deliberation("华城市测试审议未通过办法")
+    people = city()
+    factories.publication.record_rejection(db.session.get(Document, ended_id), people["govoffice"],
+                                           decision_date=factories.date(2026, 11, 20), note=REASON)
+    db.session.commit()
+    files = []
+    for lang in ("zh_Hans_CN", "en"):
+        client = Browser(app.test_client())
+        client.get(f"/lang/{lang}")
+        pages = {
+            "feedback-before-meeting": client.get(f"/feedback/{before_id}"),
+            "feedback-not-adopted": client.get(f"/feedback/{ended_id}"),
+            "receipt-before-meeting": client.post("/receipt", {"receipt": before_receipt}),
+            "receipt-not-adopted": client.post("/receipt", {"receipt": ended_receipt}),
+        }
+        for name, response in pages.items():
+            assert response.status_code == 200, (name, response.status_code)
+            path = tmp_path / f"{name}.{lang}.html"
+            path.write_text(response.get_data(as_text=True), encoding="utf-8")
+            files.append(path)
+    errors = _nu_check(files)
+    assert not errors, "\n".join(f"{e.get('url', '')}:{e.get('lastLine')}: {e.get('message')}" for e in errors)
