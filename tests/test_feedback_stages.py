@@ -146,6 +146,9 @@ def test_the_feedback_is_absent_in_joint_review_and_public_once_the_draft_goes_t
     assert rows[-1][0] == "说明" and "送审稿已提交常务会议审议" in rows[-1][2]
     feed = text_of(browser.get("/feed.atom"))
     assert f"feedback-early-{doc_id}" in feed and "答复仍可能调整" in feed
+    listed = browser.client.get("/api/v1/consultations?status=feedback").get_json()["items"]
+    assert [(i["document_id"], i["status"]) for i in listed] == [(doc_id, "feedback")]
+    assert listed[0]["feedback_api_url"].endswith(f"/api/v1/feedback/{doc_id}")
     receipt_api = browser.client.get(f"/api/v1/receipts/{receipt}").get_json()
     assert receipt_api["progress"] == "answered" and receipt_api["answer"]["reason"] == "已据此修改。"
     assert_nothing_personal(html, answer, json.dumps(api, ensure_ascii=False),
