@@ -70,7 +70,13 @@ def test_staff_pages_have_no_serious_accessibility_violation(page: Page, demo, a
         urls += [f"/staff/documents/{doc_id}", f"/staff/documents/{doc_id}/jobs",
                  f"/staff/documents/{doc_id}/moderation", f"/staff/documents/{doc_id}/campaigns",
                  f"/staff/documents/{doc_id}/offline",  # letters, emails and meetings (issue 14)
-                 f"/staff/documents/{doc_id}/co-units"]  # co-responsible units (issue 14)
+                 f"/staff/documents/{doc_id}/co-units",  # co-responsible units (issue 14)
+                 f"/staff/documents/{doc_id}/invitations",  # prior assessment (issue 14)
+                 f"/staff/documents/{doc_id}/invitations/new"]
+    from consultation.models import AssessmentInvitation  # the demo's invited assessments, answered or not
+
+    for invitation in db.session.scalars(db.select(AssessmentInvitation).order_by(AssessmentInvitation.id)):
+        urls.append(f"/staff/documents/{invitation.document_id}/invitations/{invitation.id}")
     if username == "admin":
         urls += ["/admin/", "/admin/calendar", "/admin/procedures/normative_document",
                  "/admin/procedures/major_decision"]

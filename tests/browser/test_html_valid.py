@@ -76,6 +76,18 @@ def _public_pages(app: Flask, lang: str) -> dict[str, str]:
     keep("login-refused", client.post("/auth/login", {"username": "nobody", "password": "wrong"}), 200)
     keep("not-found", client.get("/consultations/999999"), 404)
     keep("draft-not-public", client.get(f"/feedback/{open_doc.id}"), 404)
+    # 事前评估: the invitee's private page (the demo's market draft, assessed, not yet answered), its refusal
+    # of a form without the declaration, and a link that is not valid (issue 14).
+    from consultation.models import AssessmentInvitation
+    from consultation.services import invitations
+
+    invited = db.session.scalars(db.select(AssessmentInvitation).where(
+        AssessmentInvitation.document_id == closed_doc.id).order_by(AssessmentInvitation.id)).first()
+    assert client.get(f"/assess/{invitations.token_of(invited)}").status_code == 302
+    keep("assess", client.get("/assess"))
+    keep("assess-errors", client.post("/assess", {"interests": ""}), 400)
+    assert client.get("/assess/not-a-valid-link").status_code == 302
+    keep("assess-invalid", client.get("/assess"), 404)
 
     # A comment sent after the closing time: the refusal, with the text given back.
     closed_late = Browser(app.test_client())
@@ -113,7 +125,7 @@ def test_every_public_page_passes_the_nu_html_checker(app: Flask, demo, tmp_path
         consultation = consultations.consultation_of(document_titled(OPEN_TITLE))
         consultation.closes_at = consultation.opens_at.replace(year=consultation.opens_at.year + 1)
         db.session.commit()
-    assert len(files) == 2 * 30
+    assert len(files) == 2 * 33
     errors = _nu_check(files)
     assert not errors, "\n".join(
         f"{Path(e.get('url', '')).name}:{e.get('lastLine')}: {e.get('message')} [{e.get('extract', '').strip()[:80]}]"
