@@ -32,6 +32,12 @@ ASSESSMENT = {"necessity": "确有必要，现行规定不足。", "feasibility"
               "fair_competition": "未见排除、限制竞争的内容。", "interests": "本人与本文件无直接利益关系。"}
 
 
+@pytest.fixture(autouse=True)
+def _generous_link_limit(app, monkeypatch):
+    """Many links opened in a few seconds from one address: the limit itself is tested on its own below."""
+    monkeypatch.setitem(app.config, "ASSESSMENT_LINK_RATE_LIMIT", "10000 per minute")
+
+
 def _invite(doc: Document, city, person: dict = EXPERT) -> AssessmentInvitation:
     invitation = invitations.invite(doc, city["drafter"], **person)
     db.session.commit()
@@ -428,3 +434,10 @@ def test_the_admin_procedure_page_shows_the_requirement(app, city, as_user):
     assert "企业代表和专家事前评估" in page and "适用于主要涉及市场主体的文件" in page and "企业代表、专家" in page
     page = as_user("admin").get("/admin/procedures/major_decision").get_data(as_text=True)
     assert "适用于所有文件" in page
+
+
+def test_guessing_links_is_rate_limited(app, city, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "ASSESSMENT_LINK_RATE_LIMIT", "3 per minute")
+    codes = [browser.client.get(f"/assess/guess{i}", environ_base={"REMOTE_ADDR": "198.51.100.41"}).status_code
+             for i in range(4)]
+    assert codes == [302, 302, 302, 429]
