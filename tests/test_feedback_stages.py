@@ -306,3 +306,9 @@ def test_commenters_hear_once_per_event_through_the_worker_clock(app, city, smtp
     assert REASON in outcome.get_content() and "2026年11月20日" in outcome.get_content()
     assert len(smtp.to(PERSON["email"])) == 3  # the receipt, the feedback before the meeting, the outcome
     assert all(PERSON["name"] not in m.get_content() for m in smtp.to(PERSON["email"]))
+
+
+@pytest.mark.parametrize("procedure_id", ["normative_document", "major_decision"])
+def test_the_procedure_page_says_from_which_stage_the_feedback_is_public(as_user, procedure_id):
+    html = text_of(as_user("admin").get(f"/admin/procedures/{procedure_id}"))
+    assert "公开起始阶段：常务会议审议" in html and "已撤回" in html
