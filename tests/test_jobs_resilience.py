@@ -387,7 +387,9 @@ def test_redis_stopped_while_comments_arrive_and_feedback_is_published_loses_not
 
     server.start()  # Redis is back: the worker takes everything out of the outbox
     worker_process(REDIS_URL=url)
-    feedback_id = db.session.scalars(select(BackgroundJob.id).where(BackgroundJob.kind == "feedback_pdf")).one()
+    # The newest: the feedback was public, with its PDF, from the meeting's deliberation (feedback_stage.py).
+    feedback_id = db.session.scalars(select(BackgroundJob.id).where(BackgroundJob.kind == "feedback_pdf")
+                                     .order_by(BackgroundJob.id.desc()).limit(1)).one()
     wait_for(lambda: all(fresh(i).state == JobState.DONE.value for i in waiting), 120, "every job to be done",
              logs=tmp_path)
     server.stop()

@@ -30,7 +30,9 @@ def test_publishing_while_redis_is_down_succeeds_and_the_job_goes_out_later(app,
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Document, doc.id).stage == "published"
-    job = db.session.scalars(db.select(BackgroundJob).where(BackgroundJob.kind == "feedback_pdf")).one()
+    # The newest: the feedback was public, with its PDF, from the meeting's deliberation (feedback_stage.py).
+    job = db.session.scalars(db.select(BackgroundJob).where(BackgroundJob.kind == "feedback_pdf")
+                             .order_by(BackgroundJob.id.desc()).limit(1)).one()
     assert job.enqueued_at is None and job.state == "queued"
     waiting = db.session.scalar(db.select(db.func.count(BackgroundJob.id)).where(BackgroundJob.enqueued_at.is_(None)))
 
