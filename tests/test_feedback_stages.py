@@ -312,3 +312,17 @@ def test_commenters_hear_once_per_event_through_the_worker_clock(app, city, smtp
 def test_the_procedure_page_says_from_which_stage_the_feedback_is_public(as_user, procedure_id):
     html = text_of(as_user("admin").get(f"/admin/procedures/{procedure_id}"))
     assert "公开起始阶段：常务会议审议" in html and "已撤回" in html
+
+
+def test_withdrawal_is_possible_everywhere_but_puts_nothing_on_the_heads_waiting_list(city, as_user):
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    page = text_of(as_user("head").get("/staff/"))
+    assert doc.title not in page.split('id="mine-h"', 1)[1].split("<h2", 1)[0]  # the "waiting for you" list
+    assert "note-withdraw" in text_of(as_user("head").get(f"/staff/documents/{doc.id}"))  # the step is offered
+    assert "note-withdraw" not in text_of(as_user("drafter").get(f"/staff/documents/{doc.id}"))
+
+
+def test_a_transition_key_waits_must_be_known_to_the_loader(tmp_path):
+    path = write(tmp_path, edit(original(), "waits = false", "waits = false\nwait = true"))
+    with pytest.raises(WorkflowFileError, match="unknown key 'wait'"):
+        load_procedure(path, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)

@@ -70,6 +70,7 @@ class Transition:
     requires: tuple[str, ...] = ()  # artefacts that must exist before the step
     automatic: bool = False
     note_required: bool = False
+    waits: bool = True  # false: a step one may take (撤回), not one the document waits for on a dashboard
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ ALLOWED_KEYS = {
     "action": {"stages", "roles"},
     "transition": {
         "name", "title", "title_en", "from", "to", "roles", "conditions", "requires", "automatic", "note_required",
+        "waits",
     },
     "period": {"working_days", "calendar_days"},
     "[prior_assessment]": {"required_when", "kinds"},
@@ -269,6 +271,7 @@ def load_procedure(
             requires=requires,
             automatic=automatic,
             note_required=bool(raw.get("note_required", False)),
+            waits=bool(raw.get("waits", True)),
         )
 
     actions = {}

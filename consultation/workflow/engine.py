@@ -117,7 +117,7 @@ def stages_for(user: User) -> list[tuple[str, str]]:
     found = set()
     for procedure in procedures().values():
         for transition in procedure.transitions.values():
-            if not transition.automatic and any(user.has_role(r) for r in transition.roles):
+            if not transition.automatic and transition.waits and any(user.has_role(r) for r in transition.roles):
                 found.update((procedure.id, stage) for stage in transition.from_stages)
         for action in procedure.actions.values():
             if any(user.has_role(r) for r in action.roles):
