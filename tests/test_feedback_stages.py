@@ -326,3 +326,12 @@ def test_a_transition_key_waits_must_be_known_to_the_loader(tmp_path):
     path = write(tmp_path, edit(original(), "waits = false", "waits = false\nwait = true"))
     with pytest.raises(WorkflowFileError, match="unknown key 'wait'"):
         load_procedure(path, KNOWN_CONDITIONS, KNOWN_ARTEFACTS)
+
+
+def test_the_staff_page_links_the_feedback_public_before_the_final_text(city, as_user):
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    page = f"/staff/documents/{doc.id}"
+    assert 'id="feedback-public"' not in text_of(as_user("drafter").get(page))
+    approve_both(doc, city)
+    html = text_of(as_user("drafter").get(page))
+    assert 'id="feedback-public"' in html and f"/feedback/{doc.id}" in html and "早于正式文本" in html
