@@ -335,3 +335,24 @@ def test_the_staff_page_links_the_feedback_public_before_the_final_text(city, as
     approve_both(doc, city)
     html = text_of(as_user("drafter").get(page))
     assert 'id="feedback-public"' in html and f"/feedback/{doc.id}" in html and "早于正式文本" in html
+
+
+def test_a_procedure_may_publish_during_handling_and_then_every_answer_shows_at_once(app, city, browser,
+                                                                                      monkeypatch):
+    import dataclasses
+
+    from consultation.services import answers
+
+    procedures = app.extensions["procedures"]
+    monkeypatch.setitem(procedures, "normative_document",
+                        dataclasses.replace(procedures["normative_document"], feedback_public_from="handling"))
+    doc = factories.in_handling(city, comments=1)  # the clock closed the consultation: handling, public
+    assert doc.feedback_published_at is not None
+    html = text_of(browser.get(f"/feedback/{doc.id}"))
+    assert "当前阶段：意见处理；意见采纳情况如下。" in html and "尚未答复" in html
+    before = feedback_jobs(doc.id)
+    [comment] = factories.comments(doc)
+    answers.answer_comment(doc, city["drafter"], comment.id, decision="not_adopted", reason="与上位法不一致。")
+    db.session.commit()
+    assert "与上位法不一致。" in text_of(browser.get(f"/feedback/{doc.id}"))  # the page reads live data
+    assert feedback_jobs(doc.id) == before + 1  # and the PDF is made again

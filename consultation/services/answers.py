@@ -61,7 +61,18 @@ def answer_comment(document: Document, user: User, comment_id: int, *, decision:
     elif previous in comparison.ADOPTING and decision not in comparison.ADOPTING:
         comparison.tie_answer(document, answer, ())
     audit.record("answer_comment", actor=user, document=document, payload=payload)
+    _feedback_follows(document)
     return answer
+
+
+def _feedback_follows(document: Document) -> None:
+    """An answer changed while the feedback is public (a procedure may publish it during handling): the page reads
+    live data, the PDF is made again."""
+    from .feedback_stage import request_pdf
+    from .status import feedback_public
+
+    if feedback_public(document):
+        request_pdf(document)
 
 
 def _same_answer_as_first(campaign_id: int):
@@ -129,4 +140,5 @@ def answer_campaign(document: Document, user: User, campaign_id: int, *, decisio
     elif decision not in comparison.ADOPTING:
         comparison.tie_answer(document, first, ())
     audit.record("answer_campaign", actor=user, document=document, payload=payload)
+    _feedback_follows(document)
     return size
