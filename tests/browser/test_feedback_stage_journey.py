@@ -42,6 +42,26 @@ def _look_up(page: Page, receipt: str, english: bool = False) -> None:
     page.get_by_role("button", name=words("Look up")).click()
 
 
+def _public_reads_the_outcome(page: Page, axe, doc_id: int, receipt: str, titles: tuple[str, str],
+                              reason: str) -> None:
+    """A member of the public looks up the receipt and opens the feedback, in Chinese, then in English."""
+    _look_up(page, receipt)
+    expect(page.locator("#receipt-outcome")).to_contain_text(titles[0])
+    expect(page.locator("main")).to_contain_text(reason)
+    check_page(page, axe)
+    page.get_by_role("link", name=zh("Read the full feedback")).click()
+    expect(page.get_by_role("heading", name=titles[0])).to_be_visible()
+    expect(page.locator("#feedback-stage")).to_contain_text(reason)
+    check_page(page, axe)
+    page.goto("/lang/en")
+    _look_up(page, receipt, english=True)
+    expect(page.locator("#receipt-outcome")).to_contain_text(titles[1])
+    check_page(page, axe)
+    page.goto(f"/feedback/{doc_id}")
+    expect(page.get_by_role("heading", name=titles[1])).to_be_visible()
+    check_page(page, axe)
+
+
 def test_non_adoption_is_recorded_and_the_public_reads_the_outcome_with_its_receipt(page: Page, demo, axe):
     doc_id, receipt = _in_deliberation(REJECTED)
     # Before the meeting decides, the feedback is public and says where the document stands.
@@ -61,25 +81,12 @@ def test_non_adoption_is_recorded_and_the_public_reads_the_outcome_with_its_rece
     assert _stage(doc_id) == "not_adopted"
     sign_out(page)
 
-    _look_up(page, receipt)
-    expect(page.locator("#receipt-outcome")).to_contain_text("审议未通过（2026年11月20日）")
-    expect(page.locator("main")).to_contain_text(REASON)
-    expect(page.locator("main")).to_contain_text(zh("Answered; the feedback has been published with the outcome below."))
-    check_page(page, axe)
-    page.get_by_role("link", name=zh("Read the full feedback")).click()
-    expect(page.get_by_role("heading", name="审议未通过")).to_be_visible()
-    expect(page.locator("#feedback-stage")).to_contain_text("2026年11月20日")
-    expect(page.locator("#feedback-stage")).to_contain_text(REASON)
-    check_page(page, axe)
-
-    page.goto("/lang/en")
-    page.goto(f"/feedback/{doc_id}")
-    expect(page.get_by_role("heading", name="Not adopted")).to_be_visible()
+    _public_reads_the_outcome(page, axe, doc_id, receipt, ("审议未通过", "Not adopted"), REASON)
     expect(page.locator("#feedback-stage")).to_contain_text("2026-11-20")
-    check_page(page, axe)
-    _look_up(page, receipt, english=True)
-    expect(page.locator("#receipt-outcome")).to_contain_text("Not adopted")
-    check_page(page, axe)
+    page.goto("/lang/zh_Hans_CN")
+    _look_up(page, receipt)
+    expect(page.locator("#receipt-outcome")).to_contain_text("（2026年11月20日）")
+    expect(page.locator("main")).to_contain_text(zh("Answered; the feedback has been published with the outcome below."))
 
 
 def test_a_department_head_withdraws_a_document_and_the_public_sees_why(page: Page, demo, axe):
@@ -93,17 +100,7 @@ def test_a_department_head_withdraws_a_document_and_the_public_sees_why(page: Pa
     check_page(page, axe)
     sign_out(page)
 
-    _look_up(page, receipt)
-    expect(page.locator("#receipt-outcome")).to_contain_text("已撤回")
-    expect(page.locator("main")).to_contain_text(WITHDRAWAL)
-    page.get_by_role("link", name=zh("Read the full feedback")).click()
-    expect(page.get_by_role("heading", name="已撤回")).to_be_visible()
-    expect(page.locator("#feedback-stage")).to_contain_text(WITHDRAWAL)
-    check_page(page, axe)
-    page.goto("/lang/en")
-    page.goto(f"/feedback/{doc_id}")
-    expect(page.get_by_role("heading", name="Withdrawn")).to_be_visible()
-    check_page(page, axe)
+    _public_reads_the_outcome(page, axe, doc_id, receipt, ("已撤回", "Withdrawn"), WITHDRAWAL)
 
 
 def test_the_feedback_in_each_new_state_passes_the_nu_html_checker(app: Flask, demo, tmp_path):
