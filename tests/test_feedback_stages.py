@@ -356,3 +356,31 @@ def test_a_procedure_may_publish_during_handling_and_then_every_answer_shows_at_
     db.session.commit()
     assert "与上位法不一致。" in text_of(browser.get(f"/feedback/{doc.id}"))  # the page reads live data
     assert feedback_jobs(doc.id) == before + 1  # and the PDF is made again
+
+
+def test_the_migration_makes_the_feedback_of_documents_already_published_public_since_their_publication(tmp_path):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from consultation import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}",
+                      "EMBEDDED_REDIS_FILE": str(tmp_path / "r.rdb")})
+    with app.app_context():
+        upgrade(revision="e9f0a1b2c3d4")  # the revision before this one
+        db.session.execute(text("INSERT INTO department (id, name, kind) VALUES (1, '测试局', 'drafting')"))
+        db.session.execute(text("INSERT INTO user (id, username, display_name, password_hash, department_id, active)"
+                                " VALUES (1, 'u', 'u', 'x', 1, 1)"))
+        for doc_id, stage, published in ((1, "published", "'2026-01-05 02:00:00+00:00'"), (2, "deliberation", "NULL")):
+            db.session.execute(text(
+                "INSERT INTO document (id, title, procedure, stage, department_id, affects_public_rights, "
+                "concerns_market_entities, created_by_id, created_at, updated_at, stage_entered_at, published_at) "
+                f"VALUES ({doc_id}, '文件{doc_id}', 'normative_document', '{stage}', 1, 1, 0, 1, "
+                f"'2025-12-01 00:00:00', '2025-12-01 00:00:00', '2025-12-01 00:00:00', {published})"))
+        db.session.commit()
+        upgrade(revision="f0a1b2c3d4e5")
+        rows = dict(db.session.execute(text("SELECT id, feedback_published_at FROM document")).all())
+        assert rows[1] is not None and str(rows[1]).startswith("2026-01-05 02:00:00") and rows[2] is None
+        downgrade(revision="e9f0a1b2c3d4")
+        assert db.session.execute(text("SELECT count(*) FROM document")).scalar() == 2
