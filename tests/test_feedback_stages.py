@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from consultation.errors import InvalidInput
 from consultation.extensions import db
 from consultation.models import AuditEvent, BackgroundJob, Document, Mailing, ReviewOrgan, User, utcnow
 from consultation.services import feedback_stage, mailings, moderation, notifications, publication, review
@@ -384,3 +385,31 @@ def test_the_migration_makes_the_feedback_of_documents_already_published_public_
         assert rows[1] is not None and str(rows[1]).startswith("2026-01-05 02:00:00") and rows[2] is None
         downgrade(revision="e9f0a1b2c3d4")
         assert db.session.execute(text("SELECT count(*) FROM document")).scalar() == 2
+
+
+def test_a_withdrawal_closes_an_open_consultation_and_keeps_a_scheduled_one_from_ever_opening(city, browser):
+    from consultation.services import consultations
+
+    running = factories.in_consultation(city, title="华城市测试征求意见中撤回办法")
+    feedback_stage.withdraw(running, city["head"], WITHDRAWN)
+    db.session.commit()
+    consultation = consultations.consultation_of(running)
+    assert not consultation.is_open() and consultation.has_closed()
+    assert "已撤回" in text_of(browser.get(f"/feedback/{running.id}"))
+    with pytest.raises(InvalidInput, match="截止"):  # a comment after the withdrawal is refused
+        consultations.submit_comment(consultation, body="撤回后的意见。")
+
+    scheduled = factories.in_consultation(city, title="华城市测试未开始即撤回办法",
+                                          opens_at=utcnow() + factories.timedelta(days=3))
+    later = consultations.consultation_of(scheduled)
+    feedback_stage.withdraw(scheduled, city["head"], WITHDRAWN)
+    db.session.commit()
+    assert scheduled.feedback_published_at is None
+    [ended] = payload(events(scheduled.id, "record_withdrawal")[0])["consultations"]
+    assert ended["opened"] is False
+    for url in (f"/consultations/{later.id}", f"/feedback/{scheduled.id}"):
+        assert browser.get(url).status_code == 404
+    with __import__("time_machine").travel(utcnow() + factories.timedelta(days=60), tick=False):
+        assert browser.get(f"/consultations/{later.id}").status_code == 404  # never opens
+        assert "华城市测试未开始即撤回办法" not in text_of(browser.get("/search?q=未开始即撤回"))
+        assert "华城市测试未开始即撤回办法" not in text_of(browser.get("/feed.atom"))

@@ -13,7 +13,7 @@ to publish: its feedback page stays absent, as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -127,7 +127,30 @@ def withdraw(document: Document, user: User, reason: str, now: datetime | None =
     document.withdrawn_on = now.astimezone(SHANGHAI).date()
     document.withdrawal_reason = reason.strip()
     audit.record("record_withdrawal", actor=user, document=document, note=reason.strip(),
-                 payload={"withdrawn_on": document.withdrawn_on.isoformat()})
+                 payload={"withdrawn_on": document.withdrawn_on.isoformat(), "consultations": _end_consultations(
+                     document, now)})
+
+
+# A consultation withdrawn before its opening never opens: its window moves here, where no page, feed, search
+# or announcement reaches it (they all follow opens_at).
+NEVER = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
+def _end_consultations(document: Document, now: datetime) -> list[dict]:
+    """Close an open consultation at the withdrawal; keep one not yet opened from ever opening."""
+    from .. import search
+
+    ended = []
+    for consultation in db.session.scalars(select(Consultation).where(Consultation.document_id == document.id,
+                                                                      Consultation.closes_at > now)):
+        ended.append({"consultation_id": consultation.id, "opens_at": consultation.opens_at.isoformat(),
+                      "closes_at": consultation.closes_at.isoformat(), "opened": consultation.opens_at <= now})
+        if consultation.opens_at <= now:
+            consultation.closes_at = now
+        else:
+            consultation.opens_at = consultation.closes_at = NEVER
+            search.index_consultation(consultation)
+    return ended
 
 
 def outcome(document: Document) -> Outcome | None:
