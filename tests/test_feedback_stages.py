@@ -413,3 +413,12 @@ def test_a_withdrawal_closes_an_open_consultation_and_keeps_a_scheduled_one_from
         assert browser.get(f"/consultations/{later.id}").status_code == 404  # never opens
         assert "华城市测试未开始即撤回办法" not in text_of(browser.get("/search?q=未开始即撤回"))
         assert "华城市测试未开始即撤回办法" not in text_of(browser.get("/feed.atom"))
+
+
+def test_the_home_page_links_the_feedback_of_a_recently_closed_consultation_once_public(city, browser):
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    link = f'href="/feedback/{doc.id}"'
+    assert link not in text_of(browser.get("/"))
+    approve_both(doc, city)
+    home = text_of(browser.get("/"))
+    assert link in home and "正式文本公布前公布" in home
