@@ -185,16 +185,7 @@ def perform(
     """Take a manual transition after checking stage, role, department, note and conditions."""
     now = now or utcnow()
     settle(document, now)
-    transition = require_transition(document, name, user)
-    if transition.note_required and not note.strip():
-        raise InvalidInput(_("Please give the reason or opinion in writing."))
-    blockers = _blockers(document, transition, now)
-    if blockers:
-        raise InvalidInput(" ".join(blockers))
-    if not _move(document, transition, user, note, now):
-        raise InvalidInput(_("Someone else moved this document on in the meantime. Reload the page to see where it is now."))
-    settle(document, now)
-    return transition
+    return _take(document, require_transition(document, name, user), user, note, now)
 
 
 def perform_as_signer(document: Document, name: str, user: User, note: str = "", now: datetime | None = None) -> Transition:
@@ -206,6 +197,11 @@ def perform_as_signer(document: Document, name: str, user: User, note: str = "",
     transition = procedure.transitions.get(name)
     if transition is None or transition.automatic or document.stage not in transition.from_stages:
         raise NotAllowed(_("You cannot do this at the current stage of the document."))
+    return _take(document, transition, user, note, now)
+
+
+def _take(document: Document, transition: Transition, user: User, note: str, now: datetime) -> Transition:
+    """Check the note and the conditions, then move the document (once, whoever else tries at the same time)."""
     if transition.note_required and not note.strip():
         raise InvalidInput(_("Please give the reason or opinion in writing."))
     blockers = _blockers(document, transition, now)
