@@ -25,6 +25,7 @@ from .models import Comment, Document, JobKind, VersionKind
 from .services import comparison, consultations, drafting, jobs, review, tallies
 from .services import co_units  # 会签单位 in the review packet
 from .services import invitations  # 事前评估 in the review packet
+from .services import offline  # 线下意见: the channels and the meetings in the review packet
 from .workflow import signers
 
 CHUNK = 300  # rows laid out together; a chunk is one article's rows or a slice of them
@@ -106,10 +107,12 @@ def _comment_chunks(document: Document, *, personal: bool) -> Iterator[Chunk]:
             if not batch:
                 break
             rows = []
+            came = offline.received_labels(batch)  # a letter's, email's or meeting's date, not its logging
             for c in batch:
                 number += 1
                 rows.append(SummaryRow(
-                    number=number, receipt=c.receipt_number, received=local_time(c.created_at), channel=c.channel,
+                    number=number, receipt=c.receipt_number, received=came.get(c.id) or local_time(c.created_at),
+                    channel=c.channel,
                     name=(c.name or "") if personal else "", organisation=(c.organisation or "") if personal else "",
                     phone=(c.phone or "") if personal else "", email=(c.email or "") if personal else "",
                     body=c.body,
@@ -144,6 +147,7 @@ def review_packet(document: Document) -> Report:
     rounds = [{
         "seq": r.seq, "version": r.version.seq, "status": r.status,
         "signoffs": [{"organ": s.organ, "organ_name": signers.name_zh(s.organ), "outcome": s.outcome,
+                      "outcome_zh": signers.outcome_zh(s.outcome, s.organ),
                       "opinion": s.opinion, "response": s.response.response if s.response else ""}
                      for s in r.signoffs],
         "awaited": [signers.name_zh(key) for key in review.awaited(document, r)],
@@ -159,6 +163,8 @@ def review_packet(document: Document) -> Report:
         "invited": invitations.packet_context(document),  # 事前评估 by invited people (services/invitations.py)
         "co_units": [u.department.name for u in co_units.units_of(document)],
         "comparison": comparison.packet_context(document, version),
+        "channels": public_feedback.channel_line(offline.channel_counts(document, counts.total)),
+        "meetings": offline.packet_meetings(document),
     }, public=False, rows=counts.total,
         chunks=lambda: _comment_chunks(db.session.get(Document, document_id), personal=False))
 

@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from .feedback import DECISION_LABELS
 from .i18n import bracketed, full_stop, labelled, listed, separator
 from .labels import (
-    ASSESSMENTS, LIBRARY_STATUSES, MODERATION_STATES, OUTCOMES, ROUND_STATUSES, VERSION_KINDS, action_label,
+    ASSESSMENTS, LIBRARY_STATUSES, MODERATION_STATES, ROUND_STATUSES, VERSION_KINDS, action_label,
     moderation_label, stage_name, localized,
 )
 from .models.types import MAX_ROW_ID
@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
         version_kind=lambda kind: str(VERSION_KINDS.get(kind, kind)),
         action_label=action_label,
         organ_label=signers.label,  # an organ, or a co-responsible unit by its department's name
-        outcome_label=lambda value: str(OUTCOMES.get(value, value)),
+        outcome_label=signers.outcome_label,  # in the signer's own words when given its key (合法 / 同意)
         round_status_label=lambda value: str(ROUND_STATUSES.get(value, value)),
         assessment_label=lambda value: str(ASSESSMENTS.get(value, value)),
         library_status_label=lambda status: str(LIBRARY_STATUSES.get(getattr(status, "value", status), status)),

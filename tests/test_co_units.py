@@ -18,7 +18,7 @@ from consultation.models import (
 from consultation.services import co_units, consultations, drafting, review
 from consultation.services import dashboard as dashboard_service
 from consultation.workflow import engine, signers
-from consultation.workflow.artefacts import KNOWN_ARTEFACTS
+from consultation.workflow.artefacts import ARTEFACTS, KNOWN_ARTEFACTS
 from consultation.workflow.conditions import CONDITIONS, KNOWN_CONDITIONS, all_signers_approved
 from consultation.workflow.definition import WorkflowFileError, load_procedure
 
@@ -423,3 +423,90 @@ def test_the_units_head_hears_of_the_submission_through_a_real_smtp_server(app, 
     [message] = [m for m in smtp.to("qian.head@scjg.huacheng.gov.cn") if "收到送审材料" in m["Subject"]]
     assert title in message["Subject"] and f"/staff/documents/{doc_id}" in message.get_content()
     assert not smtp.to(EMAILS["drafter2"])  # the unit's drafters read, they do not sign
+
+
+def _outcome_labels(html: str) -> list[str]:
+    """The signing form's outcome choices as shown (the radio buttons' labels)."""
+    return [re.sub(r"<[^>]+>", "", m).strip() for m in re.findall(r'<label class="check">(.*?)</label>', html, re.S)]
+
+
+def _opinion_label(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", re.search(r'<label for="opinion"[^>]*>(.*?)</label>', html, re.S).group(1)).strip()
+
+
+def test_each_signer_signs_in_its_own_words(city, as_user):
+    """Finding 8: a co-unit and the government office agree or return (同意 / 退回修改, a unit's 会签意见); only the
+    justice bureau judges legality (合法 / 应当予以修改 / 不合法). The pages name each signature in its words, with
+    the full-width colon of Chinese (finding 7)."""
+    doc = in_joint_review_with_unit(city)
+    key, name = unit_key(city), market(city).name
+    page = f"/staff/documents/{doc.id}"
+
+    head2 = as_user("head2")
+    unit_form = text_of(head2.get(f"{page}/signoff"))
+    assert _outcome_labels(unit_form) == ["同意", "退回修改"]
+    assert _opinion_label(unit_form) == "会签意见"
+    assert "合法" not in unit_form and "应当予以修改" not in unit_form
+
+    govoffice = as_user("govoffice")
+    gov_form = text_of(govoffice.get(f"{page}/signoff"))
+    assert _outcome_labels(gov_form) == ["同意", "退回修改"]
+    assert _opinion_label(gov_form) == "审核意见" and "合法" not in gov_form
+
+    justice = as_user("justice")
+    justice_form = text_of(justice.get(f"{page}/signoff"))
+    assert _outcome_labels(justice_form) == ["合法", "应当予以修改", "不合法，退回起草"]
+    assert _opinion_label(justice_form) == "审核意见"
+    assert ">同意<" not in justice_form and "退回修改" not in "".join(_outcome_labels(justice_form))
+
+    assert govoffice.post(f"{page}/signoff", {"organ": "gov_office", "outcome": "approve",
+                                              "opinion": "同意。"}).status_code == 302
+    assert justice.post(f"{page}/signoff", {"organ": "justice", "outcome": "approve",
+                                            "opinion": "合法。"}).status_code == 302
+    # The signing page lists the signatures so far in each signer's words, with the full-width colon.
+    listed = text_of(head2.get(f"{page}/signoff"))
+    assert "市政府办公室：<strong>同意</strong>" in listed and "市司法局：<strong>合法</strong>" in listed
+    assert "市政府办公室: " not in listed and "同意 / 合法" not in listed
+    assert head2.post(f"{page}/signoff", {"organ": key, "outcome": "return",
+                                          "opinion": UNIT_OPINION}).status_code == 302
+    db.session.expire_all()
+    assert doc.stage == "handling"
+
+    drafter = as_user("drafter")
+    document_page = text_of(drafter.get(page))
+    rounds = document_page[document_page.index('id="rounds"'):]
+    assert "市政府办公室：<strong>同意</strong>" in rounds and "市司法局：<strong>合法</strong>" in rounds
+    assert f"{name}（会签单位）：<strong>退回修改</strong>" in rounds
+    assert not re.search(r"[\u4e00-\u9fff）]: ", rounds[:rounds.index("</section>")])  # no ASCII colon after Chinese
+    assert "同意 / 合法" not in rounds and "应当予以修改" not in rounds
+    opinion = review.rounds_of(doc)[0].signoff_of(key)
+    answer_page = text_of(drafter.get(f"{page}/opinions/{opinion.id}"))
+    assert f"{name}（会签单位） · 退回修改" in answer_page and "应当予以修改" not in answer_page
+
+    # The review packet (always in Chinese) names each outcome in its signer's words too.
+    report = reports.review_packet(doc)
+    result = pdf.render_report(report.template, report.context, report.chunks(), rows=report.rows, processes=1)
+    text = "".join(re.sub(r"\s+", "", p.extract_text()) for p in PdfReader(io.BytesIO(result.data)).pages)
+    assert "市政府办公室同意" in text and "市司法局合法" in text and f"{name}（会签单位）退回修改" in text
+    assert "同意/合法" not in text
+
+
+def test_the_checklist_asks_for_every_signers_opinion_not_two_organs(city, as_user):
+    """Finding 8: the required material names no fixed number of organs, and is there only once every signer
+    of the file (the co-unit too) signed the round."""
+    doc = in_joint_review_with_unit(city)
+    review.approve(doc, city["govoffice"], GOV, "同意。")
+    review.approve(doc, city["justice"], JUSTICE, "合法。")
+    db.session.commit()
+    assert ARTEFACTS["review_opinions"].present(doc) is False  # two of three signatures are not the material
+
+    html = text_of(as_user("drafter").get(f"/staff/documents/{doc.id}"))
+    checklist = html[html.index('class="checklist"'):]
+    checklist = checklist[:checklist.index("</ul>")]
+    assert "联合审查各方的审核（会签）意见" in checklist and "两家" not in html
+    item = re.search(r"<li[^>]*>联合审查各方的审核（会签）意见.*?</li>", checklist, re.S).group(0)
+    assert "done" not in item and "缺" in item
+
+    review.approve(doc, city["head2"], unit_key(city), "同意。")
+    db.session.commit()
+    assert ARTEFACTS["review_opinions"].present(doc) is True

@@ -181,9 +181,12 @@ def take_step(document_id: int, name: str):
         abort(400)
     if name in steps.FORM_PAGES:
         return redirect(url_for(steps.FORM_PAGES[name], document_id=doc.id))
-    steps.take(doc, name, current_user, note=form.note.data or "")
-    db.session.commit()
-    flash(_("Done: %(step)s.", step=engine.procedure_of(doc).transitions[name].title), "success")
+    # A step the user may not take here (unknown, another stage, another role) is refused as before (403); one
+    # the procedure refuses for now (a condition, a missing note or piece) goes back to the document page with
+    # the reasons, whether or not the browser sent a referrer.
+    engine.require_transition(doc, name, current_user)
+    if commit_or_refuse(lambda: steps.take(doc, name, current_user, note=form.note.data or "")):
+        flash(_("Done: %(step)s.", step=engine.procedure_of(doc).transitions[name].title), "success")
     return redirect(url_for("workspace.document", document_id=doc.id))
 
 
@@ -465,6 +468,10 @@ def signoff(document_id: int):
             flash(_("This organ has already signed this review round."), "info")
             return redirect(url_for("workspace.document", document_id=doc.id) + "#rounds")
     form.organ.choices = [SelectChoice(o, labels.get(o) or signers.label(o)) for o in organs]
+    if (choices := signers.outcome_choices(organs)) is not None:  # each signer's own words (合法 / 同意)
+        form.outcome.choices = [SelectChoice(value, label) for value, label in choices]
+    if (opinion_label := signers.opinion_label(organs)) is not None:  # a co-unit's 会签意见
+        form.opinion.label.text = opinion_label
 
     def sign() -> None:
         organ = form.organ.data  # a signer's key: gov_office, justice, openness_office or unit:<department_id>
@@ -492,15 +499,16 @@ def decision(document_id: int):
     if "adopt-submit" in request.form and form.validate_on_submit() and commit_or_refuse(
             lambda: publication.record_adoption(doc, current_user, decision=form.decision.data,
                                                 decision_date=form.decision_date.data, prefix=form.prefix.data,
-                                                note=form.note.data or "")):
+                                                note=form.note.data or ""), form):
         flash(_("Decision recorded; document number %(number)s.", number=doc.document_number), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
     if "reject-submit" in request.form and rejection.validate_on_submit() and commit_or_refuse(
             lambda: publication.record_rejection(doc, current_user, decision_date=rejection.decision_date.data,
-                                                 note=rejection.note.data)):
+                                                 note=rejection.note.data), rejection):
         flash(_("Non-adoption recorded."), "success")
         return redirect(url_for("workspace.document", document_id=doc.id))
-    return render_template("workspace/decision.html", document=doc, form=form, rejection=rejection)
+    return (render_template("workspace/decision.html", document=doc, form=form, rejection=rejection),
+            400 if request.method == "POST" else 200)
 
 
 @bp.route("/documents/<int:document_id>/publish", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Assessment, AssessmentKind, Document, VersionKind
+from . import signers
 from .conditions import latest_consultation, latest_round, unanswered_count
 
 
@@ -78,10 +79,11 @@ def _risk_assessment(document: Document) -> bool:
     return _assessment(document, AssessmentKind.RISK_ASSESSMENT)
 
 
-@artefact("review_opinions", _l("Review opinions of both organs (审核意见)"))
+@artefact("review_opinions", _l("Review (co-signing) opinions of every joint-review signer (联合审查各方的审核（会签）意见)"))
 def _review_opinions(document: Document) -> bool:
+    """Every signer the procedure file names in [review] signers (co-units spelt out) signed the latest round."""
     rnd = latest_round(document)
-    return rnd is not None and len(rnd.signoffs) == 2
+    return rnd is not None and set(signers.required(document)) <= {s.organ for s in rnd.signoffs}
 
 
 @artefact("meeting_decision", _l("Decision of the executive meeting (审议决定)"))

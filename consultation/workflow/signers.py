@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -67,6 +68,52 @@ def label(key: str) -> str:
     department = db.session.get(Department, department_id)
     name = department.name if department else key
     return _("%(department)s (co-responsible unit)", department=name)
+
+
+# Each signer's own words (item 二十一): the justice bureau judges legality (合法 / 应当予以修改 / 不合法); the
+# government office, the openness office and the co-units agree or return (同意 / 退回修改; a unit's 会签意见).
+JUSTICE = "justice"
+JUSTICE_OUTCOMES = {"approve": _l("lawful (合法)"), "return": _l("should be amended (应当予以修改)"),
+                    "reject": _l("unlawful (不合法)")}
+OTHER_OUTCOMES = {"approve": _l("agreed (同意)"), "return": _l("returned for revision (退回修改)")}
+JUSTICE_CHOICES = [("approve", _l("Lawful (合法)")), ("return", _l("Should be amended (应当予以修改)")),
+                   ("reject", _l("Unlawful: back to drafting (不合法)"))]
+OTHER_CHOICES = [("approve", _l("Agree (同意)")), ("return", _l("Return for revision (退回修改)"))]
+OUTCOMES_ZH = {JUSTICE: {"approve": "合法", "return": "应当予以修改", "reject": "不合法"},
+               None: {"approve": "同意", "return": "退回修改", "reject": "不合法"}}
+
+
+def outcome_label(outcome: str, key: str | None = None) -> str:
+    """A signature's outcome in its signer's words; without a signer, the combined words (同意 / 合法)."""
+    if key is None:
+        from ..labels import OUTCOMES
+        return str(OUTCOMES.get(outcome, outcome))
+    words = JUSTICE_OUTCOMES if key == JUSTICE else OTHER_OUTCOMES
+    return str(words.get(outcome, JUSTICE_OUTCOMES.get(outcome, outcome)))
+
+
+def outcome_zh(outcome: str, key: str) -> str:
+    """The outcome in the signer's Chinese words (for the review packet, always in Chinese)."""
+    return OUTCOMES_ZH[JUSTICE if key == JUSTICE else None].get(outcome, outcome)
+
+
+def outcome_choices(keys) -> list[tuple[str, object]] | None:
+    """The signing form's outcomes for the signers a user may sign for: the justice bureau's words, or the
+    others' (同意 / 退回修改); None when the user signs for both kinds (the form keeps its combined words)."""
+    keys = list(keys)
+    if keys and all(k == JUSTICE for k in keys):
+        return JUSTICE_CHOICES
+    if keys and JUSTICE not in keys:
+        return OTHER_CHOICES
+    return None
+
+
+def opinion_label(keys) -> object | None:
+    """The opinion field's name: a co-unit's 会签意见 when the user signs only for units."""
+    keys = list(keys)
+    if keys and all(unit_department_id(k) is not None for k in keys):
+        return _l("Co-signing opinion (会签意见)")
+    return None
 
 
 ORGAN_NAMES_ZH = {"gov_office": "市政府办公室", "justice": "市司法局", "openness_office": "政务公开办"}
