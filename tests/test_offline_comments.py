@@ -30,6 +30,8 @@ SENDER = {"name": "慕容来信", "organisation": "来信人商贸有限公司",
           "email": "murong.letter@example.org"}
 ADDRESS = "华城市幽居巷九十九号"
 ATTENDEE = "东方与会"
+ATTENDEE_CONTACT = "dongfang.attendee@example.org 13911112222"  # typed into the attendees by mistake
+MINUTES = "纪要正文：与会代表一致建议增加社区听证环节。"
 SCAN_NAME = "慕容来信扫描件.pdf"
 
 
@@ -290,7 +292,8 @@ def _published_with_every_channel(city):
                         received_time=early.time().replace(second=0, microsecond=0), name="邮件寄件人甲",
                         email="jia.sender@example.org")
     meeting = offline.create_meeting(doc, drafter, kind="symposium", held_on=first + timedelta(days=1),
-                                     place="社区活动中心", host="市住建局", attendees=ATTENDEE,
+                                     place="社区活动中心", host="市住建局",
+                                     attendees=f"{ATTENDEE}（市民代表）{ATTENDEE_CONTACT}\n西门列席", minutes=MINUTES,
                                      files=[offline.Upload("座谈会纪要.pdf", PDF)])
     offline.add_meeting_opinion(doc, drafter, meeting.id, body="座谈会意见：建议增加社区听证。", name=ATTENDEE)
     db.session.commit()
@@ -337,7 +340,7 @@ def test_no_public_page_api_feed_csv_or_pdf_shows_a_senders_details_an_attendee_
     pages = _crawl(browser, starts, [("/receipt", {"receipt": r}) for r in receipts])
     assert "开放期间的来信" in "".join(pages.values())  # the crawl read the published texts
     secrets = [*SENDER.values(), ADDRESS, ATTENDEE, SCAN_NAME, "座谈会纪要", "邮件寄件人甲", "jia.sender@example.org",
-               "%PDF-1.4"]
+               "%PDF-1.4", MINUTES, "纪要正文", *ATTENDEE_CONTACT.split(), "西门列席"]
     for url, body in pages.items():
         for secret in secrets:
             assert secret not in body, f"{secret!r} leaked on {url}"
@@ -362,3 +365,108 @@ def test_a_letter_logged_today_for_a_consultation_closed_last_week_is_counted_in
     assert rows == {"web": 1, "letter": 1}
     logged = db.session.scalars(select(Comment).where(Comment.channel == "letter")).one()
     assert logged.created_at >= now  # logged now, not back-dated: the fold's id watermark cannot skip it
+
+
+# --- review findings: the receipt's dates, full-width punctuation, the review packet, the minutes -----------
+
+def test_the_receipt_lookup_shows_when_a_logged_comment_came_not_when_it_was_logged(city, browser):
+    doc = factories.in_handling(city, comments=0)
+    first, last = _window(doc)
+    closes = consultations.consultation_of(doc).closes_at.astimezone(consultations.SHANGHAI)
+    drafter = city["drafter"]
+    today = _day(utcnow())
+    letter = offline.log_comment(doc, drafter, channel="letter", body="迟到的信。", received_on=today,
+                                 postmarked_on=last)
+    early = closes - timedelta(hours=2)
+    email = offline.log_comment(doc, drafter, channel="email", body="截止前的邮件。", received_on=early.date(),
+                                received_time=early.time().replace(second=0, microsecond=0))
+    meeting = offline.create_meeting(doc, drafter, kind="hearing", held_on=first, place="礼堂", host="市住建局",
+                                     attendees=ATTENDEE, minutes=MINUTES)
+    opinion = offline.add_meeting_opinion(doc, drafter, meeting.id, body="听证会上的意见。")
+    db.session.commit()
+    from consultation.i18n import local_time
+
+    def lookup(comment) -> str:
+        page = browser.post("/receipt", {"receipt": comment.receipt_number}).get_data(as_text=True)
+        assert comment.body in page and local_time(comment.created_at) not in page  # never the logging time
+        assert "提交时间" not in page and ATTENDEE not in page and MINUTES not in page
+        return page
+
+    page = lookup(letter)
+    assert f"<dt>收到日期</dt><dd id=\"receipt-received\">{today.isoformat()}</dd>" in page
+    assert f"<dt>邮戳日期</dt><dd id=\"receipt-postmark\">{last.isoformat()}</dd>" in page
+    page = lookup(email)
+    assert f"<dd id=\"receipt-received\">{early.strftime('%Y-%m-%d %H:%M')}</dd>" in page and "邮戳日期" not in page
+    page = lookup(opinion)
+    assert f"<dt>会议日期</dt><dd id=\"receipt-received\">{first.isoformat()}</dd>" in page
+    web = factories.comment(doc, body="网上的意见。")
+    db.session.commit()
+    page = browser.post("/receipt", {"receipt": web.receipt_number}).get_data(as_text=True)
+    assert "提交时间" in page and "收到日期" not in page  # a web comment: its time of submission, as before
+
+
+def test_the_logged_comment_page_uses_full_width_punctuation_in_chinese(city, as_user):
+    doc = factories.in_consultation(city, opens_at=utcnow() - timedelta(days=3))
+    comment = offline.log_comment(doc, city["drafter"], channel="letter", body="来信。", received_on=_day(utcnow()),
+                                  files=[offline.Upload(SCAN_NAME, PDF + b"%" * 200)])
+    db.session.commit()
+    page = as_user("drafter").get(f"/staff/documents/{doc.id}/offline/comments/{comment.id}").get_data(as_text=True)
+    from consultation.receipts import display
+    assert f"回执编号：<strong>{display(comment.receipt_number)}</strong>" in page and "回执编号:" not in page
+    assert "（application/pdf，0.2 KB）" in page and "application/pdf, " not in page
+
+
+def test_a_meeting_keeps_its_typed_minutes_for_the_staff_only(city, as_user, browser):
+    doc = factories.in_consultation(city, opens_at=utcnow() - timedelta(days=3))
+    first, _last = _window(doc)
+    drafter = as_user("drafter")
+    form_page = drafter.get(f"/staff/documents/{doc.id}/meetings/new").get_data(as_text=True)
+    assert 'name="minutes"' in form_page and "会议纪要（选填）" in form_page
+    form = {"kind": "symposium", "held_on": first.isoformat(), "place": "社区活动中心", "host": "市住建局",
+            "attendees": ATTENDEE}
+    r = drafter.post(f"/staff/documents/{doc.id}/meetings/new", {**form, "minutes": "长" * (offline.MAX_MINUTES + 1)})
+    assert r.status_code == 400 and not db.session.scalars(select(OfflineMeeting)).all()
+    r = drafter.post(f"/staff/documents/{doc.id}/meetings/new", {**form, "minutes": MINUTES})
+    assert r.status_code == 302
+    meeting = db.session.scalars(select(OfflineMeeting)).one()
+    assert meeting.minutes == MINUTES
+    page = drafter.get(f"/staff/documents/{doc.id}/meetings/{meeting.id}").get_data(as_text=True)
+    assert MINUTES in page
+    [event] = _events("record_offline_meeting")
+    assert '"minutes": true' in event.payload and MINUTES not in event.payload  # the trail says only that there are
+    # Without minutes typed in, the page says so.
+    r = drafter.post(f"/staff/documents/{doc.id}/meetings/new", form)
+    page = drafter.get(r.headers["Location"]).get_data(as_text=True)
+    assert "未录入会议纪要文字" in page
+    # Another department's staff and visitors never see them.
+    assert browser.get(f"/staff/documents/{doc.id}/meetings/{meeting.id}").status_code == 302
+
+
+def test_the_time_field_is_styled_like_the_other_inputs(browser):
+    css = browser.get("/static/site.css").get_data(as_text=True)
+    rule = next(line for line in css.splitlines() if "input[type=date]" in line)
+    assert "input[type=time]" in rule
+
+
+def test_the_review_packet_shows_each_comments_channel_the_counts_by_channel_and_the_meetings(app, city):
+    from consultation import reports
+
+    from .test_comparison import _pdf_text
+
+    doc = _published_with_every_channel(city)
+    first, last = _window(doc)
+    text = _pdf_text(reports.review_packet(doc)).replace(" ", "")
+    assert "其中网上1条、信函1条、电子邮件1条、座谈会等1条。" in text
+    assert "座谈会、听证会等会议情况" in text
+    assert f"座谈会·{(first + timedelta(days=1)).isoformat()}·社区活动中心·主持：市住建局·提出意见1条" in text
+    # The packet is for the reviewers: the attendees as recorded, never an email or telephone number; the minutes.
+    assert f"参加人员：{ATTENDEE}（市民代表）（略）（略）西门列席" in text
+    for contact in ATTENDEE_CONTACT.split():
+        assert contact not in text
+    assert MINUTES in text
+    # Each comment says how it came, and an offline one when (not when it was logged).
+    assert "来源：网站" in text and f"来源：信函（收到{_day(utcnow()).isoformat()}·邮戳{last.isoformat()}）" in text
+    assert "来源：电子邮件（收到" in text and f"来源：座谈会（会议日期{(first + timedelta(days=1)).isoformat()}）" in text
+    # No sender's details, as before.
+    for secret in (*SENDER.values(), ADDRESS, "邮件寄件人甲", "jia.sender@example.org"):
+        assert secret not in text

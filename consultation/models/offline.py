@@ -37,6 +37,7 @@ class OfflineMeeting(db.Model):
     place: Mapped[str] = mapped_column(String(200))
     host: Mapped[str] = mapped_column(String(200))
     attendees: Mapped[str] = mapped_column(Text)  # personal data: never public
+    minutes: Mapped[str | None] = mapped_column(Text)  # 会议纪要: internal, staff only, never public
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

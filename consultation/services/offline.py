@@ -9,6 +9,7 @@ time), the meeting records, and the scanned files, stored owner-only by content 
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -38,6 +39,7 @@ MAX_FILES = 5  # scans per letter or meeting
 MAX_FIELD = {"name": 100, "organisation": 200, "phone": 40, "email": 200, "postal_address": 300,
              "place": 200, "host": 200}
 MAX_ATTENDEES = 5000
+MAX_MINUTES = 20000  # 会议纪要 typed in: staff only
 MEETINGS_SHOWN = 200  # meetings on one document: a handful in practice, bounded all the same
 
 # The first bytes of the files accepted: a scan is a PDF or an image, whatever its name says.
@@ -279,7 +281,7 @@ def log_comment(
 
 def create_meeting(
     document: Document, user: User, *, kind: str, held_on: date | None, place: str, host: str, attendees: str,
-    files: list[Upload] = (), now: datetime | None = None,
+    minutes: str = "", files: list[Upload] = (), now: datetime | None = None,
 ) -> OfflineMeeting:
     """Record a meeting held on the draft within the consultation period, with its minutes if scanned."""
     now = now or utcnow()
@@ -300,14 +302,18 @@ def create_meeting(
         raise FieldRefused("attendees", _("List the attendees."))
     if len(attendees) > MAX_ATTENDEES:
         raise FieldRefused("attendees", _("Too long: at most %(n)d characters.", n=MAX_ATTENDEES))
+    minutes = (minutes or "").strip()
+    if len(minutes) > MAX_MINUTES:
+        raise FieldRefused("minutes", _("Too long: at most %(n)d characters.", n=MAX_MINUTES))
     checked = check_uploads(list(files))
     meeting = OfflineMeeting(document_id=document.id, consultation_id=consultation.id, kind=kind, held_on=held_on,
-                             place=place, host=host, attendees=attendees, created_by_id=user.id, created_at=now)
+                             place=place, host=host, attendees=attendees, minutes=minutes or None,
+                             created_by_id=user.id, created_at=now)
     db.session.add(meeting)
     db.session.flush()
     audit.record("record_offline_meeting", actor=user, document=document,
                  payload={"meeting_id": meeting.id, "kind": kind, "held_on": held_on.isoformat(),
-                          "files": len(checked)})
+                          "minutes": bool(minutes), "files": len(checked)})
     _attach(document, user, checked, meeting=meeting, now=now)
     return meeting
 
@@ -401,3 +407,48 @@ def channel_counts(document: Document, total: int | None = None) -> dict[str, in
     counts = {c.value: int(offline.get(c.value, 0)) for c in CommentChannel}
     counts[CommentChannel.WEB.value] = max(0, total - sum(counts.values()))
     return counts
+
+
+# --- the review packet (送审材料, a staff document) -------------------------------------------------------------
+
+MEETING_KINDS_ZH = {MeetingKind.SYMPOSIUM.value: "座谈会", MeetingKind.HEARING.value: "听证会",
+                    MeetingKind.ARGUMENT.value: "论证会", MeetingKind.OTHER.value: "其他会议"}
+# Contact details typed into the attendees by mistake: never printed in the packet.
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+                      r"|(?<!\d)(?:\+?86[- ]?)?(?:1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
+
+
+def without_contacts(text: str) -> str:
+    return _CONTACT.sub("（略）", text or "")
+
+
+def received_labels(comments: list[Comment]) -> dict[int, str]:
+    """When each logged comment of a batch came (not when it was logged), in Chinese, for the PDF tables:
+    one query for the batch's offline comments."""
+    ids = [c.id for c in comments if c.channel != CommentChannel.WEB.value]
+    if not ids:
+        return {}
+    labels = {}
+    for row in db.session.scalars(select(OfflineComment).where(OfflineComment.comment_id.in_(ids))):
+        if row.meeting_id:
+            label = f"会议日期 {row.received_on.isoformat()}"
+        elif row.received_at:
+            label = f"收到 {row.received_at.astimezone(SHANGHAI).strftime('%Y-%m-%d %H:%M')}"
+        else:
+            label = f"收到 {row.received_on.isoformat()}"
+        if row.postmarked_on:
+            label += f" · 邮戳 {row.postmarked_on.isoformat()}"
+        labels[row.comment_id] = label
+        db.session.expunge(row)
+    return labels
+
+
+def packet_meetings(document: Document) -> list[dict]:
+    """The meetings held on the draft, for the reviewers: kind, date, place, host, the attendees (names and
+    organisations as recorded, any email or telephone number struck out), the minutes and the opinions' count.
+    The packet is never public (reports.review_packet: public=False)."""
+    meetings = meetings_of(document)
+    counts = opinion_counts([m.id for m in meetings])
+    return [{"kind": MEETING_KINDS_ZH.get(m.kind, m.kind), "held_on": m.held_on.isoformat(), "place": m.place,
+             "host": m.host, "attendees": without_contacts(m.attendees), "minutes": without_contacts(m.minutes or ""),
+             "opinions": counts.get(m.id, 0)} for m in reversed(meetings)]

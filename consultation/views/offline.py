@@ -46,7 +46,8 @@ def _signed_in():
 @bp.app_context_processor
 def _labels() -> dict:
     return {"channel_label": lambda value: str(CHANNEL_LABELS.get(value, value)), "channel_line": channel_line,
-            "meeting_kind_label": lambda value: str(MEETING_KINDS.get(value, value))}
+            "meeting_kind_label": lambda value: str(MEETING_KINDS.get(value, value)),
+            "offline_details": offline.details_of}
 
 
 def _phone():
@@ -91,7 +92,9 @@ class MeetingForm(FlaskForm):
     host = StringField(_l("Hosted by"), validators=[DataRequired(), Length(max=200)])
     attendees = TextAreaField(_l("Attendees (one per line)"), validators=[DataRequired(), Length(max=5000)],
                               description=_l("Personal data: never published."))
-    files = MultipleFileField(_l("Minutes (PDF or image, optional)"))
+    minutes = TextAreaField(_l("Minutes (会议纪要, optional)"), validators=[Optional(), Length(max=offline.MAX_MINUTES)],
+                            description=_l("For the staff and the reviewers only: never published."))
+    files = MultipleFileField(_l("Scan of the minutes (PDF or image, optional)"))
     submit = SubmitField(_l("Record the meeting"))
 
 
@@ -190,7 +193,8 @@ def new_meeting(document_id: int):
     created = []
     if form.validate_on_submit() and commit_or_refuse(lambda: created.append(offline.create_meeting(
             doc, current_user, kind=form.kind.data, held_on=form.held_on.data, place=form.place.data,
-            host=form.host.data, attendees=form.attendees.data, files=_uploads(form.files))), form):
+            host=form.host.data, attendees=form.attendees.data,
+            minutes=form.minutes.data or "", files=_uploads(form.files))), form):
         flash(_("The meeting was recorded. Add the opinions raised there one by one."), "success")
         return redirect(url_for("offline.meeting", document_id=doc.id, meeting_id=created[0].id))
     return render_template("workspace/offline_meeting_form.html", document=doc, form=form, **_limits()), \

@@ -24,6 +24,7 @@ def upgrade():
         sa.Column('place', sa.String(length=200), nullable=False),
         sa.Column('host', sa.String(length=200), nullable=False),
         sa.Column('attendees', sa.Text(), nullable=False),
+        sa.Column('minutes', sa.Text(), nullable=True),
         sa.Column('created_by_id', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['document_id'], ['document.id'], ondelete='CASCADE'),
