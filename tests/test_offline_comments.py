@@ -466,7 +466,7 @@ def test_the_review_packet_shows_each_comments_channel_the_counts_by_channel_and
     assert MINUTES in text
     # Each comment says how it came, and an offline one when (not when it was logged).
     assert "来源：网站" in text and f"来源：信函（收到{_day(utcnow()).isoformat()}·邮戳{last.isoformat()}）" in text
-    assert "来源：电子邮件（收到" in text and f"来源：座谈会（会议日期{(first + timedelta(days=1)).isoformat()}）" in text
+    assert "来源：电子邮件（收到" in text and f"来源：座谈会等（会议日期{(first + timedelta(days=1)).isoformat()}）" in text
     # No sender's details, as before.
     for secret in (*SENDER.values(), ADDRESS, "邮件寄件人甲", "jia.sender@example.org"):
         assert secret not in text

@@ -85,9 +85,23 @@ def test_a_drafter_logs_a_letter_and_a_meeting_with_the_keyboard(page: Page, dem
     assert letter.receipt_number[:4] in page.locator("#receipt-number").inner_text()
     assert db.session.scalars(db.select(OfflineAttachment).where(OfflineAttachment.comment_id == letter.id)).one()
     assert page.get_by_role("link", name="来信扫描件.pdf").is_visible()
+    # Full-width punctuation in Chinese (review finding 7).
+    assert page.locator("#receipt-number").inner_text().startswith("回执编号：")
+    assert "（application/pdf，" in page.locator("ul.attachments").inner_text()
+
+    # The sender looks the receipt up: the date received and the postmark, not the time it was logged (finding 5).
+    page.goto("/receipt")
+    page.locator("#receipt").fill(letter.receipt_number)
+    _press(page, page.get_by_role("button", name=zh("Look up")))
+    expect(page.locator("#receipt-received")).to_have_text(_today())
+    expect(page.locator("#receipt-postmark")).to_have_text(_today())
+    check_page(page, axe)
 
     # A refusal reads in Chinese beside its field, and the page stays accessible.
     page.goto(f"/staff/documents/{doc_id}/offline/new")
+    # The time field is styled like the date field beside it (finding 15).
+    style = "e => [getComputedStyle(e).borderTopColor, getComputedStyle(e).width]"
+    assert page.locator("#received_time").evaluate(style) == page.locator("#received_on").evaluate(style)
     page.locator("#received_on").fill((utcnow() + timedelta(days=3)).astimezone(consultations.SHANGHAI).date().isoformat())
     _type(page, "body", "未来日期的来信。")
     _press(page, page.get_by_role("button", name=zh("Log the comment")))
@@ -100,10 +114,12 @@ def test_a_drafter_logs_a_letter_and_a_meeting_with_the_keyboard(page: Page, dem
     expect(page.get_by_role("heading", level=1)).to_have_text(zh("Record a meeting"))
     check_page(page, axe)
     page.locator("#held_on").fill(_today())
-    for field, text in (("place", "小区会所"), ("host", "市住建局"), ("attendees", "业主代表甲\n物业公司代表乙")):
+    for field, text in (("place", "小区会所"), ("host", "市住建局"), ("attendees", "业主代表甲\n物业公司代表乙"),
+                        ("minutes", "会议纪要：与会代表建议分时段充电。")):
         _type(page, field, text)
     _press(page, page.get_by_role("button", name=zh("Record the meeting")))
     expect(page.locator("h2#opinions")).to_contain_text(zh("Opinions raised"))
+    expect(page.locator(".minutes")).to_have_text("会议纪要：与会代表建议分时段充电。")
     check_page(page, axe)
     for text in ("座谈会意见：建议分时段充电。", "座谈会意见：建议增加监控。"):
         page.locator("#article_id").focus()
@@ -118,6 +134,7 @@ def test_a_drafter_logs_a_letter_and_a_meeting_with_the_keyboard(page: Page, dem
                                   .where(OfflineComment.meeting_id == meeting.id)).all()
     assert sorted(c.body for c in opinions) == ["座谈会意见：建议分时段充电。", "座谈会意见：建议增加监控。"]
     assert {c.channel for c in opinions} == {"meeting"}
+    assert meeting.minutes == "会议纪要：与会代表建议分时段充电。"
 
     # Every page of it in English too.
     page.goto("/lang/en")
@@ -145,7 +162,8 @@ def test_the_offline_staff_pages_pass_the_nu_html_checker(app: Flask, demo, tmp_
         pages["comment"] = client.get(sent.headers["Location"])
         pages["meeting-form"] = client.get(f"{base}/meetings/new")
         made = client.post(f"{base}/meetings/new", {"kind": "argument", "held_on": _today(), "place": "会议室",
-                                                    "host": "市住建局", "attendees": "专家甲"})
+                                                    "host": "市住建局", "attendees": "专家甲",
+                                                    "minutes": "纪要第一段。\n纪要第二段。"})
         assert made.status_code == 302
         pages["meeting"] = client.get(made.headers["Location"])
         pages["comments-by-channel"] = client.get(f"{base}/comments?channel=letter")
