@@ -89,7 +89,7 @@ class AssessmentForm(FlaskForm):
     kind = RadioField(_l("Kind"), validators=[InputRequired()], choices=[
         SelectChoice("expert_argument", _l("Expert argument (专家论证)")),
         SelectChoice("risk_assessment", _l("Risk assessment (风险评估)")),
-        SelectChoice("prior_assessment", _l("Prior assessment (事前评估)")),
+        # 事前评估 is no longer recorded as free text: invitations (views/invitations.py); old records stay readable.
     ])
     held_on = DateField(_l("Held on"), validators=[InputRequired()])
     participants = TextAreaField(_l("Participants (experts, bodies, enterprise representatives)"),

@@ -2,6 +2,8 @@
 draft through a personal link; the drafting department answers; the procedure file may require them."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -397,7 +399,15 @@ def test_the_feedback_counts_invited_assessments_apart_and_names_only_a_consenti
     assert data["prior_assessments"]["by_kind"] == {"enterprise": 1, "association": 1, "expert": 1}
     assert [i["named_expert"] for i in data["prior_assessments"]["items"]] == ["钱教授", None, None]
     csv_text = browser.get(f"/feedback/{doc.id}/feedback.csv").get_data(as_text=True)
-    assert "事前评估意见3份" in csv_text and "事前评估（专家）" in csv_text and "钱教授" in csv_text
+    assert "事前评估意见3份" in csv_text and "事前评估意见（专家）" in csv_text and "钱教授" in csv_text
+    rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    header = rows[0]
+    assessed = [dict(zip(header, row, strict=True)) for row in rows if row[0].startswith("事前评估") and row[0] != "事前评估"]
+    assert all(len(row) == len(header) for row in rows)  # every row lines up with the header
+    assert [r["条款"] for r in assessed] == ["草案整体"] * 3
+    assert [r["意见人"] for r in assessed] == ["钱教授", "", ""]
+    assert [r["采纳情况"] for r in assessed] == ["采纳", "未采纳", "部分采纳"]
+    assert all("另提出逐条意见1条" in r["意见建议"] for r in assessed)
     for where, text in (("page", page), ("api", api.get_data(as_text=True)), ("csv", csv_text)):
         for secret in PRIVATE:
             assert secret not in text, f"{secret!r} on the {where}"
@@ -441,3 +451,207 @@ def test_guessing_links_is_rate_limited(app, city, browser, monkeypatch):
     codes = [browser.client.get(f"/assess/guess{i}", environ_base={"REMOTE_ADDR": "198.51.100.41"}).status_code
              for i in range(4)]
     assert codes == [302, 302, 302, 429]
+
+
+# --- after the walk-through: the invitee keeps track, links close with the document, refusals say why -------
+
+from consultation.services import feedback_stage, notifications, publication  # noqa: E402
+from consultation.workflow.engine import settle  # noqa: E402
+
+from .test_feedback_stages import (  # noqa: E402
+    DECIDED, DECIDED_ZH, PERSON, REASON, WITHDRAWN, approve_both, look_up,
+)
+
+
+def _answered_in_joint_review(city, person: dict = EXPERT) -> tuple[Document, InvitedAssessment]:
+    """A consulted document whose invited assessment (overall and one remark) is answered, in joint review."""
+    from consultation.services import review
+
+    doc = factories.in_consultation(city, opens_at=utcnow() - timedelta(days=50))
+    factories.comment(doc, body="建议第二条写明适用范围。", article_seq=2, **PERSON)
+    settle(doc)
+    article = doc.current_version.articles[0]
+    assessment = _submit(_invite(doc, city, person), remarks={article.id: "第一条宜增加立法依据。"})
+    invitations.answer(assessment, city["drafter"], overall=("partly_adopted", "总体部分采纳。"),
+                       remarks={assessment.remarks[0].id: ("explained", "第一条已有依据。")})
+    factories.answer_all(doc, city["drafter"])
+    factories.drafting.revise_draft(doc, city["drafter"], body=factories.REVISED, explanation=factories.EXPLANATION)
+    review.submit_for_review(doc, city["drafter"])
+    review.send_to_joint_review(doc, city["head"])
+    db.session.commit()
+    assert doc.stage == "joint_review"
+    return doc, assessment
+
+
+def test_the_receipt_lookup_finds_an_assessment_with_its_answers_only_once_the_feedback_is_public(app, city, browser):
+    doc, assessment = _answered_in_joint_review(city)
+    receipt, doc_id = display(assessment.receipt_number), doc.id
+    before = look_up(browser, receipt)
+    assert "没有找到" not in before and "No comment has this receipt" not in before
+    assert doc.title in before and "专家" in before and "起草单位正在研究处理" in before
+    assert "总体部分采纳。" not in before and "第一条已有依据。" not in before  # the answers wait for the feedback
+    approve_both(doc, city)
+    public = look_up(browser, receipt)
+    assert "总体部分采纳。" in public and "第一条已有依据。" in public and "部分采纳：总体部分采纳。" in public
+    assert f"/feedback/{doc_id}" in public
+    doc = db.session.get(Document, doc_id)
+    govoffice = db.session.scalars(select(invitations.User).where(invitations.User.username == "govoffice")).one()
+    publication.record_rejection(doc, govoffice, decision_date=DECIDED, note=REASON)
+    db.session.commit()
+    ended = look_up(browser, receipt)
+    assert REASON in ended and 'id="receipt-assessment-outcome"' in ended
+    for text in (before, public, ended):  # never the person, their address, organisation or text
+        for secret in (EXPERT["name"], EXPERT["email"], EXPERT["organisation"], "第一条宜增加立法依据。",
+                       ASSESSMENT["interests"], ASSESSMENT["necessity"]):
+            assert secret not in text
+
+
+def test_invitees_hear_once_per_feedback_event_like_commenters(app, city, smtp):  # noqa: F811 - fixture
+    doc, assessment = _answered_in_joint_review(city)
+    other = _answered_in_joint_review(city, {**ENTERPRISE, "email": PERSON["email"]})[0]  # also a commenter there
+    receipt, doc_id = display(assessment.receipt_number), doc.id
+    approve_both(doc, city)
+    approve_both(other, city)
+    notifications.tick()
+    notifications.tick()
+    _run_worker(app)
+    before = [m for m in smtp.to(EXPERT["email"]) if "提交常务会议审议前" in m["Subject"]]
+    assert len(before) == 1
+    body = before[0].get_content()
+    assert receipt in body and "事前评估意见" in body and f"/feedback/{doc_id}" in body and "/receipt" in body
+    # An address that both commented and assessed hears once per event.
+    assert len([m for m in smtp.to(PERSON["email"]) if "提交常务会议审议前" in m["Subject"]]) == 2  # two documents
+    doc = db.session.get(Document, doc_id)
+    govoffice = db.session.scalars(select(invitations.User).where(invitations.User.username == "govoffice")).one()
+    publication.record_rejection(doc, govoffice, decision_date=DECIDED, note=REASON)
+    db.session.commit()
+    notifications.tick()
+    _run_worker(app)
+    [outcome] = [m for m in smtp.to(EXPERT["email"]) if "【审议未通过】" in m["Subject"]]
+    assert REASON in outcome.get_content() and DECIDED_ZH in outcome.get_content()
+    assert EXPERT["name"] not in outcome.get_content()
+
+
+def test_the_invitee_page_shows_their_own_text_and_every_answer_after_the_answer(app, city, browser):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    article = doc.current_version.articles[0]
+    assessment = _submit(invitation, remarks={article.id: "第一条宜增加立法依据。"})
+    assert 'name="csrf_token"' in _open(browser, invitation).get_data(as_text=True)  # the form, while open
+    invitations.answer(assessment, city["drafter"], overall=("adopted", "已据此完善。"),
+                       remarks={assessment.remarks[0].id: ("not_adopted", "已有规定。")})
+    db.session.commit()
+    page = browser.get("/assess").get_data(as_text=True)
+    assert ASSESSMENT["necessity"] in page and ASSESSMENT["interests"] in page and "第一条宜增加立法依据。" in page
+    assert "采纳：已据此完善。" in page and "未采纳：已有规定。" in page
+    assert f"事前评估：{doc.title}" in page and f"回执编号：{display(assessment.receipt_number)}" in page
+    assert "事前评估: " not in page and "回执编号: " not in page and "答复: " not in page
+    # Posting to a closed assessment says why (400), and nothing changes.
+    refused = browser.post("/assess", {"necessity": "再改一次。", "interests": "无。"}, form_page="/assess")
+    assert refused.status_code == 400 and "起草单位已答复您的评估意见" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert assessment.necessity == ASSESSMENT["necessity"]
+
+
+def test_a_short_article_is_shown_once_in_its_fold(app, city, browser):
+    doc = factories.in_handling(city, market=True)
+    page = _open(browser, _invite(doc, city)).get_data(as_text=True)
+    for article in doc.current_version.articles:
+        if len(article.text) <= 40:
+            assert page.count(article.text) == 1, article.label
+
+
+def test_a_final_stage_closes_the_links_with_the_one_message(app, city, browser):
+    doc, assessment = _answered_in_joint_review(city)
+    invitation = assessment.invitation
+    token = invitations.token_of(invitation)
+    assert _open(browser, token).status_code == 200
+    feedback_stage.withdraw(doc, city["head"], WITHDRAWN)
+    db.session.commit()
+    closed = _open(browser, token)
+    assert closed.status_code == 404 and "此评估链接无效" in closed.get_data(as_text=True)
+    assert invitations.status_of(invitation) == "answered"
+    # The receipt lookup still answers the invitee, with the outcome.
+    assert WITHDRAWN in look_up(browser, display(assessment.receipt_number))
+
+
+def test_a_pending_invitation_closes_with_the_outcome_and_its_status_says_so(app, city):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    feedback_stage.withdraw(doc, city["head"], WITHDRAWN)
+    db.session.commit()
+    with pytest.raises(invitations.LinkInvalid):
+        invitations.by_token(invitations.token_of(invitation))
+    assert invitations.status_of(invitation) == "closed"
+
+
+def test_the_invitation_mail_says_whether_the_draft_was_publicly_consulted(app, city):
+    consulted = factories.in_handling(city, market=True)
+    _invite(consulted, city)
+    unconsulted = factories.document(city, title="尚未征求意见的办法")
+    db.session.commit()
+    _invite(unconsulted, city, ENTERPRISE)
+    bodies = {n.recipient: n.body for n in db.session.scalars(
+        select(Notification).where(Notification.event == "assessment_invitation"))}
+    assert "已向社会公开征求意见" in bodies[EXPERT["email"]] and "尚未公开" not in bodies[EXPERT["email"]]
+    assert "草案尚未公开" in bodies[ENTERPRISE["email"]]
+
+
+def test_a_drafter_deciding_the_waiver_hears_about_the_role(app, city, as_user):
+    doc = _handled(city, market=True)
+    drafter = as_user("drafter")
+    url = f"/staff/documents/{doc.id}/invitations"
+    drafter.post(f"{url}/waiver", {"reason": "本文件仅调整内部程序。"}, form_page=url)
+    waiver = invitations.latest_waiver(doc)
+    page = drafter.post(f"{url}/waiver/{waiver.id}", {"decision": "accept"}, form_page=url, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "部门负责人" in text and "所处阶段" not in text
+
+
+def test_a_refused_answer_is_400_with_the_message_beside_its_field(app, city, as_user):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    article = doc.current_version.articles[1]
+    assessment = _submit(invitation, remarks={article.id: "第二条应当细化。"})
+    remark = assessment.remarks[0]
+    drafter = as_user("drafter")
+    url = f"/staff/documents/{doc.id}/invitations/{invitation.id}"
+    refused = drafter.post(url, {"decision": "adopted", "reason": " "})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="reason-error-1"' in html and "理由" in html
+    refused = drafter.post(url, {"decision": "adopted", "reason": "已采纳。", f"decision-{remark.id}": "adopted",
+                                 f"reason-{remark.id}": ""})
+    assert refused.status_code == 400 and f'id="reason-{remark.id}-error"' in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert assessment.decision is None  # nothing saved
+
+
+def test_the_staff_page_uses_chinese_punctuation_and_the_timeline_names_the_invitee(app, city, as_user):
+    doc = factories.in_handling(city, market=True)
+    invitation = _invite(doc, city)
+    assessment = _submit(invitation)
+    invitations.answer(assessment, city["drafter"], overall=("explained", "已作说明。"), remarks={})
+    db.session.commit()
+    drafter = as_user("drafter")
+    response = as_user("head").get(f"/staff/documents/{doc.id}/invitations/{invitation.id}")  # reads, no form
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert f"回执编号：{display(assessment.receipt_number)}" in page and "作出说明：已作说明。" in page, page[page.find("<main"):]
+    assert "回执编号: " not in page and "作出说明: " not in page
+    timeline = drafter.get(f"/staff/documents/{doc.id}").get_data(as_text=True)
+    assert "invitee" not in timeline.replace("invitees", "") and "受邀评估人" in timeline
+
+
+def test_the_old_free_text_form_no_longer_offers_the_prior_assessment(app, city, as_user):
+    from consultation.models import Assessment
+
+    doc = factories.in_handling(city, market=True)
+    drafter = as_user("drafter")
+    url = f"/staff/documents/{doc.id}/assessments/new"
+    form = drafter.get(url).get_data(as_text=True)
+    assert 'value="prior_assessment"' not in form and 'value="expert_argument"' in form
+    refused = drafter.post(url, {"kind": "prior_assessment", "held_on": utcnow().date().isoformat(),
+                                 "participants": "某专家", "conclusion": "结论。"})
+    assert refused.status_code in (200, 400)
+    assert db.session.scalar(select(Assessment.id).where(Assessment.document_id == doc.id)) is None

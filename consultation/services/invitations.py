@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import audit
-from ..errors import InvalidInput
+from ..errors import FieldRefused, InvalidInput, NotAllowed
 from ..extensions import db
 from ..i18n import local_time
 from ..models import (
@@ -40,10 +40,11 @@ KIND_LABELS = {
     InviteeKind.EXPERT.value: _l("Expert (专家)"),
 }
 KIND_ZH = {"enterprise": "企业代表", "association": "行业协会", "expert": "专家"}
-DECISION_ZH = {"adopted": "采纳", "partly_adopted": "部分采纳", "not_adopted": "未采纳", "explained": "说明"}
+DECISION_ZH = {"adopted": "采纳", "partly_adopted": "部分采纳", "not_adopted": "未采纳", "explained": "作出说明"}
+UNANSWERED_ZH = "尚未答复"
 STATUS_LABELS = {
     "sent": _l("sent"), "opened": _l("opened"), "submitted": _l("submitted"), "answered": _l("answered"),
-    "expired": _l("expired"), "revoked": _l("revoked"),
+    "expired": _l("expired"), "revoked": _l("revoked"), "closed": _l("closed with the document's outcome"),
 }
 
 MAX_INVITATIONS = 200  # per document: every list of them stays bounded (the packet lists them all)
@@ -53,6 +54,7 @@ MAX_TEXT = 20_000
 LINK_PLACEHOLDER = "{assessment_link}"
 MAIL_EVENT = "assessment_invitation"
 INVITE_ACTION = "invite_assessors"
+INVITEE_ACTOR = "invitee"  # the audit's stored label; the timeline says it in the page's language
 
 
 class LinkInvalid(InvalidInput):
@@ -114,6 +116,8 @@ def status_of(invitation: AssessmentInvitation, now: datetime | None = None) -> 
         return "answered" if is_answered(invitation.assessment) else "submitted"
     if invitation.revoked_at is not None:
         return "revoked"
+    if closed_by_outcome(invitation.document):
+        return "closed"
     if invitation.expires_at <= now:
         return "expired"
     return "opened" if invitation.opened_at is not None else "sent"
@@ -128,6 +132,27 @@ def may_manage(user: User, document: Document) -> bool:
 
 def may(user: User, document: Document, action: str) -> bool:
     return action in engine.procedure_of(document).actions and engine.may_act(user, document, action)
+
+
+ROLE_MESSAGES = {
+    "decide_assessment_waiver": _l("Only the department head decides on the reason for having no prior assessment."),
+    "waive_prior_assessment": _l("Only a drafter of the document gives the reason for having no prior assessment."),
+    "answer_assessment": _l("Only a drafter of the document answers the prior assessments."),
+    INVITE_ACTION: _l("Only a drafter of the document invites people to assess it."),
+}
+
+
+def _require(user: User, document: Document, action: str) -> None:
+    """engine.require_action, but a user whose role does not do this hears about the role, not the stage."""
+    spec = engine.procedure_of(document).actions.get(action)
+    if spec is not None and not any(user.has_role(role) for role in spec.roles):
+        raise NotAllowed(str(ROLE_MESSAGES[action]))
+    engine.require_action(user, document, action)
+
+
+def closed_by_outcome(document: Document) -> bool:
+    """A document in a final stage (published, not adopted, withdrawn) closes every link implicitly."""
+    return engine.stage_of(document).final
 
 
 def open_for_assessment(document: Document) -> bool:
@@ -156,7 +181,7 @@ def invite(document: Document, user: User, *, kind: str, name: str, organisation
            expires_on: date | None = None, now: datetime | None = None) -> AssessmentInvitation:
     """Invite one named person to assess the current version, and mail them their personal link."""
     now = now or utcnow()
-    engine.require_action(user, document, INVITE_ACTION)
+    _require(user, document, INVITE_ACTION)
     if kind not in KIND_LABELS:
         raise InvalidInput(_("Choose whom you invite: an enterprise representative, an industry association or an expert."))
     name, organisation, email = name.strip(), organisation.strip(), email.strip()
@@ -196,17 +221,26 @@ def _send(invitation: AssessmentInvitation, user: User, now: datetime) -> None:
         f"身份对草案开展事前评估，就其必要性、可行性、对市场主体的成本和影响以及公平竞争等方面提出意见，也可以逐条提出意见。\n\n"
         f"您的个人评估链接（仅限本人使用，请勿转发）：\n{LINK_PLACEHOLDER}\n\n"
         f"链接有效期至：{local_time(invitation.expires_at)}\n\n"
-        "草案尚未公开，请勿对外传播。您的电子邮箱不会公开。本邮件由系统自动发送，请勿回复。\n",
+        f"{_publicity_line(document, now)}您的电子邮箱不会公开。本邮件由系统自动发送，请勿回复。\n",
         document.id,
     )
     audit.record("send_assessment_invitation", actor=user, document=document,
                  payload={"invitation_id": invitation.id, "times": invitation.sent_count})
 
 
+def _publicity_line(document: Document, now: datetime) -> str:
+    """Whether the draft has been publicly consulted decides what the invitee may pass on."""
+    from .feedback_stage import has_opened_consultation
+
+    if has_opened_consultation(document, now):
+        return "草案已向社会公开征求意见；评估所用的本版本及您的评估意见仅供起草单位使用，请勿对外传播。"
+    return "草案尚未公开，请勿对外传播。"
+
+
 def resend(invitation: AssessmentInvitation, user: User, now: datetime | None = None) -> None:
     """Mail a new link (the old one stops working), e.g. when the first mail was lost."""
     now = now or utcnow()
-    engine.require_action(user, invitation.document, INVITE_ACTION)
+    _require(user, invitation.document, INVITE_ACTION)
     if invitation.revoked_at is not None or invitation.assessment is not None or invitation.expires_at <= now:
         raise InvalidInput(_("Only a pending invitation can be sent again."))
     _new_link(invitation)
@@ -215,7 +249,7 @@ def resend(invitation: AssessmentInvitation, user: User, now: datetime | None = 
 
 def revoke(invitation: AssessmentInvitation, user: User, now: datetime | None = None) -> None:
     """Withdraw the link: it stops working at once. An assessment already submitted stays."""
-    engine.require_action(user, invitation.document, INVITE_ACTION)
+    _require(user, invitation.document, INVITE_ACTION)
     if invitation.revoked_at is not None:
         raise InvalidInput(_("This invitation is already revoked."))
     invitation.revoked_at = now or utcnow()
@@ -233,7 +267,8 @@ def by_token(token: str, now: datetime | None = None) -> AssessmentInvitation:
         raise LinkInvalid()
     invitation = db.session.scalars(
         select(AssessmentInvitation).where(AssessmentInvitation.token_hash == _digest(token))).first()
-    if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= now:
+    if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= now \
+            or closed_by_outcome(invitation.document):
         raise LinkInvalid()
     return invitation
 
@@ -243,9 +278,18 @@ def opened(invitation: AssessmentInvitation, now: datetime | None = None) -> boo
     if invitation.opened_at is not None:
         return False
     invitation.opened_at = now or utcnow()
-    audit.record("open_assessment_invitation", actor=None, actor_label="invitee", document=invitation.document,
+    audit.record("open_assessment_invitation", actor=None, actor_label=INVITEE_ACTOR, document=invitation.document,
                  payload={"invitation_id": invitation.id})
     return True
+
+
+def closed_message(invitation: AssessmentInvitation) -> str | None:
+    """Why the invitee can no longer submit or change the assessment; None while they can."""
+    if not open_for_assessment(invitation.document):
+        return _("The drafting department has moved on: assessments are no longer taken for this draft.")
+    if any_answer(invitation.assessment):
+        return _("The drafting department has already answered your assessment; it can no longer be changed.")
+    return None
 
 
 def submit(invitation: AssessmentInvitation, *, necessity: str, feasibility: str, market_impact: str,
@@ -253,13 +297,11 @@ def submit(invitation: AssessmentInvitation, *, necessity: str, feasibility: str
            now: datetime | None = None) -> InvitedAssessment:
     """Save the invitee's assessment (or its next revision before any answer) and queue the receipt mail."""
     now = now or utcnow()
-    if invitation.revoked_at is not None or invitation.expires_at <= now:
+    if invitation.revoked_at is not None or invitation.expires_at <= now or closed_by_outcome(invitation.document):
         raise LinkInvalid()
-    if not open_for_assessment(invitation.document):
-        raise InvalidInput(_("The drafting department has moved on: assessments are no longer taken for this draft."))
+    if (message := closed_message(invitation)) is not None:
+        raise InvalidInput(message)
     assessment = invitation.assessment
-    if any_answer(assessment):
-        raise InvalidInput(_("The drafting department has already answered your assessment; it can no longer be changed."))
     overall = {"necessity": necessity.strip(), "feasibility": feasibility.strip(),
                "market_impact": market_impact.strip(), "fair_competition": fair_competition.strip()}
     articles = {a.id: a for a in invitation.version.articles}
@@ -284,7 +326,7 @@ def submit(invitation: AssessmentInvitation, *, necessity: str, feasibility: str
                           for aid, text in sorted(remarks.items(), key=lambda kv: articles[kv[0]].seq)]
     db.session.flush()
     content = "\n".join([*overall.values(), interests.strip(), *(f"{a}:{t}" for a, t in sorted(remarks.items()))])
-    audit.record("submit_prior_assessment", actor=None, actor_label="invitee", document=invitation.document,
+    audit.record("submit_prior_assessment", actor=None, actor_label=INVITEE_ACTOR, document=invitation.document,
                  payload={"invitation_id": invitation.id, "receipt": assessment.receipt_number,
                           "revision": assessment.revision, "remarks": len(remarks),
                           "sha256": hashlib.sha256(content.encode()).hexdigest()})
@@ -314,7 +356,7 @@ def answer(assessment: InvitedAssessment, user: User, *, overall: tuple[str, str
     """Answer the overall assessment and any of its remarks (decision and reason each); return how many."""
     now = now or utcnow()
     document = assessment.invitation.document
-    engine.require_action(user, document, "answer_assessment")
+    _require(user, document, "answer_assessment")
     parts = []
     if overall is not None:
         parts.append((assessment, *overall))
@@ -325,8 +367,13 @@ def answer(assessment: InvitedAssessment, user: User, *, overall: tuple[str, str
         parts.append((by_id[remark_id], *pair))
     for target, decision, reason in parts:
         if not reason.strip():
-            raise InvalidInput(_("Give the reason for each answer."))
-        target.decision, target.reason = _decision(decision), reason.strip()[:MAX_TEXT]
+            raise FieldRefused("reason" if target is assessment else f"reason-{target.id}",
+                               _("Give the reason for each answer."))
+        try:
+            chosen = _decision(decision)
+        except InvalidInput as exc:
+            raise FieldRefused("decision" if target is assessment else f"decision-{target.id}", exc.message) from None
+        target.decision, target.reason = chosen, reason.strip()[:MAX_TEXT]
         target.answered_by_id, target.answered_at = user.id, now
     if parts:
         audit.record("answer_prior_assessment", actor=user, document=document,
@@ -345,7 +392,7 @@ def latest_waiver(document: Document) -> AssessmentWaiver | None:
 
 def request_waiver(document: Document, user: User, reason: str) -> AssessmentWaiver:
     """The drafting department's written reason why there is no prior assessment; the head decides."""
-    engine.require_action(user, document, "waive_prior_assessment")
+    _require(user, document, "waive_prior_assessment")
     if not reason.strip():
         raise InvalidInput(_("Please give the reason or opinion in writing."))
     waiver = AssessmentWaiver(document_id=document.id, reason=reason.strip()[:MAX_TEXT], requested_by_id=user.id)
@@ -359,7 +406,7 @@ def request_waiver(document: Document, user: User, reason: str) -> AssessmentWai
 def decide_waiver(waiver: AssessmentWaiver, user: User, *, accept: bool, note: str = "",
                   now: datetime | None = None) -> None:
     document = db.session.get(Document, waiver.document_id)
-    engine.require_action(user, document, "decide_assessment_waiver")
+    _require(user, document, "decide_assessment_waiver")
     if waiver.decided_at is not None or latest_waiver(document).id != waiver.id:
         raise InvalidInput(_("This reason has already been decided."))
     if not accept and not note.strip():
@@ -465,8 +512,8 @@ def packet_context(document: Document) -> list[dict]:
             "receipt": display(a.receipt_number), "submitted": local_time(a.submitted_at), "version": inv.version.seq,
             "necessity": a.necessity, "feasibility": a.feasibility, "market_impact": a.market_impact,
             "fair_competition": a.fair_competition, "interests": a.interests,
-            "decision": DECISION_ZH.get(a.decision or "", "未答复"), "reason": a.reason or "",
-            "remarks": [{"label": r.article.label, "body": r.body, "decision": DECISION_ZH.get(r.decision or "", "未答复"),
+            "decision": DECISION_ZH.get(a.decision or "", UNANSWERED_ZH), "reason": a.reason or "",
+            "remarks": [{"label": r.article.label, "body": r.body, "decision": DECISION_ZH.get(r.decision or "", UNANSWERED_ZH),
                          "reason": r.reason or ""} for r in a.remarks],
         })
     return found
@@ -518,9 +565,70 @@ def csv_rows(summary: PublicSummary | None, cell) -> Iterator[bytes]:
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    # The feedback's columns: 序号, 条款, 意见建议, 意见人, 采纳情况, 理由.
     writer.writerow(["事前评估", "", summary.line(), "", "", ""])
     for number, item in enumerate(summary.items, 1):
-        remarks = f"另提出逐条意见{item.remarks}条" if item.remarks else ""
-        writer.writerow([f"事前评估{number}", f"事前评估（{KIND_ZH[item.kind]}）", remarks, item.named or "",
-                         DECISION_ZH.get(item.decision or "", "未答复"), cell(item.reason)])
+        remarks = f"；另提出逐条意见{item.remarks}条" if item.remarks else ""
+        writer.writerow([f"事前评估{number}", "草案整体", f"事前评估意见（{KIND_ZH[item.kind]}）{remarks}",
+                         item.named or "", DECISION_ZH.get(item.decision or "", UNANSWERED_ZH), cell(item.reason)])
     yield buffer.getvalue().encode("utf-8")
+
+
+# --- the invitee keeps track: the receipt lookup and the feedback mails ------------------------------------
+
+def find_by_receipt(receipt: str) -> InvitedAssessment | None:
+    """The assessment with this receipt number (the public receipt lookup shows its status, never the person)."""
+    from ..receipts import normalise
+
+    number = normalise(receipt)
+    if not number:
+        return None
+    return db.session.scalars(select(InvitedAssessment).where(InvitedAssessment.receipt_number == number)).first()
+
+
+def feedback_letters(event: str, document: Document) -> list:
+    """One letter per invitee address that assessed the document, for a feedback event (published before the
+    decision, with the outcome, or with the final text); keyed as the commenters' letters, so that an address
+    hears once per event however it took part. At most MAX_INVITATIONS."""
+    from .feedback_stage import outcome, outcome_line
+    from .mailings import FEEDBACK_BEFORE_DECISION, FEEDBACK_OUTCOME, Letter, link
+
+    page = link(f"/feedback/{document.id}")
+    letters = []
+    for inv in _all(document):
+        a = inv.assessment
+        if a is None:
+            continue
+        receipt = display(a.receipt_number)
+        if event == FEEDBACK_OUTCOME:
+            ended = outcome(document)
+            subject = f"【{ended.title if ended else '意见采纳情况'}】{document.title}"
+            opening = (f"您对《{document.title}》提出了事前评估意见（回执编号 {receipt}）。"
+                       f"该文件{outcome_line(ended) if ended else ''}\n意见采纳情况及上述结果已一并公布：{page}\n")
+        elif event == FEEDBACK_BEFORE_DECISION:
+            subject = f"【意见采纳情况（提交常务会议审议前）】{document.title}"
+            opening = (f"您对《{document.title}》提出的事前评估意见（回执编号 {receipt}）已有答复。"
+                       f"送审稿已提交常务会议审议，审议前公布意见采纳情况：{page}\n")
+        else:
+            subject = f"【意见采纳情况已公布】{document.title}"
+            opening = (f"您对《{document.title}》提出的事前评估意见（回执编号 {receipt}）已有答复，"
+                       f"正式文本及意见采纳情况已公布：{page}\n")
+        address = inv.email.strip().lower()
+        digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+        letters.append(Letter(key=f"{event}:{document.id}:{digest}", recipient=inv.email, subject=subject,
+                              body=opening + f"按回执编号查询总体意见和逐条意见的答复：{link('/receipt')}\n"
+                                             "本邮件由系统自动发送，请勿回复。\n"))
+    return letters
+
+
+def receipt_view(assessment: InvitedAssessment, now: datetime | None = None) -> dict:
+    """What the public receipt lookup shows of an assessment: its status; the answers (overall and per article)
+    and the outcome only once the feedback is public. Never the person, their address or their text."""
+    from .feedback_stage import state
+    from .status import feedback_public
+
+    document = assessment.invitation.document
+    public = feedback_public(document, now)
+    return {"document": document, "assessment": assessment, "answers_visible": public,
+            "answered": is_answered(assessment), "feedback_state": state(document, now) if public else None,
+            "kind": assessment.invitation.kind}

@@ -104,6 +104,12 @@ def _batch(mailing: Mailing, size: int, now: datetime) -> tuple[int, bool]:
             mailing.finished_at = now  # closed: nobody confirming from now on needs to hear of it
     if mailing.event in FEEDBACK_EVENTS and not full:
         mailing.finished_at = now
+        # With the last page, the invited assessors (事前评估, at most 200): one mail per address and event.
+        from .invitations import feedback_letters
+
+        taken = {letter.key for letter in letters}
+        letters += [letter for letter in feedback_letters(mailing.event, db.session.get(Document, mailing.document_id))
+                    if letter.key not in taken]
     made = _send(letters, mailing.document_id)
     mailing.sent += made
     return made, full

@@ -17,6 +17,7 @@ from ..feedback import DECISION_LABELS
 from ..labels import AUDIT_ACTIONS
 from ..models import AssessmentInvitation, AssessmentWaiver, Document, utcnow
 from ..services import invitations
+from ..services.status import feedback_public
 from .refusals import commit_or_refuse
 
 bp = Blueprint("invitations", __name__)
@@ -165,7 +166,8 @@ def assessment(document_id: int, invitation_id: int):
     found = invitation.assessment
     can_answer = found is not None and invitations.may(current_user, document, "answer_assessment")
     form = AnswerOverallForm(obj=found) if request.method == "GET" else AnswerOverallForm()
-    errors: dict[int, str] = {}
+    errors: dict[str, str] = {}
+    status = 200
     if request.method == "POST" and not can_answer:
         abort(403)
     if can_answer and form.validate_on_submit():
@@ -176,13 +178,28 @@ def assessment(document_id: int, invitation_id: int):
             reason = request.form.get(f"reason-{remark.id}", "")[:20_000]
             if decision:
                 remarks[remark.id] = (decision, reason)
-        if commit_or_refuse(lambda: invitations.answer(found, current_user, overall=overall, remarks=remarks)):
+        try:
+            invitations.answer(found, current_user, overall=overall, remarks=remarks)
+        except DomainError as exc:  # refused: 400, the message beside its field (overall or a remark's)
+            db.session.rollback()
+            field = getattr(exc, "field", None)
+            if field in form:
+                form[field].errors = [*form[field].errors, exc.message]
+            elif field:
+                errors[field] = exc.message
+            else:
+                flash(exc.message, "error")
+            status = 400
+        else:
+            db.session.commit()
             flash(_("The answers were saved."), "success")
             return redirect(url_for("invitations.assessment", document_id=document.id, invitation_id=invitation.id))
-    return render_template("workspace/invitations_assessment.html", document=document, invitation=invitation,
+    elif request.method == "POST":
+        status = 400
+    return make_response(render_template("workspace/invitations_assessment.html", document=document, invitation=invitation,
                            assessment=found, form=form, can_answer=can_answer, decisions=DECISIONS,
                            decision_labels=DECISION_LABELS, kinds=invitations.KIND_LABELS, errors=errors,
-                           status=invitations.STATUS_LABELS[invitations.status_of(invitation)])
+                           status=invitations.STATUS_LABELS[invitations.status_of(invitation)]), status)
 
 
 @bp.post("/staff/documents/<int:document_id>/invitations/waiver")
@@ -249,7 +266,10 @@ def assess():
     form = AssessForm(obj=found) if request.method == "GET" else AssessForm()
     remarks = {r.article_id: r.body for r in found.remarks} if found else {}
     status = 200
-    if form.validate_on_submit():
+    if request.method == "POST" and (message := invitations.closed_message(invitation)):
+        flash(message, "error")  # the form is gone: say why nothing was saved
+        status = 400
+    elif form.validate_on_submit():
         remarks = {a.id: request.form.get(f"remark-{a.id}", "")[:20_001] for a in invitation.version.articles}
         try:
             saved = invitations.submit(
@@ -271,6 +291,7 @@ def assess():
     return _private(make_response(render_template(
         "public/assess.html", invitation=invitation, assessment=found, form=form, remarks=remarks,
         kinds=invitations.KIND_LABELS, decision_labels=DECISION_LABELS,
-        closed=not invitations.open_for_assessment(invitation.document) or invitations.any_answer(found),
+        closed=invitations.closed_message(invitation) is not None,
+        feedback_visible=feedback_public(invitation.document),
         is_expert=invitation.kind == "expert"), status))
 

@@ -34,7 +34,7 @@ def index():
     published = library.published_documents(now, limit=20)
     open_now, closed = consultations.open_consultations(now), consultations.recently_closed(now)
     return render_template("public/index.html", open_consultations=open_now, recently_closed=closed,
-                           published=published, now=now,
+                           published=published, now=now, outcomes=feedback_stage.recent_outcomes(now),
                            comment_totals=tallies.totals([c.id for c in [*open_now, *closed]]))
 
 
@@ -96,7 +96,8 @@ def consultation(consultation_id: int):
     return render_template("public/consultation.html", consultation=item, form=form, now=now,
                            is_open=item.is_open(now), article_counts=tallies.per_article(item.id),
                            published_counts=published_counts,
-                           shown_key=shown_key, shown=shown, after=after), \
+                           shown_key=shown_key, shown=shown, after=after,
+                           feedback_state=feedback_stage.state(item.document, now)), \
         (status if status != 200 else 400 if form.errors or refused else 200)
 
 
@@ -119,7 +120,12 @@ def receipt_lookup():
         comment = consultations.find_by_receipt(form.receipt.data)
         # The answer is public only once the feedback is; until then, the status alone.
     published = bool(comment and feedback_public(comment.consultation.document))
+    # Not a comment: an invited prior assessment's receipt (事前评估; services/invitations.receipt_view).
+    from ..services import invitations
+
+    assessed = invitations.find_by_receipt(form.receipt.data) if searched and comment is None else None
     return render_template("public/receipt.html", form=form, comment=comment, searched=searched,
+                           assessed=invitations.receipt_view(assessed) if assessed else None,
                            answer_visible=published,
                            feedback_state=feedback_stage.state(comment.consultation.document) if published else None)
 
