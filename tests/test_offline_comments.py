@@ -403,6 +403,9 @@ def test_the_receipt_lookup_shows_when_a_logged_comment_came_not_when_it_was_log
     db.session.commit()
     page = browser.post("/receipt", {"receipt": web.receipt_number}).get_data(as_text=True)
     assert "提交时间" in page and "收到日期" not in page  # a web comment: its time of submission, as before
+    browser.get("/lang/en")
+    page = browser.post("/receipt", {"receipt": letter.receipt_number}).get_data(as_text=True)
+    assert "<dt>Date received</dt>" in page and "<dt>Postmark date</dt>" in page and "收到日期" not in page
 
 
 def test_the_logged_comment_page_uses_full_width_punctuation_in_chinese(city, as_user):
