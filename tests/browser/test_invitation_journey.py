@@ -147,6 +147,29 @@ def test_the_drafter_invites_an_expert_who_assesses_with_the_keyboard_and_is_ans
     page.goto("/lang/zh_Hans_CN")
     sign_out(page)
 
+    # The expert comes back: their own text and every answer (overall and per article), in Chinese punctuation;
+    # the receipt lookup finds the assessment by its number (the answers wait for the public feedback).
+    page.goto(f"/assess/{invitations.token_of(invitation)}")
+    expect(page.locator("#your-assessment")).to_contain_text("确有必要。")
+    expect(page.locator("#answer-overall")).to_contain_text(zh("Adopted") + "：已在起草说明中补充必要性论证。")
+    expect(page.locator("#your-assessment .answer-remark")).to_contain_text("已补充部分依据。")
+    expect(page.get_by_role("heading", level=1)).to_have_text(zh("Prior assessment") + "：" + TITLE)
+    check_page(page, axe)
+    keep("assess-answered.zh")
+    page.goto("/lang/en")
+    page.goto("/assess")
+    expect(page.locator("#answer-overall")).to_contain_text("Adopted: ")
+    check_page(page, axe)
+    page.goto("/lang/zh_Hans_CN")
+    page.goto("/receipt")
+    page.get_by_label(zh("Receipt number")).fill(display(assessment.receipt_number))
+    page.get_by_role("button", name=zh("Look up")).click()
+    expect(page.locator("#receipt-assessment")).to_contain_text(TITLE)
+    expect(page.locator("#receipt-assessment")).not_to_contain_text(EXPERT)
+    expect(page.locator("#receipt-assessment")).not_to_contain_text("已补充部分依据。")  # not public yet
+    check_page(page, axe)
+    keep("receipt-assessment.zh")
+
     errors = _nu_check(saved)
     assert not errors, [(e.get("url"), e.get("message")) for e in errors]
     assert document_titled(TITLE).stage == "handling"
