@@ -473,3 +473,7 @@ def test_the_review_packet_shows_each_comments_channel_the_counts_by_channel_and
     # No sender's details, as before.
     for secret in (*SENDER.values(), ADDRESS, "邮件寄件人甲", "jia.sender@example.org"):
         assert secret not in text
+    # The reviewers' comment summary has the sender's details, with the day the letter came, not its logging.
+    summary = _pdf_text(reports.comment_summary(doc)).replace(" ", "")
+    assert f"{SENDER['name']}·{SENDER['organisation']}" in summary
+    assert f"收到{_day(utcnow()).isoformat()}·邮戳{last.isoformat()}·信函" in summary
