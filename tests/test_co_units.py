@@ -24,6 +24,7 @@ from consultation.workflow.definition import WorkflowFileError, load_procedure
 
 from . import factories
 from .conftest import PASSWORD
+from .test_chinese_punctuation import MIXED, _visible_text
 from .test_mail import EMAILS, addressed, smtp  # noqa: F401 - the real SMTP server's fixtures
 
 GOV, JUSTICE = ReviewOrgan.GOVERNMENT_OFFICE, ReviewOrgan.JUSTICE
@@ -467,6 +468,7 @@ def test_each_signer_signs_in_its_own_words(city, as_user):
     listed = text_of(head2.get(f"{page}/signoff"))
     assert "市政府办公室：<strong>同意</strong>" in listed and "市司法局：<strong>合法</strong>" in listed
     assert "市政府办公室: " not in listed and "同意 / 合法" not in listed
+    assert not MIXED.search(_visible_text(listed)), MIXED.search(_visible_text(listed))
     assert head2.post(f"{page}/signoff", {"organ": key, "outcome": "return",
                                           "opinion": UNIT_OPINION}).status_code == 302
     db.session.expire_all()
@@ -482,6 +484,9 @@ def test_each_signer_signs_in_its_own_words(city, as_user):
     opinion = review.rounds_of(doc)[0].signoff_of(key)
     answer_page = text_of(drafter.get(f"{page}/opinions/{opinion.id}"))
     assert f"{name}（会签单位） · 退回修改" in answer_page and "应当予以修改" not in answer_page
+    assert not MIXED.search(_visible_text(answer_page)), MIXED.search(_visible_text(answer_page))
+    rounds_text = _visible_text("<main>" + rounds[:rounds.index("</section>")] + "</main>")
+    assert not MIXED.search(rounds_text), MIXED.search(rounds_text)
 
     # The review packet (always in Chinese) names each outcome in its signer's words too.
     report = reports.review_packet(doc)

@@ -74,16 +74,19 @@ def test_the_drafter_names_a_unit_and_its_head_signs_with_the_keyboard(page: Pag
     page.get_by_role("link", name=zh("Sign the joint review")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(zh("Joint review: sign"))
     expect(page.get_by_label(zh("Signing for"))).to_have_value(signers.unit_key(people["head2"].department_id))
+    expect(page.get_by_label(zh("Return for revision (退回修改)"))).to_be_visible()
+    expect(page.locator("form:has(#organ)")).not_to_contain_text("合法")  # the legality review's words are the justice bureau's
+    expect(page.locator("main")).to_contain_text("市司法局：合法")  # the signatures so far, in their words
     check_page(page, axe)
     keep("signoff.zh")
 
     # With the keyboard alone: the outcome, the opinion, the button.
     page.get_by_label(zh("Signing for")).focus()
     page.keyboard.press("Tab")
-    expect(page.get_by_label(zh("Approve (同意 / 合法)"))).to_be_focused()
+    expect(page.get_by_label(zh("Agree (同意)"))).to_be_focused()  # a unit's own words: 同意 / 退回修改, 会签意见
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
-    expect(page.get_by_label(zh("Written opinion (审核意见)"))).to_be_focused()
+    expect(page.get_by_label(zh("Co-signing opinion (会签意见)"))).to_be_focused()
     page.keyboard.type("同意，无修改意见。")
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name=zh("Sign"), exact=True)).to_be_focused()

@@ -45,7 +45,7 @@ def _events(document: Document, action: str) -> list[AuditEvent]:
 
 
 def _sign(page: Page, outcome: str, opinion: str) -> None:
-    page.get_by_label(outcome).check()
+    page.get_by_label(outcome, exact=True).check()  # "合法" is also inside "不合法"
     page.get_by_label(zh("Written opinion (审核意见)")).fill(opinion)
     page.get_by_role("button", name=zh("Sign"), exact=True).click()
 
@@ -90,7 +90,7 @@ def test_the_justice_bureau_reads_the_packet_and_returns_the_draft_with_an_opini
     expect(page.get_by_role("heading", level=1)).to_have_text(zh("Joint review: sign"))
     expect(page.get_by_label(zh("Signing for"))).to_have_value(ReviewOrgan.JUSTICE.value)
     check_page(page, axe)
-    returned = zh("Return for revision (退回修改 / 应当予以修改)")
+    returned = zh("Should be amended (应当予以修改)")  # the justice bureau's own words
     page.get_by_label(returned).check()
     page.get_by_role("button", name=zh("Sign"), exact=True).click()
     opinion_box = page.get_by_label(zh("Written opinion (审核意见)"))
@@ -144,7 +144,7 @@ def test_both_organs_approve_the_same_version(page: Page, demo, axe):
     # The government office does not judge legality: no “unlawful” outcome for it.
     expect(page.get_by_label(zh("Unlawful: back to drafting (不合法)"))).to_have_count(0)
     check_page(page, axe)
-    _sign(page, zh("Approve (同意 / 合法)"), "程序完备，同意。")
+    _sign(page, zh("Agree (同意)"), "程序完备，同意。")  # the government office agrees; legality is not its call
     expect(page.get_by_role("status")).to_contain_text(zh("Your signature was recorded."))
     # One signature is not enough: the document stays in the joint review.
     expect(current_stage(page)).to_contain_text("联合审查")
@@ -162,7 +162,7 @@ def test_both_organs_approve_the_same_version(page: Page, demo, axe):
     _open_document(page, axe, title)
     page.get_by_role("link", name=zh("Sign the joint review")).click()
     check_page(page, axe)
-    _sign(page, zh("Approve (同意 / 合法)"), "经审核，合法。")
+    _sign(page, zh("Lawful (合法)"), "经审核，合法。")
     expect(current_stage(page)).to_contain_text("常务会议审议")
     expect(page.locator("#rounds")).to_contain_text("经审核，合法。")
 
