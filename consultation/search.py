@@ -25,7 +25,7 @@ from werkzeug.routing import BuildError
 from .errors import InvalidInput
 from .extensions import db
 from .models import Consultation, Department, Document, DocumentVersion, SearchEntry, SearchTerm, utcnow
-from .services.status import LibraryStatus, final_version, is_published, library_status, status_expression
+from .services.status import LibraryStatus, feedback_public, final_version, library_status, status_expression
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TERM_LENGTH = 40  # SearchTerm.term is String(40)
@@ -51,8 +51,9 @@ class ConsultationStatus(str, enum.Enum):
     """Where a consultation stands for the public."""
 
     OPEN = "open"          # 正在征求意见
-    CLOSED = "closed"      # 已截止, feedback not yet published
-    FEEDBACK = "feedback"  # 已公布采纳情况 (the document is published)
+    CLOSED = "closed"      # 已截止, feedback not yet public
+    FEEDBACK = "feedback"  # 已公布采纳情况: public from the procedure's stage, with an outcome or the final text
+    # (services/status.feedback_public, as the API's listing: api/listing.py)
 
 
 def _normalise(text: str) -> str:
@@ -168,14 +169,14 @@ def statuses_of(kind: Kind) -> list[str]:
 
 def consultation_status(consultation: Consultation, now: datetime) -> ConsultationStatus:
 
-    if is_published(consultation.document, now):
+    if feedback_public(consultation.document, now):
         return ConsultationStatus.FEEDBACK
     return ConsultationStatus.OPEN if consultation.is_open(now) else ConsultationStatus.CLOSED
 
 
 def _consultation_status_clause(status: ConsultationStatus, now: datetime):
     """The SQL twin of ``consultation_status`` (tests hold them together)."""
-    published = and_(Document.published_at.is_not(None), Document.published_at <= now)
+    published = and_(Document.feedback_published_at.is_not(None), Document.feedback_published_at <= now)
     if status is ConsultationStatus.FEEDBACK:
         return published
     window = and_(Consultation.opens_at <= now, Consultation.closes_at > now)
@@ -196,6 +197,7 @@ class SearchResult:
     date: datetime      # the opening or publication time
     status: str | None  # a ConsultationStatus or LibraryStatus value
     document_number: str | None = None
+    outcome: str | None = None  # a consultation's document ended without a final text: 审议未通过 / 已撤回
 
     @property
     def url(self) -> str:
@@ -300,6 +302,8 @@ def search(
 
 
 def _results(entry_ids: list[int], found: list[str], now: datetime) -> list[SearchResult]:
+    from .labels import localized
+    from .services import feedback_stage
 
     if not entry_ids:
         return []
@@ -318,13 +322,15 @@ def _results(entry_ids: list[int], found: list[str], now: datetime) -> list[Sear
         if entry.kind == Kind.CONSULTATION.value:
             consultation = consultations.get(entry.ref_id)
             state = consultation_status(consultation, now).value if consultation else None
+            ended = feedback_stage.outcome(document) if state == ConsultationStatus.FEEDBACK.value else None
         else:
-            state = getattr(library_status(document, now), "value", None)
+            state, ended = getattr(library_status(document, now), "value", None), None
         results.append(SearchResult(
             kind=entry.kind, ref_id=entry.ref_id, document_id=entry.document_id,
             title=highlight(entry.title, found), snippet=highlight(entry.text, found, excerpt=True),
             department=department, date=entry.visible_from, status=state,
             document_number=document.document_number if entry.kind == Kind.LIBRARY.value else None,
+            outcome=localized(ended.title, ended.title_en) if ended else None,
         ))
     return results
 

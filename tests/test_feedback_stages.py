@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -26,6 +27,9 @@ from .test_workflow_files import KNOWN_ARTEFACTS, KNOWN_CONDITIONS, edit, origin
 PERSON = {"name": "张三丰", "organisation": "华城市某某科技有限公司", "phone": "13900001111",
           "email": "zhang.sanfeng@example.net"}
 REASON = "上位法正在修订，暂缓出台。"
+# The meeting decides today: after the consultation closed, never in the future (publication.check_decision_date).
+DECIDED = date.today()
+DECIDED_ZH = f"{DECIDED.year}年{DECIDED.month}月{DECIDED.day}日"
 WITHDRAWN = "情况发生变化，起草单位申请撤回。"
 
 
@@ -181,29 +185,29 @@ def test_non_adoption_is_published_with_its_date_and_reason_above_the_feedback(c
     approve_both(doc, city)
     doc_id = doc.id
     page = f"/staff/documents/{doc_id}"
-    r = as_user("govoffice").post(f"{page}/decision", {"reject-decision_date": "2026-11-20", "reject-note": REASON,
+    r = as_user("govoffice").post(f"{page}/decision", {"reject-decision_date": DECIDED.isoformat(), "reject-note": REASON,
                                                        "reject-submit": "1"})
     assert r.status_code == 302
     doc = db.session.get(Document, doc_id)
     db.session.refresh(doc)
     assert doc.stage == "not_adopted"
     [decided] = events(doc_id, "record_decision")
-    assert payload(decided) == {"decision": "not_adopted", "decision_date": "2026-11-20"} and decided.note == REASON
+    assert payload(decided) == {"decision": "not_adopted", "decision_date": DECIDED.isoformat()} and decided.note == REASON
     assert [payload(e)["first"] for e in events(doc_id, "publish_feedback")] == [True, False]
 
     html = text_of(browser.get(f"/feedback/{doc_id}"))
-    assert "审议未通过" in html and "2026年11月20日" in html and REASON in html
+    assert "审议未通过" in html and DECIDED_ZH in html and REASON in html
     assert html.index(REASON) < html.index('id="answers"')  # the outcome above the feedback
     answer = look_up(browser, receipt)
     assert "审议未通过" in answer and REASON in answer and "已据此修改。" in answer
     assert "正在研究处理" not in answer
     api = json.loads(browser.get(f"/api/v1/feedback/{doc_id}").data)
     assert api["stage"]["status"] == "outcome"
-    assert api["stage"]["outcome"] == {"stage": "not_adopted", "label": "审议未通过", "date": "2026-11-20",
+    assert api["stage"]["outcome"] == {"stage": "not_adopted", "label": "审议未通过", "date": DECIDED.isoformat(),
                                        "reason": REASON}
     assert browser.client.get(f"/api/v1/receipts/{receipt}").get_json()["outcome"]["reason"] == REASON
     rows = list(csv.reader(io.StringIO(text_of(browser.get(f"/feedback/{doc_id}/feedback.csv")).lstrip("\ufeff"))))
-    assert rows[-1] == ["说明", "", f"审议未通过（2026年11月20日）：{REASON}", "", "", ""]
+    assert rows[-1] == ["说明", "", f"审议未通过（{DECIDED_ZH}）：{REASON}", "", "", ""]
     feed = text_of(browser.get("/feed.atom"))
     assert f"feedback-outcome-{doc_id}" in feed and "【审议未通过】" in feed and REASON in feed
     assert_nothing_personal(html, json.dumps(api, ensure_ascii=False), feed)
@@ -298,13 +302,13 @@ def test_commenters_hear_once_per_event_through_the_worker_clock(app, city, smtp
     assert "送审稿已提交常务会议审议" in body and f"/feedback/{doc_id}" in body and "仍可能调整" in body
     doc = db.session.get(Document, doc_id)
     govoffice = db.session.scalars(select(User).where(User.username == "govoffice")).one()
-    publication.record_rejection(doc, govoffice, decision_date=date(2026, 11, 20), note=REASON)
+    publication.record_rejection(doc, govoffice, decision_date=DECIDED, note=REASON)
     db.session.commit()
     notifications.tick()
     notifications.tick()
     _run_worker(app)
     [outcome] = [m for m in smtp.to(PERSON["email"]) if "【审议未通过】" in m["Subject"]]
-    assert REASON in outcome.get_content() and "2026年11月20日" in outcome.get_content()
+    assert REASON in outcome.get_content() and DECIDED_ZH in outcome.get_content()
     assert len(smtp.to(PERSON["email"])) == 3  # the receipt, the feedback before the meeting, the outcome
     assert all(PERSON["name"] not in m.get_content() for m in smtp.to(PERSON["email"]))
 
@@ -422,3 +426,145 @@ def test_the_home_page_links_the_feedback_of_a_recently_closed_consultation_once
     approve_both(doc, city)
     home = text_of(browser.get("/"))
     assert link in home and "正式文本公布前公布" in home
+
+
+# --- the public pages follow the feedback and the outcome (review finding 2) ----------------------
+
+def consultation_url(doc: Document) -> str:
+    from consultation.services import consultations
+
+    return f"/consultations/{consultations.consultation_of(doc).id}"
+
+
+def test_the_consultation_page_links_the_feedback_once_public_and_shows_the_outcome_of_a_rejection(city, browser):
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    url, link = consultation_url(doc), f'href="/feedback/{doc.id}"'
+    html = text_of(browser.get(url))
+    assert link not in html and 'id="document-outcome"' not in html  # nothing public yet
+
+    approve_both(doc, city)
+    html = text_of(browser.get(url))
+    assert link in html and "送审稿已提交常务会议审议；意见采纳情况如下。" in html and "答复仍可能调整" in html
+    assert 'id="outcome-badge"' not in html
+
+    publication.record_rejection(doc, city["govoffice"], decision_date=DECIDED, note=REASON)
+    db.session.commit()
+    html = text_of(browser.get(url))
+    section = html[html.index('id="document-outcome"'):]
+    assert "审议未通过" in section and DECIDED_ZH in section and REASON in section and link in section
+    assert "审议未通过" in html[html.index('id="outcome-badge"'):html.index('id="document-outcome"')]
+    assert html.index('id="document-outcome"') < html.index('id="draft-h"')  # above the draft
+    browser.get("/lang/en", headers={"Referer": "http://localhost/"})
+    english = text_of(browser.get(url))
+    assert "Not adopted" in english and DECIDED.isoformat() in english and link in english
+    assert_nothing_personal(html, english)
+
+
+def test_the_consultation_page_shows_a_withdrawal_with_its_date_and_reason(city, browser):
+    doc = factories.in_handling(city, comments=1)
+    url = consultation_url(doc)
+    feedback_stage.withdraw(doc, city["head"], WITHDRAWN)
+    db.session.commit()
+    html = text_of(browser.get(url))
+    section = html[html.index('id="document-outcome"'):]
+    withdrawn = doc.withdrawn_on
+    assert "已撤回" in section and WITHDRAWN in section
+    assert f"{withdrawn.year}年{withdrawn.month}月{withdrawn.day}日" in section
+    assert f'href="/feedback/{doc.id}"' in section
+
+
+def test_the_consultation_page_links_the_feedback_and_the_final_text_once_published(city, browser):
+    doc = factories.published(city)
+    html = text_of(browser.get(consultation_url(doc)))
+    assert f'href="/feedback/{doc.id}"' in html and f'href="/library/{doc.id}"' in html
+    assert "正式文本已公布" in html and 'id="outcome-badge"' not in html
+
+
+def test_the_home_page_lists_an_ended_document_with_its_outcome_not_as_awaiting_a_final_text(city, browser):
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    approve_both(doc, city)
+    publication.record_rejection(doc, city["govoffice"], decision_date=DECIDED, note=REASON)
+    withdrawn = factories.in_handling(city, comments=1, title="华城市测试撤回首页办法")
+    feedback_stage.withdraw(withdrawn, city["head"], WITHDRAWN)
+    db.session.commit()
+    home = text_of(browser.get("/"))
+    assert "正式文本公布前公布" not in home
+    assert "近期截止" not in home  # neither is being handled any more
+    ended = home[home.index('id="outcomes-h"'):]
+    for document, reason in ((doc, REASON), (withdrawn, WITHDRAWN)):
+        assert f'href="/feedback/{document.id}"' in ended and reason in ended
+    assert "审议未通过" in ended and f"（{DECIDED_ZH}）" in ended and "已撤回" in ended
+    assert ended.index("华城市测试撤回首页办法") < ended.index(REASON)  # the most recent first
+    assert_nothing_personal(home)
+
+
+def results_of(response) -> str:
+    """The results of the search page, without its form (whose status list names every label)."""
+    html = text_of(response)
+    return html[html.index('id="result-count"'):]
+
+
+def test_search_labels_a_consultation_by_its_feedback_and_outcome_as_the_api_listing_does(city, browser):
+    from consultation import search
+
+    doc, _receipt = in_joint_review_with_a_commenter(city)
+    consultation_id = int(consultation_url(doc).rsplit("/", 1)[1])
+
+    def seen() -> tuple[str, str | None, str, set[str]]:
+        [result] = search.search("华城市测试管理办法", kind="consultation").items
+        api = browser.client.get("/api/v1/consultations").get_json()["items"]
+        filtered = {status for status in search.ConsultationStatus
+                    if [r.ref_id for r in search.search("", status=status.value).items] == [consultation_id]}
+        assert len(filtered) == 1  # the SQL filter agrees with the label
+        return result.status, result.outcome, [i["status"] for i in api if i["id"] == consultation_id][0], \
+            {s.value for s in filtered}
+
+    assert seen() == ("closed", None, "closed", {"closed"})
+    assert "已截止，待反馈" in results_of(browser.get("/search?q=华城市测试管理办法"))
+    approve_both(doc, city)
+    assert seen() == ("feedback", None, "feedback", {"feedback"})
+    page = results_of(browser.get("/search?q=华城市测试管理办法"))
+    assert "已截止，待反馈" not in page and "已公布反馈" in page
+    publication.record_rejection(doc, city["govoffice"], decision_date=DECIDED, note=REASON)
+    db.session.commit()
+    assert seen() == ("feedback", "审议未通过", "feedback", {"feedback"})
+    page = results_of(browser.get("/search?q=华城市测试管理办法"))
+    assert "已截止，待反馈" not in page and "审议未通过" in page
+    assert "已公布反馈" in results_of(browser.get("/search?q=华城市测试管理办法&kind=consultation&status=feedback"))
+
+
+def test_search_shows_a_withdrawn_consultation_with_its_outcome(city, browser):
+    doc = factories.in_consultation(city, title="华城市测试检索撤回办法")
+    feedback_stage.withdraw(doc, city["head"], WITHDRAWN)
+    db.session.commit()
+    page = results_of(browser.get("/search?q=检索撤回"))
+    assert "共1条结果" in page and 'status-outcome">已撤回<' in page and "已截止，待反馈" not in page
+    assert f'href="{consultation_url(doc)}"' in page
+
+
+# --- a refused step goes back to the document page (review finding 10) -----------------------------
+
+def test_a_step_refused_by_a_condition_goes_back_to_the_document_page_with_the_reasons(city, as_user):
+    doc = factories.in_handling(city, comments=1)  # the comment is not answered yet
+    page = f"/staff/documents/{doc.id}"
+    drafter = as_user("drafter")
+    r = drafter.post(f"{page}/steps/submit_for_review", {"note": ""}, form_page=page)  # no Referer sent
+    assert r.status_code == 302 and r.headers["Location"].endswith(page)
+    html = text_of(drafter.get(page))
+    flashes = re.findall(r'class="flash flash-error"[^>]*>(.*?)</div>', html, re.S)
+    assert flashes == ["尚有1条意见未答复。 请先准备修改后的送审稿。"]  # the blockers, as the page lists them
+    db.session.refresh(doc)
+    assert doc.stage == "handling"
+
+
+def test_a_withdrawal_without_a_reason_goes_back_to_the_document_page_and_a_role_refusal_stays_403(city, as_user):
+    doc = factories.in_handling(city, comments=1)
+    page = f"/staff/documents/{doc.id}"
+    head = as_user("head")
+    r = head.post(f"{page}/steps/withdraw", {"note": " "}, form_page=page)
+    assert r.status_code == 302 and r.headers["Location"].endswith(page)
+    html = text_of(head.get(page))
+    assert re.findall(r'class="flash flash-error"[^>]*>(.*?)</div>', html, re.S) == ["请填写书面理由或意见。"]
+    assert as_user("drafter").post(f"{page}/steps/withdraw", {"note": WITHDRAWN}, form_page=page).status_code == 403
+    db.session.refresh(doc)
+    assert doc.stage == "handling" and not events(doc.id, "withdraw")

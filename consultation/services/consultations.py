@@ -160,12 +160,15 @@ def open_consultations(now: datetime | None = None, limit: int | None = None) ->
 
 
 def recently_closed(now: datetime | None = None, days: int = 180, limit: int = 10) -> list[Consultation]:
-    """Consultations closed in the last months whose feedback is not published yet (being handled)."""
+    """Consultations closed in the last months whose final text is not published yet (being handled); a document
+    that ended without a final text is listed with its outcome instead (feedback_stage.recent_outcomes)."""
+    from .feedback_stage import ended_clause
+
     now = now or utcnow()
     return list(db.session.scalars(
         select(Consultation).join(Document, Consultation.document_id == Document.id).where(
             Consultation.closes_at <= now, Consultation.closes_at > now - timedelta(days=days),
-            (Document.published_at.is_(None)) | (Document.published_at > now),
+            (Document.published_at.is_(None)) | (Document.published_at > now), ~ended_clause(),
         ).order_by(Consultation.closes_at.desc()).limit(limit)
     ))
 

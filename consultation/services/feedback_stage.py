@@ -13,11 +13,11 @@ to publish: its feedback page stays absent, as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -163,6 +163,25 @@ def outcome(document: Document) -> Outcome | None:
     else:
         on, reason = document.withdrawn_on, document.withdrawal_reason or ""
     return Outcome(stage.id, stage.title, stage.title_en, on, reason)
+
+
+def ended_clause():
+    """SQL: the document ended without a final text (the twin of ``outcome``): a final stage, never published."""
+    finals = sorted({s.id for p in engine.procedures().values() for s in p.stages.values() if s.final})
+    return and_(Document.stage.in_(finals), Document.published_at.is_(None))
+
+
+def recent_outcomes(now: datetime | None = None, days: int = 180, limit: int = 10) -> list[tuple[Document, Outcome]]:
+    """The documents that ended without a final text in the last months and whose feedback is public, the most
+    recent first, each with its outcome (the home page lists them apart from the consultations being handled)."""
+    now = now or utcnow()
+    documents = db.session.scalars(
+        select(Document).where(ended_clause(), Document.feedback_published_at.is_not(None),
+                               Document.feedback_published_at <= now,
+                               Document.stage_entered_at > now - timedelta(days=days))
+        .options(selectinload(Document.department))
+        .order_by(Document.stage_entered_at.desc(), Document.id.desc()).limit(limit))
+    return [(d, ended) for d in documents if (ended := outcome(d)) is not None]
 
 
 def state(document: Document, now: datetime | None = None) -> FeedbackState | None:
