@@ -448,6 +448,11 @@ def test_each_signer_signs_in_its_own_words(city, as_user):
     assert _outcome_labels(unit_form) == ["同意", "退回修改"]
     assert _opinion_label(unit_form) == "会签意见"
     assert "合法" not in unit_form and "应当予以修改" not in unit_form
+    in_english = as_user("head2")
+    in_english.get("/lang/en", headers={"Referer": "http://localhost/staff/"})
+    english_form = text_of(in_english.get(f"{page}/signoff"))
+    assert _outcome_labels(english_form) == ["Agree (同意)", "Return for revision (退回修改)"]
+    assert _opinion_label(english_form) == "Co-signing opinion (会签意见)"
 
     govoffice = as_user("govoffice")
     gov_form = text_of(govoffice.get(f"{page}/signoff"))
