@@ -32,7 +32,8 @@ def _decide_and_publish(as_user, doc, *, decided: str, published: datetime):
 
 def test_a_publication_25_working_days_after_the_decision_is_recorded_as_late(city, as_user, browser):
     """Decided Monday 2 November 2026, published Monday 7 December: 25 working days, 5 beyond the 20 allowed."""
-    doc = factories.in_deliberation(city, title="华城市逾期公布测试办法")
+    with time_machine.travel(datetime(2026, 10, 30, 9, 0, tzinfo=SHANGHAI)):  # consulted in September and October
+        doc = factories.in_deliberation(city, title="华城市逾期公布测试办法")
     published = datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI)
     gov = _decide_and_publish(as_user, doc, decided="2026-11-02", published=published)
     assert (doc.publication_working_days, doc.publication_limit_days, doc.published_late_by) == (25, 20, 5)
@@ -60,7 +61,8 @@ def test_a_publication_25_working_days_after_the_decision_is_recorded_as_late(ci
 
 def test_a_publication_within_the_limit_says_so_and_is_not_late(city, as_user, browser):
     """Decided 2 November, published 30 November: 20 working days, the last day allowed."""
-    doc = factories.in_deliberation(city, title="华城市按期公布测试办法")
+    with time_machine.travel(datetime(2026, 10, 30, 9, 0, tzinfo=SHANGHAI)):
+        doc = factories.in_deliberation(city, title="华城市按期公布测试办法")
     published = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
     _decide_and_publish(as_user, doc, decided="2026-11-02", published=published)
     assert (doc.publication_working_days, doc.published_late_by) == (20, 0)
@@ -69,3 +71,23 @@ def test_a_publication_within_the_limit_says_so_and_is_not_late(city, as_user, b
         assert "审议决定后第20个工作日公布，未超过20个工作日的公布期限" in library
         assert "逾期公布" not in library
         assert browser.get(f"/api/v1/library/{doc.id}").get_json()["publication_time"]["late_by_working_days"] == 0
+
+
+def test_a_meeting_date_in_the_future_or_before_the_consultation_ended_is_refused(city, as_user):
+    """The date carries into the number's year, the 成文日期 and the time limit: a typing error is refused."""
+    with time_machine.travel(datetime(2026, 10, 30, 9, 0, tzinfo=SHANGHAI)):  # closed on 25 October
+        doc = factories.in_deliberation(city, title="华城市会议日期测试办法")
+    gov = as_user("govoffice")
+    page = f"/staff/documents/{doc.id}/decision"
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI), tick=False):
+        for day, message in (("2026-12-05", "会议日期不能晚于今天"), ("2026-10-12", "征求意见于2026-10-25结束")):
+            r = gov.post(page, {"adopt-decision": "adopted", "adopt-decision_date": day, "adopt-prefix": "华政办发",
+                                "adopt-note": "", "adopt-submit": "1"})
+            assert r.status_code == 400 and message in r.get_data(as_text=True), day
+            r = gov.post(page, {"reject-decision_date": day, "reject-note": "暂缓。", "reject-submit": "1"})
+            assert r.status_code == 400 and message in r.get_data(as_text=True), day
+        db.session.refresh(doc)
+        assert (doc.stage, doc.decision_date, doc.number_seq) == ("deliberation", None, None)
+        r = gov.post(page, {"adopt-decision": "adopted", "adopt-decision_date": "2026-10-25", "adopt-prefix": "华政办发",
+                            "adopt-note": "", "adopt-submit": "1"})
+        assert r.status_code == 302

@@ -52,7 +52,8 @@ def test_an_unknown_issuing_organ_is_refused(city):
 
 def test_the_number_year_follows_the_decision_not_the_day_it_is_recorded(city, as_user):
     """Decided on 30 December, recorded on 4 January: 华政办发〔2026〕, and the 成文日期 stays in 2026."""
-    doc = factories.in_deliberation(city, title="华城市跨年测试办法")
+    with time_machine.travel(datetime(2026, 12, 28, 9, 0, tzinfo=SHANGHAI)):  # consulted in November and December
+        doc = factories.in_deliberation(city, title="华城市跨年测试办法")
     page = f"/staff/documents/{doc.id}"
     with time_machine.travel(datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI), tick=False):
         gov = as_user("govoffice")

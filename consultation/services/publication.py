@@ -13,6 +13,7 @@ from ..errors import FieldRefused, InvalidInput
 from ..extensions import db
 from ..models import Document, MeetingDecision, User, utcnow
 from ..workflow import engine
+from ..workflow.conditions import latest_consultation
 from . import drafting, feedback_stage
 from .status import SHANGHAI, LibraryStatus, final_version, is_published, library_status  # noqa: F401
 
@@ -36,12 +37,30 @@ def assign_number(document: Document, prefix: str, year: int) -> str:
     raise InvalidInput(_("The document number could not be assigned; please try again."))
 
 
+def check_decision_date(document: Document, decision_date: date, now: datetime | None = None) -> None:
+    """The meeting's date: not in the future, and not before the public consultation on the draft had ended.
+
+    It decides the number's year, the 成文日期 and the publication time limit, so a typing error would carry far.
+    """
+    today = (now or utcnow()).astimezone(SHANGHAI).date()
+    if decision_date > today:
+        raise FieldRefused("decision_date", _("The meeting date cannot be in the future."))
+    consultation = latest_consultation(document)
+    if consultation is not None and consultation.has_closed(now):
+        closed_on = consultation.closes_at.astimezone(SHANGHAI).date()
+        if decision_date < closed_on:
+            raise FieldRefused("decision_date", _(
+                "The meeting cannot have decided before the public consultation ended on %(day)s.",
+                day=closed_on.isoformat()))
+
+
 def record_adoption(
     document: Document, user: User, *, decision: str, decision_date: date, prefix: str, note: str = "",
 ) -> str:
     """Record the executive meeting's adoption and assign the document number."""
     if decision not in (MeetingDecision.ADOPTED.value, MeetingDecision.ADOPTED_WITH_CHANGES.value):
         raise InvalidInput(_("Choose adopted or adopted with changes."))
+    check_decision_date(document, decision_date)
     engine.perform(document, "record_adoption", user, note=note)
     document.decision, document.decision_date, document.decision_note = decision, decision_date, note.strip()
     # The number's year is the year of the decision (the 成文日期 defaults to it), not of the day it is recorded.
@@ -52,6 +71,7 @@ def record_adoption(
 
 
 def record_rejection(document: Document, user: User, *, decision_date: date, note: str) -> None:
+    check_decision_date(document, decision_date)
     engine.perform(document, "record_rejection", user, note=note)
     document.decision, document.decision_date, document.decision_note = (
         MeetingDecision.NOT_ADOPTED.value, decision_date, note.strip())

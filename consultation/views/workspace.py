@@ -60,7 +60,8 @@ def _draft_text(form) -> tuple[str, str | None]:
 
 def _waiting_for(document: Document) -> bool:
     """Tell whether the document waits for the signed-in user: a step, an answer or a signature."""
-    if _next_steps(document, utcnow()) or engine.may_act(current_user, document, "answer_comment"):
+    if any(o.transition.waits for o in _next_steps(document, utcnow())) or engine.may_act(
+            current_user, document, "answer_comment"):
         return True
     if review.organs_to_sign(document, current_user):  # an organ, or a co-unit's head
         return True

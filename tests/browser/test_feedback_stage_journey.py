@@ -20,6 +20,7 @@ from .test_html_valid import _nu_check
 REJECTED = "华城市测试反馈公开管理办法"
 WITHDRAWN = "华城市测试撤回文件管理办法"
 REASON = "上位法正在修订，暂缓出台。"
+DECIDED = factories.date.today()  # after the consultation closed, never in the future
 WITHDRAWAL = "情况发生变化，起草单位申请撤回。"
 
 
@@ -74,7 +75,7 @@ def test_non_adoption_is_recorded_and_the_public_reads_the_outcome_with_its_rece
     sign_in(page, "govoffice")
     page.goto(f"/staff/documents/{doc_id}/decision")
     form = page.locator("form[aria-labelledby=reject-h]")
-    form.get_by_label(zh("Meeting date")).fill("2026-11-20")
+    form.get_by_label(zh("Meeting date")).fill(DECIDED.isoformat())
     form.get_by_label(zh("Reason")).fill(REASON)
     form.get_by_role("button", name=zh("Record non-adoption")).click()
     expect(page).to_have_url(re.compile(rf"/staff/documents/{doc_id}$"))
@@ -82,10 +83,10 @@ def test_non_adoption_is_recorded_and_the_public_reads_the_outcome_with_its_rece
     sign_out(page)
 
     _public_reads_the_outcome(page, axe, doc_id, receipt, ("审议未通过", "Not adopted"), REASON)
-    expect(page.locator("#feedback-stage")).to_contain_text("2026-11-20")
+    expect(page.locator("#feedback-stage")).to_contain_text(DECIDED.isoformat())
     page.goto("/lang/zh_Hans_CN")
     _look_up(page, receipt)
-    expect(page.locator("#receipt-outcome")).to_contain_text("（2026年11月20日）")
+    expect(page.locator("#receipt-outcome")).to_contain_text(f"（{DECIDED.year}年{DECIDED.month}月{DECIDED.day}日）")
     expect(page.locator("main")).to_contain_text(zh("Answered; the feedback has been published with the outcome below."))
 
 
@@ -108,7 +109,7 @@ def test_the_feedback_in_each_new_state_passes_the_nu_html_checker(app: Flask, d
     ended_id, ended_receipt = _in_deliberation("华城市测试审议未通过办法")
     people = city()
     factories.publication.record_rejection(db.session.get(Document, ended_id), people["govoffice"],
-                                           decision_date=factories.date(2026, 11, 20), note=REASON)
+                                           decision_date=DECIDED, note=REASON)
     db.session.commit()
     files = []
     for lang in ("zh_Hans_CN", "en"):
