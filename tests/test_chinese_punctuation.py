@@ -34,3 +34,10 @@ def test_the_feedback_pages_tamper_evidence_line_reads_in_full_width_punctuation
     section = _visible_text("<main>" + section[:section.find("</section>")] + "</main>")
     assert "，签名" in section and "（Ed25519，" in section and "）。" in section, section
     assert not MIXED.search(section), MIXED.search(section)
+
+
+def test_a_time_limit_on_the_document_page_reads_in_full_width_punctuation(city, as_user):
+    doc = factories.in_joint_review(city)
+    text = _visible_text(as_user("justice").get(f"/staff/documents/{doc.id}").get_data(as_text=True))
+    assert "合法性审核期限：" in text, text[:2000]
+    assert "合法性审核期限:" not in text

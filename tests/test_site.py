@@ -124,7 +124,7 @@ def test_the_site_map_lists_the_public_pages_and_links_open_consultations_and_fe
     for url in ("/", "/library", "/search", "/receipt", "/subscribe", "/feed.atom", "/sitemap"):
         assert url in links
     assert not any("<" in url or "/staff" in url or "/admin" in url or "/auth" in url for url in links)
-    assert "/print.css" not in links and "/error-report" in links
+    assert "/print.css" not in links and "/assess" not in links and "/error-report" in links
     assert f"/consultations/{doc_consultation(doc).id}" in links and "华城市停车管理办法" in html
 
 

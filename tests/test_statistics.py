@@ -175,6 +175,23 @@ def test_the_csv_is_utf8_with_bom_and_holds_no_personal_data(year, browser, city
     assert annual.startswith(b"\xef\xbb\xbf") and annual.decode("utf-8-sig").splitlines()[-1].endswith(",1,0,1")
 
 
+def test_both_csv_files_stream_whole_and_in_chinese_from_a_real_server(year, live_server):
+    """Over real HTTP the rows are written after the view has returned: they still read the database and the
+    page's language (the test client would keep the context open and hide a missing one)."""
+    from urllib.request import urlopen
+
+    for path, header, last in (("/statistics.csv?year=2025&grain=month", "期间,", None),
+                               ("/statistics/annual-report.csv?year=2025", None, ",1,0,1")):
+        with urlopen(f"{live_server}{path}", timeout=30) as answer:
+            lines = answer.read().decode("utf-8-sig").splitlines()
+        assert len(lines) > 1, path
+        assert not any(c.isascii() and c.isalpha() for c in lines[0]), lines[0]  # the header is in Chinese
+        if header:
+            assert lines[0].startswith(header), lines[0]
+        if last:
+            assert lines[-1].endswith(last), lines[-1]
+
+
 def test_the_api_gives_the_same_figures(year, browser):
     data = browser.get("/api/v1/statistics?year=2025&grain=year").get_json()
     assert (data["year"], data["grain"], data["department_id"]) == (2025, "year", None)

@@ -30,7 +30,8 @@ bp = Blueprint("site", __name__)
 
 # The site map lists every GET route without arguments outside these (staff, sign-in, the API, files).
 NOT_PUBLIC = ("/staff", "/admin", "/auth", "/api/", "/static/", "/lang/", "/reading-mode/")
-NOT_PAGES = {"site.print_stylesheet"}  # public GET routes that are no page to read
+# Public GET routes that are no page to read, or private to one person (an invitee's assessment page).
+NOT_PAGES = {"site.print_stylesheet", "invitations.assess"}
 # The names of those pages; a route missing here is listed by its address.
 PAGE_TITLES = {
     "public.index": _l("Consultations"),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -142,7 +142,8 @@ def csv_response(rows: Iterable[list[str]], filename: str) -> Response:
             buffer.seek(0)
             buffer.truncate()
 
-    response = Response(generate(), mimetype="text/csv")
+    # The rows are read and their labels translated while the file streams: keep the request's context open.
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f"attachment; filename={filename}; filename*=UTF-8''{quote(filename)}")
     return response

@@ -63,7 +63,7 @@ def test_the_justice_bureau_reads_the_packet_and_returns_the_draft_with_an_opini
     expect(page.locator("ul.cards li").filter(has_text=PARKING)).to_contain_text(due)
     limits = page.get_by_role("table").filter(has=page.get_by_role("columnheader", name=zh("Time limit"), exact=True))
     deadline_row = limits.get_by_role("row").filter(has_text=PARKING)
-    expect(deadline_row).to_contain_text(f"合法性审查期限: {due}")  # the title comes from major_decision.toml
+    expect(deadline_row).to_contain_text(f"合法性审查期限：{due}")  # the title comes from major_decision.toml
     check_page(page, axe)
     shoot(page, "review-dashboard")
 
