@@ -31,6 +31,12 @@ def _in_deliberation(title: str) -> tuple[int, str]:
     return doc.id, receipt
 
 
+def consultation_of(doc_id: int) -> str:
+    from consultation.services import consultations
+
+    return f"/consultations/{consultations.consultation_of(db.session.get(Document, doc_id)).id}"
+
+
 def _stage(doc_id: int) -> str:
     db.session.rollback()
     return db.session.get(Document, doc_id).stage
@@ -63,6 +69,33 @@ def _public_reads_the_outcome(page: Page, axe, doc_id: int, receipt: str, titles
     check_page(page, axe)
 
 
+def _public_finds_the_outcome_from_the_home_page_and_the_search(page: Page, axe, doc_id: int, title: str,
+                                                                 outcome: tuple[str, str], reason: str) -> None:
+    """The home page lists the document with its outcome (not as awaiting a final text); the search finds its
+    consultation, whose page shows the outcome and links the feedback. In Chinese, then in English."""
+    for lang, words, label in (("zh_Hans_CN", zh, outcome[0]), ("en", lambda msgid: msgid, outcome[1])):
+        page.goto(f"/lang/{lang}")
+        page.goto("/")
+        card = page.locator("li.card", has=page.get_by_role("link", name=title))
+        expect(card).to_contain_text(label)
+        expect(card).to_contain_text(reason)
+        expect(page.locator("main")).not_to_contain_text(zh("Adoption feedback, published before the final text"))
+        check_page(page, axe)
+        page.goto("/search")
+        page.get_by_label(words("Search for")).fill(title)
+        page.get_by_label(words("Search for")).press("Enter")
+        expect(page.locator(".status-outcome")).to_have_text(label)
+        check_page(page, axe)
+        page.locator("ol.cards").get_by_role("link").first.click()
+        expect(page.locator("#document-outcome")).to_contain_text(reason)
+        expect(page.get_by_role("heading", name=label)).to_be_visible()
+        check_page(page, axe)
+        page.locator("#document-outcome").get_by_role("link", name=words(
+            "How the comments were handled (adoption feedback)")).click()
+        expect(page).to_have_url(re.compile(rf"/feedback/{doc_id}$"))
+    page.goto("/lang/zh_Hans_CN")
+
+
 def test_non_adoption_is_recorded_and_the_public_reads_the_outcome_with_its_receipt(page: Page, demo, axe):
     doc_id, receipt = _in_deliberation(REJECTED)
     # Before the meeting decides, the feedback is public and says where the document stands.
@@ -88,6 +121,8 @@ def test_non_adoption_is_recorded_and_the_public_reads_the_outcome_with_its_rece
     _look_up(page, receipt)
     expect(page.locator("#receipt-outcome")).to_contain_text(f"（{DECIDED.year}年{DECIDED.month}月{DECIDED.day}日）")
     expect(page.locator("main")).to_contain_text(zh("Answered; the feedback has been published with the outcome below."))
+    _public_finds_the_outcome_from_the_home_page_and_the_search(page, axe, doc_id, REJECTED,
+                                                                ("审议未通过", "Not adopted"), REASON)
 
 
 def test_a_department_head_withdraws_a_document_and_the_public_sees_why(page: Page, demo, axe):
@@ -102,6 +137,8 @@ def test_a_department_head_withdraws_a_document_and_the_public_sees_why(page: Pa
     sign_out(page)
 
     _public_reads_the_outcome(page, axe, doc_id, receipt, ("已撤回", "Withdrawn"), WITHDRAWAL)
+    _public_finds_the_outcome_from_the_home_page_and_the_search(page, axe, doc_id, WITHDRAWN,
+                                                                ("已撤回", "Withdrawn"), WITHDRAWAL)
 
 
 def test_the_feedback_in_each_new_state_passes_the_nu_html_checker(app: Flask, demo, tmp_path):
@@ -120,6 +157,10 @@ def test_the_feedback_in_each_new_state_passes_the_nu_html_checker(app: Flask, d
             "feedback-not-adopted": client.get(f"/feedback/{ended_id}"),
             "receipt-before-meeting": client.post("/receipt", {"receipt": before_receipt}),
             "receipt-not-adopted": client.post("/receipt", {"receipt": ended_receipt}),
+            "consultation-before-meeting": client.get(consultation_of(before_id)),
+            "consultation-not-adopted": client.get(consultation_of(ended_id)),
+            "home-with-an-outcome": client.get("/"),
+            "search-with-an-outcome": client.get("/search?q=审议未通过办法"),
         }
         for name, response in pages.items():
             assert response.status_code == 200, (name, response.status_code)
