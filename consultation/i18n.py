@@ -24,7 +24,8 @@ def bracketed(text: object) -> Markup:
     return Markup("（%s）" if _chinese() else " (%s)") % (text,)
 
 
-_MARKS = {"comma": ("，", ", "), "semicolon": ("；", "; "), "enumeration": ("、", ", ")}
+# Chinese sentences follow each other without a space; English ones with one.
+_MARKS = {"comma": ("，", ", "), "semicolon": ("；", "; "), "enumeration": ("、", ", "), "sentence": ("", " ")}
 
 
 def listed(*parts: object, mark: str = "comma") -> Markup:

@@ -41,3 +41,17 @@ def test_a_time_limit_on_the_document_page_reads_in_full_width_punctuation(city,
     text = _visible_text(as_user("justice").get(f"/staff/documents/{doc.id}").get_data(as_text=True))
     assert "合法性审核期限：" in text, text[:2000]
     assert "合法性审核期限:" not in text
+
+
+def test_a_refused_step_lists_its_reasons_as_chinese_sentences(city, as_user):
+    """Two conditions fail: the reasons follow each other as Chinese sentences, with no ASCII space between."""
+    doc = factories.in_handling(city)
+    drafter = as_user("drafter")
+    r = drafter.post(f"/staff/documents/{doc.id}/steps/submit_for_review", {"note": ""},
+                     form_page=f"/staff/documents/{doc.id}")
+    page = drafter.get(f"/staff/documents/{doc.id}").get_data(as_text=True) if r.status_code == 302 else \
+        r.get_data(as_text=True)
+    flashes = re.findall(r'class="flash[^"]*error[^"]*"[^>]*>(.*?)</', page, flags=re.S)
+    assert flashes, page[page.find("<main"):][:1500]
+    message = flashes[0].strip()
+    assert "。" in message and "。 " not in message, message

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from .. import audit
 from ..articles import docx_to_text
-from ..errors import InvalidInput
+from ..errors import FieldRefused, InvalidInput
 from ..extensions import db
 from ..forms import (
     AnswerForm, AssessmentForm, DecisionForm, DocumentForm, ExtendForm, LibraryChangeForm, LibraryRecordForm,
@@ -471,6 +471,9 @@ def signoff(document_id: int):
     form.organ.choices = [SelectChoice(o, labels.get(o) or signers.label(o)) for o in organs]
     if (choices := signers.outcome_choices(organs)) is not None:  # each signer's own words (合法 / 同意)
         form.outcome.choices = [SelectChoice(value, label) for value, label in choices]
+        # An outcome not offered to this signer (不合法 for the government office) reaches the service, which
+        # says who may take it, instead of a bare "not a valid choice".
+        form.outcome.validate_choice = False
     if (opinion_label := signers.opinion_label(organs)) is not None:  # a co-unit's 会签意见
         form.opinion.label.text = opinion_label
 
@@ -480,8 +483,10 @@ def signoff(document_id: int):
             review.approve(doc, current_user, organ, form.opinion.data or "")
         elif form.outcome.data == "reject":  # 不合法: the legality review's outcome only
             review.reject_as_unlawful(doc, current_user, form.opinion.data or "")
-        else:
+        elif form.outcome.data == "return":
             review.return_for_revision(doc, current_user, organ, form.opinion.data or "")
+        else:
+            raise FieldRefused("outcome", _("Choose the outcome of the review."))
 
     # A return or 不合法 without an opinion is refused by the service beside the opinion field; the outcome stays.
     if form.validate_on_submit() and commit_or_refuse(sign, form):

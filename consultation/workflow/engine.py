@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..extensions import db
+from ..i18n import separator
 from ..errors import InvalidInput, NotAllowed
 from ..models import Document, DocumentCoUnit, ReviewRound, User, utcnow
 from . import signers
@@ -143,7 +144,7 @@ def _blockers(document: Document, transition: Transition, now: datetime) -> list
     reasons = [msg for cond in transition.conditions if (msg := CONDITIONS[cond](document, now))]
     missing = [str(ARTEFACTS[name].title) for name in transition.requires if not ARTEFACTS[name].present(document)]
     if missing:
-        reasons.append(_("Missing: %(items)s.", items="; ".join(missing)))
+        reasons.append(_("Missing: %(items)s.", items=separator("semicolon").join(missing)))
     return reasons
 
 
@@ -206,7 +207,7 @@ def _take(document: Document, transition: Transition, user: User, note: str, now
         raise InvalidInput(_("Please give the reason or opinion in writing."))
     blockers = _blockers(document, transition, now)
     if blockers:
-        raise InvalidInput(" ".join(blockers))
+        raise InvalidInput(separator("sentence").join(blockers))
     if not _move(document, transition, user, note, now):
         raise InvalidInput(_("Someone else moved this document on in the meantime. Reload the page to see where it is now."))
     settle(document, now)
