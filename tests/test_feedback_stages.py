@@ -552,7 +552,7 @@ def test_a_step_refused_by_a_condition_goes_back_to_the_document_page_with_the_r
     assert r.status_code == 302 and r.headers["Location"].endswith(page)
     html = text_of(drafter.get(page))
     flashes = re.findall(r'class="flash flash-error"[^>]*>(.*?)</div>', html, re.S)
-    assert flashes == ["尚有1条意见未答复。 请先准备修改后的送审稿。"]  # the blockers, as the page lists them
+    assert flashes == ["尚有1条意见未答复。请先准备修改后的送审稿。"]  # the blockers, as the page lists them
     db.session.refresh(doc)
     assert doc.stage == "handling"
 
