@@ -104,7 +104,7 @@ def city_documents(count: int, seeded: Seeded, first_id: int, first_version: int
                    affects_public_rights=True, concerns_market_entities=rng.random() < 0.2, created_by_id=author,
                    created_at=created, updated_at=created, stage_entered_at=created, decision=None,
                    decision_date=None, number_prefix=None, number_year=None, number_seq=None, published_at=None,
-                   effective_date=None, valid_until=None, policy_interpretation=None, signed_date=None, topic=None)
+                   feedback_published_at=None, effective_date=None, valid_until=None, policy_interpretation=None, signed_date=None, topic=None)
         if published:
             when = created + timedelta(days=rng.randint(20, 25))
             prefix = rng.choice(["华政发", "华政办发"])
@@ -113,7 +113,8 @@ def city_documents(count: int, seeded: Seeded, first_id: int, first_version: int
             effective = when.date() + timedelta(days=30)
             row.update(stage="published", stage_entered_at=when, updated_at=when, decision="adopted",
                        decision_date=when.date() - timedelta(days=5), number_prefix=prefix, number_year=year,
-                       number_seq=seqs[(prefix, year)], published_at=when, effective_date=effective,
+                       number_seq=seqs[(prefix, year)], published_at=when, feedback_published_at=when,
+                       effective_date=effective,
                        valid_until=date(effective.year + 5, effective.month, min(effective.day, 28)),
                        policy_interpretation="一、制定背景。二、主要内容。", signed_date=when.date() - timedelta(days=3),
                        topic=rng.choice(topics))
@@ -137,7 +138,7 @@ def publish_big_document(conn: psycopg.Connection, seeded: Seeded) -> None:
     conn.execute(
         "UPDATE document SET stage = 'published', stage_entered_at = %(when)s, decision = 'adopted', "
         "decision_date = %(decided)s, number_prefix = '华政办发', number_year = %(year)s, number_seq = %(seq)s, "
-        "published_at = %(when)s, effective_date = %(effective)s, valid_until = %(until)s, "
+        "published_at = %(when)s, feedback_published_at = %(when)s, effective_date = %(effective)s, valid_until = %(until)s, "
         "policy_interpretation = '一、制定背景。二、主要内容。', signed_date = %(decided)s, topic = '城乡建设、环境保护' "
         "WHERE id = %(doc)s",
         dict(when=now - timedelta(days=1), decided=today - timedelta(days=3), year=year, seq=seq,

@@ -30,7 +30,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "document": ("id", "title", "procedure", "stage", "department_id", "affects_public_rights",
                  "concerns_market_entities", "created_by_id", "created_at", "updated_at", "stage_entered_at",
                  "decision", "decision_date", "number_prefix", "number_year", "number_seq", "published_at",
-                 "effective_date", "valid_until", "policy_interpretation", "signed_date", "topic"),
+                 "feedback_published_at", "effective_date", "valid_until", "policy_interpretation", "signed_date", "topic"),
     "document_version": ("id", "document_id", "seq", "kind", "body", "explanation", "sha256", "created_by_id",
                          "created_at"),
     "comment": ("id", "consultation_id", "document_id", "article_id", "receipt_number", "body", "channel", "name",
