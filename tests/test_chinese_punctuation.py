@@ -55,3 +55,40 @@ def test_a_refused_step_lists_its_reasons_as_chinese_sentences(city, as_user):
     assert flashes, page[page.find("<main"):][:1500]
     message = flashes[0].strip()
     assert "。" in message and "。 " not in message, message
+
+
+def test_no_page_mixes_ascii_punctuation_into_chinese(city, as_user, browser):
+    """A crawl of the public and staff pages, as each role, of documents published, in joint review and in
+    handling, following the links into each document's pages: no ASCII bracket, comma, colon or semicolon
+    between Chinese words."""
+    docs = [factories.published(city), factories.in_joint_review(city, title="华城市审查测试办法"),
+            factories.in_handling(city, title="华城市处理测试办法")]
+    found = set()
+    users = {u: as_user(u) for u in ("drafter", "head", "govoffice", "justice", "openness", "admin")}
+    seen = set()
+    for user, b in [*users.items(), ("public", browser)]:
+        queue = ["/", "/staff/", "/admin/", "/library", "/statistics", "/sitemap", "/receipt", "/search?q=办法"] + \
+                [f"/staff/documents/{d.id}" for d in docs] + [f"/feedback/{docs[0].id}", f"/library/{docs[0].id}"] + \
+                [f"/staff/documents/{docs[2].id}/{x}" for x in ("offline", "offline/new", "meetings/new", "invitations",
+                 "invitations/new", "co-units", "comments", "moderation", "campaigns", "revise", "waiver")] + \
+                [f"/staff/documents/{docs[1].id}/signoff", f"/staff/documents/{docs[1].id}/co-units", "/auth/sessions",
+                 "/statistics?year=2026", "/staff/assessment/ranking", "/staff/error-reports", "/subscribe", "/error-report"]
+        count = 0
+        while queue and count < 80:
+            url = queue.pop(0)
+            if (user, url) in seen:
+                continue
+            seen.add((user, url))
+            r = b.get(url)
+            count += 1
+            if r.status_code != 200 or "text/html" not in r.content_type:
+                continue
+            html = r.get_data(as_text=True)
+            text = _visible_text(html)
+            for m in MIXED.finditer(text):
+                found.add((url.split("?")[0], text[max(0, m.start() - 25):m.end() + 25].replace("\n", " ")))
+            for link in re.findall(r'href="(/[^"#]*)"', html):
+                if link.startswith(("/staff/documents", "/admin", "/feedback", "/consultations", "/library/")) \
+                        and not link.endswith((".pdf", ".csv", ".docx")) and "/lang/" not in link and "logout" not in link:
+                    queue.append(link.replace("&amp;", "&"))
+    assert not found, sorted(found)
