@@ -655,3 +655,30 @@ def test_the_old_free_text_form_no_longer_offers_the_prior_assessment(app, city,
                                  "participants": "某专家", "conclusion": "结论。"})
     assert refused.status_code in (200, 400)
     assert db.session.scalar(select(Assessment.id).where(Assessment.document_id == doc.id)) is None
+
+
+def test_the_feedback_summary_and_the_packet_read_the_assessments_in_a_few_queries_whatever_their_number(city):
+    """The public feedback page reads the summary on every view: its queries do not grow with the invitations."""
+    from sqlalchemy import event
+
+    doc = factories.in_handling(city, title="华城市评估查询数测试办法")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    def queries(read) -> int:
+        db.session.expire_all()
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            read(doc)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    factories.prior_assessments(doc, city["drafter"])
+    few = (queries(invitations.public_summary), queries(invitations.packet_context))
+    factories.prior_assessments(doc, city["drafter"], ("enterprise", "expert", "association", "expert"))
+    assert invitations.public_summary(doc).total == 6 and len(invitations.packet_context(doc)) == 6
+    assert (queries(invitations.public_summary), queries(invitations.packet_context)) == few

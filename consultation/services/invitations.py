@@ -21,6 +21,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..errors import FieldRefused, InvalidInput, NotAllowed
@@ -494,16 +495,31 @@ def invitations_page(document: Document, *, before: int | None = None, limit: in
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
-def _all(document: Document) -> list[AssessmentInvitation]:
-    """Every invitation of the document: at most MAX_INVITATIONS."""
-    return list(db.session.scalars(select(AssessmentInvitation).where(
-        AssessmentInvitation.document_id == document.id).order_by(AssessmentInvitation.id).limit(MAX_INVITATIONS)))
+def _all(document: Document, *, remarks: bool = False) -> list[AssessmentInvitation]:
+    """Every invitation of the document (at most MAX_INVITATIONS) with its assessment, loaded in a few queries
+    whatever their number; ``remarks``: with each assessment's remarks and their articles too."""
+    assessment = selectinload(AssessmentInvitation.assessment)
+    if remarks:
+        assessment = assessment.selectinload(InvitedAssessment.remarks).selectinload(AssessmentRemark.article)
+    return list(db.session.scalars(
+        select(AssessmentInvitation).where(AssessmentInvitation.document_id == document.id)
+        .options(assessment, selectinload(AssessmentInvitation.version))
+        .order_by(AssessmentInvitation.id).limit(MAX_INVITATIONS)))
+
+
+def _remark_counts(assessments: list[InvitedAssessment]) -> dict[int, int]:
+    if not assessments:
+        return {}
+    return dict(db.session.execute(
+        select(AssessmentRemark.assessment_id, func.count())
+        .where(AssessmentRemark.assessment_id.in_([a.id for a in assessments]))
+        .group_by(AssessmentRemark.assessment_id)).all())
 
 
 def packet_context(document: Document) -> list[dict]:
     """The review packet's section (送审材料, staff only): names and organisations, never addresses."""
     found = []
-    for inv in _all(document):
+    for inv in _all(document, remarks=True):
         a = inv.assessment
         if a is None:
             continue
@@ -545,13 +561,13 @@ class PublicSummary:
 def public_summary(document: Document) -> PublicSummary | None:
     """What the public feedback may show: counts by kind and decision, the overall answers; an expert's
     name only where the expert agreed; never an address, an organisation or an enterprise person's name."""
+    invitations = [inv for inv in _all(document) if inv.assessment is not None]
+    remarks = _remark_counts([inv.assessment for inv in invitations])
     items = []
-    for inv in _all(document):
+    for inv in invitations:
         a = inv.assessment
-        if a is None:
-            continue
         named = inv.name if inv.kind == InviteeKind.EXPERT.value and a.consent_named else None
-        items.append(PublicAssessment(inv.kind, named, a.decision, a.reason or "", len(a.remarks)))
+        items.append(PublicAssessment(inv.kind, named, a.decision, a.reason or "", remarks.get(a.id, 0)))
     if not items:
         return None
     by_kind = {k: sum(1 for i in items if i.kind == k) for k in KIND_ZH}
