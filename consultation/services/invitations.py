@@ -491,7 +491,9 @@ def invitations_page(document: Document, *, before: int | None = None, limit: in
     query = select(AssessmentInvitation).where(AssessmentInvitation.document_id == document.id)
     if before is not None:
         query = query.where(AssessmentInvitation.id < before)
-    rows = list(db.session.scalars(query.order_by(AssessmentInvitation.id.desc()).limit(limit + 1)))
+    # Each row's status reads its assessment and remarks: loaded for the page at once, not row by row.
+    loaded = selectinload(AssessmentInvitation.assessment).selectinload(InvitedAssessment.remarks)
+    rows = list(db.session.scalars(query.options(loaded).order_by(AssessmentInvitation.id.desc()).limit(limit + 1)))
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
